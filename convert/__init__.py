@@ -1,0 +1,1 @@
+"""Keras model to OpenVINO IR (issue: convert)."""

@@ -1,0 +1,1 @@
+"""The daemon: camera frames to counted reps to MQTT. Never imports TensorFlow."""
