@@ -1,0 +1,240 @@
+"""Training data: labelled videos, seed-style image folders and rep manifests, split by clip.
+
+Every source becomes a list of ``Clip`` objects (frames at the model's size, RGB,
+with their label indices). The split is by clip, or by ``group`` (a source), never
+frame by frame: neighbouring frames are near-duplicates and a frame-level split
+reports an accuracy the model does not have.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import random
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from homegym import labelfile, manifest
+from homegym.errors import UserError
+from homegym.labels import order_labels, parse_label
+from homegym.video import iter_frames
+
+log = logging.getLogger(__name__)
+
+IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".webp"}
+TRAIN, VAL, TEST = "train", "val", "test"
+
+
+@dataclass
+class ClipSource:
+    """Where a clip's frames and labels come from, before decoding."""
+
+    name: str
+    group: str
+    split: str  # "train" / "eval" from the data itself, or "" to be split by seed
+    video: Path | None = None
+    labels: labelfile.LabelFile | None = None
+    images: list[tuple[Path, str]] = field(default_factory=list)  # for image folders
+
+
+@dataclass
+class Clip:
+    name: str
+    group: str
+    split: str
+    frames: np.ndarray  # (N, S, S, 3) uint8 RGB
+    labels: np.ndarray  # (N,) label index
+    frame_index: np.ndarray  # (N,) frame number in the video (or image number)
+    source: str
+
+
+def _image_group(rel: Path) -> str:
+    """Images below a label folder group by their sub-folder, or by the file name before its frame number."""
+    if len(rel.parts) > 1:
+        return str(rel.parent)
+    stem = rel.stem
+    head, sep, tail = stem.rpartition("_")
+    return head if sep and tail.isdigit() else stem
+
+
+def discover(paths: list[Path]) -> list[ClipSource]:
+    """Find every clip under the given paths (labels files, folders of them, image folders, manifests)."""
+    sources: list[ClipSource] = []
+    for path in paths:
+        path = Path(path)
+        if not path.exists():
+            raise UserError(f"dataset path not found: {path}")
+        if path.is_file():
+            if path.name.endswith(labelfile.SUFFIX):
+                sources.append(_from_labels(path))
+            elif path.suffix == ".csv":
+                sources.extend(_from_manifest(path))
+            else:
+                raise UserError(f"{path}: expected a folder, a '*{labelfile.SUFFIX}' file or a clip manifest (.csv)")
+            continue
+        label_files = sorted(path.rglob(f"*{labelfile.SUFFIX}"))
+        if label_files:
+            sources.extend(_from_labels(p) for p in label_files)
+            continue
+        found = _from_image_folder(path)
+        if not found:
+            raise UserError(f"no labelled videos ('*{labelfile.SUFFIX}') or label folders with images in {path}")
+        sources.extend(found)
+    if not sources:
+        raise UserError("no training data given")
+    return sources
+
+
+def _from_labels(path: Path) -> ClipSource:
+    lf = labelfile.read(path)
+    if lf.video is None or not lf.video.exists():
+        raise UserError(f"{path}: its video {lf.video or '(none beside it)'} does not exist")
+    name = path.name[: -len(labelfile.SUFFIX)]
+    return ClipSource(name, lf.meta.get("group", name), lf.meta.get("split", ""), video=lf.video, labels=lf)
+
+
+def _from_manifest(path: Path) -> list[ClipSource]:
+    from .from_reps import derive
+
+    rows = manifest.read(path)
+    poses = path.parent / "poses"
+    return [
+        ClipSource(row.path.stem, lf.meta["group"], row.split, video=row.path, labels=lf)
+        for row, lf in derive(rows, poses if poses.is_dir() else None)
+    ]
+
+
+def _from_image_folder(root: Path) -> list[ClipSource]:
+    subdirs = [d for d in sorted(root.iterdir()) if d.is_dir()]
+    if not subdirs:
+        return []
+    for d in subdirs:
+        try:
+            parse_label(d.name)
+        except UserError as e:
+            raise UserError(f"{root}: folder {d.name!r} is not a label: {e}") from None
+    groups: dict[str, ClipSource] = {}
+    for d in subdirs:
+        images = [p for p in sorted(d.rglob("*")) if p.suffix.lower() in IMAGE_SUFFIXES]
+        if not images:
+            raise UserError(f"label folder {d} holds no images")
+        for img in images:
+            g = _image_group(img.relative_to(d))
+            src = groups.setdefault(g, ClipSource(name=g, group=g, split=""))
+            src.images.append((img, d.name))
+    return list(groups.values())
+
+
+def _cache_key(src: ClipSource, size: int, stride: int) -> str:
+    h = hashlib.sha1()
+    st = src.video.stat()
+    h.update(f"{src.video.resolve()}|{st.st_size}|{st.st_mtime_ns}|{size}|{stride}|v1".encode())
+    return h.hexdigest()[:20]
+
+
+def _decode_video(src: ClipSource, size: int, stride: int, cache: Path | None) -> tuple[np.ndarray, np.ndarray]:
+    """All sampled frames of a video at the model size (RGB), with their frame numbers; cached on disk."""
+    path = cache / f"{_cache_key(src, size, stride)}.npz" if cache else None
+    if path is not None and path.exists():
+        with np.load(path) as z:
+            return z["frames"], z["index"]
+    frames, index = [], []
+    for i, frame in iter_frames(src.video, stride=stride, size=(size, size)):
+        frames.append(cv2.cvtColor(frame, cv2.COLOR_BGR2RGB))
+        index.append(i)
+    arr = np.stack(frames) if frames else np.zeros((0, size, size, 3), np.uint8)
+    idx = np.asarray(index, dtype=np.int32)
+    if path is not None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(path.stem + ".tmp.npz")
+        np.savez(tmp, frames=arr, index=idx)
+        tmp.replace(path)
+    return arr, idx
+
+
+def load(
+    sources: list[ClipSource], size: int, stride: int, cache: Path | None
+) -> tuple[list[Clip], tuple[str, ...]]:
+    """Decode every source's labelled frames; returns the clips and the ordered label set."""
+    labels = set()
+    for s in sources:
+        labels |= s.labels.labels if s.labels else {lab for _, lab in s.images}
+    ordered = order_labels(labels)
+    if len(ordered) < 2:
+        raise UserError(f"need at least two labels to train, found {list(ordered) or 'none'}")
+    index = {lab: i for i, lab in enumerate(ordered)}
+    clips = []
+    for n, s in enumerate(sources, start=1):
+        if s.video is not None:
+            frames, fidx = _decode_video(s, size, stride, cache)
+            per_frame = s.labels.per_frame(int(fidx.max()) + 1 if len(fidx) else 0, index)
+            lab = per_frame[fidx] if len(fidx) else np.zeros(0, np.int16)
+            keep = lab >= 0
+            clip = Clip(s.name, s.group, s.split, frames[keep], lab[keep].astype(np.int64), fidx[keep], str(s.video))
+        else:
+            imgs, labs = [], []
+            for p, lab_name in s.images:
+                img = cv2.imread(str(p), cv2.IMREAD_COLOR)
+                if img is None:
+                    raise UserError(f"cannot read image {p}")
+                imgs.append(cv2.cvtColor(cv2.resize(img, (size, size), interpolation=cv2.INTER_AREA), cv2.COLOR_BGR2RGB))
+                labs.append(index[lab_name])
+            clip = Clip(s.name, s.group, s.split, np.stack(imgs), np.asarray(labs), np.arange(len(imgs)), s.name)
+        log.info("[%d/%d] %s: %d labelled frames", n, len(sources), s.name, len(clip.labels))
+        clips.append(clip)
+    return [c for c in clips if len(c.labels)], ordered
+
+
+@dataclass(frozen=True)
+class Split:
+    """Which clip lands where; written into the report as it is."""
+
+    seed: int
+    method: str
+    assignment: dict[str, str]  # clip name -> train / val / test
+
+
+def split_clips(clips: list[Clip], seed: int, test_fraction: float = 0.2, val_fraction: float = 0.1) -> Split:
+    """Split by group: a split column in the data (train/eval) wins; the rest is split 8:2 by seed.
+
+    A share of the training groups is held back for validation (early stopping and the
+    learning curves), so the held-out test split is looked at once, at the end.
+    """
+    rng = random.Random(seed)
+    groups: dict[str, list[Clip]] = {}
+    for c in clips:
+        groups.setdefault(c.group, []).append(c)
+    given = {g: {c.split for c in cs} - {""} for g, cs in groups.items()}
+    for g, s in given.items():
+        if len(s) > 1:
+            raise UserError(f"group {g!r} has clips on both sides of the data's split ({sorted(s)})")
+    fixed = {g: ("test" if s == {"eval"} else "train") for g, s in given.items() if s}
+    free = sorted(g for g in groups if g not in fixed)
+    rng.shuffle(free)
+    n_test = round(test_fraction * len(free)) if free else 0
+    if free and n_test == 0 and not any(v == TEST for v in fixed.values()):
+        n_test = 1
+    group_split = dict(fixed)
+    group_split.update({g: TEST for g in free[:n_test]})
+    group_split.update({g: TRAIN for g in free[n_test:]})
+    train_groups = sorted(g for g, s in group_split.items() if s == TRAIN)
+    rng.shuffle(train_groups)
+    n_val = round(val_fraction * len(train_groups)) if len(train_groups) >= 5 else 0
+    for g in train_groups[:n_val]:
+        group_split[g] = VAL
+    if not any(s == TEST for s in group_split.values()):
+        raise UserError("the held-out split is empty: give more clips (or groups) or mark some as split 'eval'")
+    if not any(s == TRAIN for s in group_split.values()):
+        raise UserError("the training split is empty: every clip is marked 'eval'")
+    method = ("data's split column + " if fixed else "") + f"seeded {1 - test_fraction:.0%}:{test_fraction:.0%} by group"
+    return Split(seed, method, {c.name: group_split[c.group] for c in clips})
+
+
+def gather(clips: list[Clip], split: Split, part: str) -> tuple[np.ndarray, np.ndarray]:
+    chosen = [c for c in clips if split.assignment[c.name] == part]
+    if not chosen:
+        return np.zeros((0,) + (clips[0].frames.shape[1:]), np.uint8), np.zeros(0, np.int64)
+    return np.concatenate([c.frames for c in chosen]), np.concatenate([c.labels for c in chosen])

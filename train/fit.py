@@ -1,0 +1,210 @@
+"""``homegym train``: load and split the data, fit the seed's model, evaluate it honestly, write the report."""
+
+from __future__ import annotations
+
+import logging
+import os
+import platform
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from homegym import __version__
+from homegym.errors import UserError
+
+from . import dataset, report
+from . import model as M
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class TrainSettings:
+    data: list[Path]
+    out: Path
+    size: int = 160
+    alpha: float = 1.0
+    weights: str = "imagenet"
+    epochs: int = 10
+    batch: int = 32
+    lr: float = 1e-3
+    dense: int = 128
+    dropout: float = 0.2
+    stride: int = 2
+    augment: bool = True
+    fine_tune_epochs: int = 0
+    fine_tune_lr: float = 1e-5
+    unfreeze: int | None = 30  # top layers of the base to unfreeze in the fine-tune phase; None = all
+    seed: int = 0
+    test_fraction: float = 0.2
+    val_fraction: float = 0.1
+    patience: int = 4
+    steps_per_epoch: int | None = None
+    cache: Path | None = field(default_factory=lambda: Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "homegym" / "frames")
+
+
+def _check(s: TrainSettings) -> None:
+    if s.size < 32 or s.size > 512:
+        raise UserError(f"--size must be 32..512, got {s.size}")
+    if s.alpha not in (0.35, 0.5, 0.75, 1.0, 1.3, 1.4):
+        raise UserError(f"--alpha must be one of 0.35, 0.5, 0.75, 1.0, 1.3, 1.4 (MobileNetV2's), got {s.alpha}")
+    for name in ("epochs", "batch", "stride", "dense"):
+        if getattr(s, name) < (0 if name == "epochs" else 1):
+            raise UserError(f"--{name} must be positive, got {getattr(s, name)}")
+    if s.epochs == 0 and s.fine_tune_epochs == 0:
+        raise UserError("nothing to train: --epochs and --fine-tune-epochs are both 0")
+
+
+def _onehot(y: np.ndarray, k: int) -> np.ndarray:
+    return np.eye(k, dtype=np.float32)[y]
+
+
+def _class_weights(y: np.ndarray, k: int) -> dict[int, float]:
+    counts = np.bincount(y, minlength=k).astype(float)
+    w = counts.sum() / (k * np.maximum(counts, 1))
+    return {i: float(w[i]) if counts[i] else 0.0 for i in range(k)}
+
+
+def _image_ds(x, y, k, batch, shuffle_seed, aug=None):
+    import tensorflow as tf
+
+    ds = tf.data.Dataset.from_tensor_slices((x, _onehot(y, k)))
+    if shuffle_seed is not None:
+        ds = ds.shuffle(min(len(x), 20000), seed=shuffle_seed, reshuffle_each_iteration=True)
+    ds = ds.batch(batch).map(lambda a, b: (tf.cast(a, tf.float32), b), num_parallel_calls=tf.data.AUTOTUNE)
+    if aug is not None:
+        ds = ds.map(lambda a, b: (aug(a, training=True), b), num_parallel_calls=tf.data.AUTOTUNE)
+    return ds.prefetch(tf.data.AUTOTUNE)
+
+
+def _callbacks(s: TrainSettings, has_val: bool):
+    import keras
+
+    cbs = [keras.callbacks.ModelCheckpoint(str(s.out / "checkpoint.keras"), save_best_only=has_val, monitor="val_loss" if has_val else "loss")]
+    if has_val:
+        cbs.append(keras.callbacks.EarlyStopping(monitor="val_loss", patience=s.patience, restore_best_weights=True))
+    return cbs
+
+
+def _merge(history: dict, h, phase_start: bool) -> None:
+    if phase_start:
+        history.setdefault("phase_starts", []).append(len(history.get("loss", [])))
+    for k, v in h.history.items():
+        history.setdefault(k, []).extend(float(x) for x in v)
+
+
+def run(s: TrainSettings) -> dict:
+    _check(s)
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    t0 = time.time()
+    sources = dataset.discover(s.data)
+    log.info("found %d clips; decoding frames at %dx%d, stride %d", len(sources), s.size, s.size, s.stride)
+    clips, labels = dataset.load(sources, s.size, s.stride, s.cache)
+    split = dataset.split_clips(clips, s.seed, s.test_fraction, s.val_fraction)
+    k = len(labels)
+    xtr, ytr = dataset.gather(clips, split, dataset.TRAIN)
+    xva, yva = dataset.gather(clips, split, dataset.VAL)
+    xte, yte = dataset.gather(clips, split, dataset.TEST)
+    log.info("labels %s; frames train %d, validation %d, held-out %d", list(labels), len(ytr), len(yva), len(yte))
+    if len(ytr) == 0 or len(yte) == 0:
+        raise UserError("no labelled frames on one side of the split")
+    missing = [labels[i] for i in range(k) if not (ytr == i).any()]
+    if missing:
+        raise UserError(f"no training frames for label(s) {missing}: add clips with them or drop those labels")
+
+    import keras
+
+    keras.utils.set_random_seed(s.seed)
+    s.out.mkdir(parents=True, exist_ok=True)
+    model = M.build(labels, s.size, s.alpha, s.weights, s.dense, s.dropout)
+    base, head = model.get_layer(M.BASE_NAME), model.get_layer(M.HEAD_NAME)
+    cw = _class_weights(ytr, k)
+    has_val = len(yva) > 0
+    history: dict = {}
+    feats: dict[str, np.ndarray] = {}
+
+    if s.epochs:
+        head.compile(optimizer=keras.optimizers.Adam(s.lr), loss="categorical_crossentropy", metrics=["accuracy"])
+        if not s.augment:
+            # Frozen base, no augmentation: the base's output never changes, so compute it once and fit
+            # the head on it. Same model, same result, a fraction of the time.
+            log.info("phase 1: frozen base, head on cached features (no augmentation)")
+            for part, x in (("train", xtr), ("val", xva), ("test", xte)):
+                feats[part] = base.predict(x.astype(np.float32) / 127.5 - 1.0, batch_size=64, verbose=0) if len(x) else np.zeros((0, base.output_shape[-1]), np.float32)
+            val = (feats["val"], _onehot(yva, k)) if has_val else None
+            h = head.fit(feats["train"], _onehot(ytr, k), validation_data=val, epochs=s.epochs, batch_size=s.batch,
+                         class_weight=cw, callbacks=_callbacks(s, has_val)[1:], verbose=2)
+        else:
+            log.info("phase 1: frozen base, augmented frames through the whole model")
+            model.compile(optimizer=keras.optimizers.Adam(s.lr), loss="categorical_crossentropy", metrics=["accuracy"])
+            aug = _augmenter(s.seed)
+            val = _image_ds(xva, yva, k, s.batch, None) if has_val else None
+            h = model.fit(_image_ds(xtr, ytr, k, s.batch, s.seed, aug), validation_data=val, epochs=s.epochs,
+                          steps_per_epoch=s.steps_per_epoch, class_weight=cw, callbacks=_callbacks(s, has_val), verbose=2)
+        _merge(history, h, True)
+
+    if s.fine_tune_epochs:
+        n = M.unfreeze(model, s.unfreeze)
+        log.info("phase 2: fine-tuning %d layers of the base at lr %g", n, s.fine_tune_lr)
+        model.compile(optimizer=keras.optimizers.Adam(s.fine_tune_lr), loss="categorical_crossentropy", metrics=["accuracy"])
+        aug = _augmenter(s.seed + 100) if s.augment else None
+        val = _image_ds(xva, yva, k, s.batch, None) if has_val else None
+        h = model.fit(_image_ds(xtr, ytr, k, s.batch, s.seed + 1, aug), validation_data=val, epochs=s.fine_tune_epochs,
+                      steps_per_epoch=s.steps_per_epoch, class_weight=cw, callbacks=_callbacks(s, has_val), verbose=2)
+        _merge(history, h, True)
+        feats = {}  # the base changed: features computed before are stale
+
+    def predict(part: str, x: np.ndarray) -> np.ndarray:
+        if part in feats:
+            return head.predict(feats[part], batch_size=256, verbose=0).argmax(1)
+        return model.predict(x.astype(np.float32), batch_size=64, verbose=0).argmax(1) if len(x) else np.zeros(0, int)
+
+    evaluation, per_clip = {}, {}
+    preds = {p: predict(p, x) for p, x in (("train", xtr), ("val", xva), ("test", xte))}
+    for part, y in (("train", ytr), ("val", yva), ("test", yte)):
+        if len(y):
+            evaluation[part] = report.metrics(y, preds[part], labels)
+    offsets = {p: 0 for p in preds}
+    for c in clips:
+        part = split.assignment[c.name]
+        part_key = {dataset.TRAIN: "train", dataset.VAL: "val", dataset.TEST: "test"}[part]
+        o = offsets[part_key]
+        p = preds[part_key][o : o + len(c.labels)]
+        offsets[part_key] += len(c.labels)
+        per_clip[c.name] = {"split": part, "group": c.group, "frames": int(len(c.labels)), "accuracy": round(float((p == c.labels).mean()), 4)}
+
+    model.save(s.out / "model.keras")
+    (s.out / "checkpoint.keras").unlink(missing_ok=True)
+    rep = {
+        "homegym_version": __version__,
+        "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        "duration_s": round(time.time() - t0, 1),
+        "machine": {"platform": platform.platform(), "processor": platform.processor() or platform.machine(), "cpus": os.cpu_count()},
+        "labels": list(labels),
+        "model": {"file": "model.keras", "input": "RGB uint8-range float, NHWC", "size": s.size, "alpha": s.alpha, "weights": s.weights,
+                  "dense": s.dense, "dropout": s.dropout, "params": int(model.count_params())},
+        "settings": {k: (str(v) if isinstance(v, Path) else v) for k, v in asdict(s).items() if k not in ("data", "out")},
+        "data": {
+            "sources": [str(p) for p in s.data],
+            "clips": {c.name: {"source": c.source, "group": c.group, "split": split.assignment[c.name], "frames": int(len(c.labels)),
+                               "per_label": {labels[i]: int(n) for i, n in enumerate(np.bincount(c.labels, minlength=k)) if n}} for c in clips},
+        },
+        "split": {"seed": split.seed, "method": split.method,
+                  "frames": {"train": int(len(ytr)), "val": int(len(yva)), "test": int(len(yte))},
+                  "clips": {p: sorted(n for n, a in split.assignment.items() if a == p) for p in (dataset.TRAIN, dataset.VAL, dataset.TEST)}},
+        "class_weights": {labels[i]: round(w, 4) for i, w in cw.items()},
+        "history": history,
+        "evaluation": evaluation,
+        "per_clip": per_clip,
+    }
+    path = report.write(s.out, rep)
+    log.info("wrote %s and %s", s.out / "model.keras", path)
+    return rep
+
+
+def _augmenter(seed: int):
+    from . import augment
+
+    return augment.pipeline(seed)
