@@ -1,0 +1,56 @@
+from __future__ import annotations
+
+import pytest
+
+from homegym import labelfile
+from homegym.errors import UserError
+from homegym.labels import exercises_of, order_labels, parse_label
+
+
+def test_vocabulary() -> None:
+    assert parse_label("pushup_down").exercise == "pushup"
+    assert parse_label("up").exercise is None and parse_label("up").phase == "up"
+    assert parse_label("neither").phase is None
+    for bad in ("Pushup_down", "pushup_middle", "sideways", "", "squat-up"):
+        with pytest.raises(UserError):
+            parse_label(bad)
+
+
+def test_order_and_exercises() -> None:
+    labels = order_labels({"squat_down", "pushup_up", "neither", "squat_up", "pushup_down"})
+    assert labels == ("neither", "pushup_up", "pushup_down", "squat_up", "squat_down")
+    assert exercises_of(labels) == ("pushup", "squat")
+    assert order_labels({"down", "up", "neither"}) == ("neither", "up", "down")
+    with pytest.raises(UserError, match="mix"):
+        order_labels({"up", "pushup_down"})
+
+
+def test_labels_file_round_trip(tmp_path) -> None:
+    video = tmp_path / "clip.mp4"
+    video.write_bytes(b"")
+    frames = [None, "squat_up", "squat_up", None, "squat_down", "squat_down", "squat_down", "neither"]
+    lf = labelfile.LabelFile(labelfile.segments_from_frames(frames), video=video, meta={"split": "train"})
+    path = tmp_path / "sub" / "clip.labels.csv"
+    labelfile.write(path, lf)
+    back = labelfile.read(path)
+    assert back.video == video.resolve()
+    assert back.meta == {"split": "train"}
+    idx = {"neither": 0, "squat_up": 1, "squat_down": 2}
+    assert back.per_frame(len(frames), idx).tolist() == [-1, 1, 1, -1, 2, 2, 2, 0]
+
+
+@pytest.mark.parametrize(
+    "body, message",
+    [
+        ("start,end,label\n0,5,up\n3,8,down\n", "overlap"),
+        ("start,end,label\n0,5,sideways\n", "unknown label"),
+        ("start,end,label\n5,2,up\n", "start <= end"),
+        ("frame,label\n0,up\n", "not a labels file"),
+        ("start,end,label\n0,x,up\n", "row 2"),
+    ],
+)
+def test_bad_labels_files(tmp_path, body: str, message: str) -> None:
+    p = tmp_path / "x.labels.csv"
+    p.write_text(body)
+    with pytest.raises(UserError, match=message):
+        labelfile.read(p)
