@@ -1,0 +1,158 @@
+"""The rep counter: stable phases in, rep, partial-rep and set-end events out.
+
+Per exercise a rep is up -> down -> up: the top is left, the bottom is voted (so it
+was held at least the voting dwell), the top is voted again, and the time from
+leaving the top to regaining it lies in [min_rep_s, max_rep_s]. Anything else that
+left the top and came back is reported as a partial rep, never counted. A pause
+longer than ``set_timeout_s`` ends the set, and so does a phase of another exercise.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from homegym.errors import UserError
+from homegym.labels import parse_label
+
+from .events import Event, PartialRepEvent, RepEvent, SetEndEvent
+from .voting import Vote
+
+
+@dataclass(frozen=True)
+class CounterConfig:
+    exercise: str | None = None  # names the exercise of a seed-style up/down/neither model
+    min_rep_s: float = 0.5
+    max_rep_s: float = 10.0
+    set_timeout_s: float = 20.0
+    partial_min: float = 0.3  # smoothed bottom probability that makes an excursion an attempted rep
+
+
+@dataclass
+class _Set:
+    exercise: str
+    number: int
+    start_t: float
+    reps: int = 0
+    last_rep_t: float = 0.0
+    rep_time_sum: float = 0.0
+
+
+class RepCounter:
+    def __init__(self, labels: tuple[str, ...], cfg: CounterConfig) -> None:
+        self.cfg = cfg
+        self._phase_of: list[tuple[str, str] | None] = []
+        for lab in labels:
+            p = parse_label(lab)
+            if p.phase is None:
+                self._phase_of.append(None)
+            else:
+                ex = p.exercise or cfg.exercise
+                if ex is None:
+                    raise UserError("the model has seed-style up/down labels: set counter.exercise in the config")
+                self._phase_of.append((ex, p.phase))
+        self._down_index = {pe[0]: i for i, pe in enumerate(self._phase_of) if pe and pe[1] == "down"}
+        self.exercises = tuple(dict.fromkeys(pe[0] for pe in self._phase_of if pe))
+        self.labels = labels
+        self.total = 0
+        self.by_exercise = {ex: 0 for ex in self.exercises}
+        self.sets = 0
+        self.current: _Set | None = None
+        self.forced_exercise: str | None = None  # from a command ("auto" = None)
+        # Excursion from the top of ``self._top``: when it began, whether the bottom was voted, how deep it got.
+        self._top: str | None = None
+        self._left_t: float | None = None
+        self._down = False
+        self._depth = 0.0
+        self._conf_sum = 0.0
+        self._conf_n = 0
+        self._last: tuple[str, str] | None = None
+
+    @property
+    def phase(self) -> tuple[str, str] | None:
+        """The (exercise, phase) of the last voted phase change; None for neither."""
+        return self._last
+
+    def _end_set(self, t: float, frame: int, reason: str) -> list[Event]:
+        s, self.current = self.current, None
+        if s is None or s.reps == 0:
+            return []
+        return [SetEndEvent(t=t, frame=frame, exercise=s.exercise, set=s.number, reps=s.reps,
+                            duration_s=round(s.last_rep_t - s.start_t, 3), avg_rep_s=round(s.rep_time_sum / s.reps, 3), reason=reason)]
+
+    def stop(self, t: float, frame: int) -> list[Event]:
+        """The session ends: close the open set."""
+        return self._end_set(t, frame, "stop")
+
+    def reset(self, t: float, frame: int, new_day: bool = False) -> list[Event]:
+        out = self._end_set(t, frame, "reset")
+        if new_day:
+            self.total = 0
+            self.by_exercise = {ex: 0 for ex in self.exercises}
+        return out
+
+    def update(self, vote: Vote, t: float, frame: int) -> list[Event]:
+        out: list[Event] = []
+        if self.current and t - self.current.last_rep_t > self.cfg.set_timeout_s:
+            out += self._end_set(t, frame, "pause")
+        pe = None
+        if vote.phase is not None:
+            pe = self._phase_of[self.labels.index(vote.phase)]
+        if pe and self.forced_exercise and pe[0] != self.forced_exercise:
+            pe = None  # a forced exercise ignores the phases of the others
+        if self._top is not None:
+            self._conf_sum += float(vote.smoothed.max())
+            self._conf_n += 1
+            di = self._down_index.get(self._top)
+            if di is not None:
+                self._depth = max(self._depth, float(vote.smoothed[di]))
+        if not vote.changed:
+            # A shallow dip that never left the top: the bottom's probability rose and fell again.
+            if pe and pe[1] == "up" and self._left_t is None and self._depth >= self.cfg.partial_min:
+                di = self._down_index[pe[0]]
+                if vote.smoothed[di] < self.cfg.partial_min / 2:
+                    out.append(PartialRepEvent(t=t, frame=frame, exercise=pe[0], set=self.current.number if self.current else 0,
+                                               reason="no_down", depth=round(self._depth, 3)))
+                    self._depth = 0.0
+            return out
+        self._last = pe
+        if pe and self.current and pe[0] != self.current.exercise:
+            out += self._end_set(t, frame, "exercise_change")
+        if pe is None:  # neither, or a phase of an ignored exercise
+            if self._top is not None and self._left_t is None:
+                self._left_t = t
+            return out
+        ex, ph = pe
+        if ph == "down":
+            if self._top == ex:
+                if self._left_t is None:
+                    self._left_t = t
+                self._down = True
+            else:  # a bottom without a top before it: wait for the next top
+                self._top, self._left_t, self._down = None, None, False
+            return out
+        # ph == "up": back at (or first reaching) the top of ``ex``.
+        if self._top == ex and self._left_t is not None:
+            duration = t - self._left_t
+            if self._down and self.cfg.min_rep_s <= duration <= self.cfg.max_rep_s:
+                out += self._count(ex, t, frame, duration)
+            elif self._down or self._depth >= self.cfg.partial_min:
+                reason = "no_down" if not self._down else ("too_fast" if duration < self.cfg.min_rep_s else "too_slow")
+                out.append(PartialRepEvent(t=t, frame=frame, exercise=ex, set=self.current.number if self.current else 0,
+                                           reason=reason, depth=round(self._depth, 3), duration_s=round(duration, 3)))
+        self._top, self._left_t, self._down, self._depth = ex, None, False, 0.0
+        self._conf_sum, self._conf_n = 0.0, 0
+        return out
+
+    def _count(self, ex: str, t: float, frame: int, duration: float) -> list[Event]:
+        if self.current is None:
+            self.sets += 1
+            self.current = _Set(ex, self.sets, start_t=t - duration)
+        s = self.current
+        s.reps += 1
+        s.last_rep_t = t
+        s.rep_time_sum += duration
+        self.total += 1
+        self.by_exercise[ex] += 1
+        conf = self._conf_sum / self._conf_n if self._conf_n else 0.0
+        return [RepEvent(t=t, frame=frame, exercise=ex, rep=s.reps, set=s.number, total=self.total,
+                         exercise_total=self.by_exercise[ex], confidence=round(conf, 3), duration_s=round(duration, 3))]

@@ -1,0 +1,148 @@
+"""Voting and counting: unit cases and property tests on phase sequences."""
+
+from __future__ import annotations
+
+import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from homegym.daemon.counter import CounterConfig, RepCounter
+from homegym.daemon.events import PartialRepEvent, RepEvent, SetEndEvent
+from homegym.daemon.voting import VotingConfig, Voter
+
+LABELS = ("neither", "pushup_up", "pushup_down", "squat_up", "squat_down")
+FPS = 30.0
+
+
+def probs(label: str, conf: float = 0.9) -> np.ndarray:
+    p = np.full(len(LABELS), (1 - conf) / (len(LABELS) - 1))
+    p[LABELS.index(label)] = conf
+    return p
+
+
+def run(frames: list[str], vcfg: VotingConfig | None = None, ccfg: CounterConfig | None = None, labels=LABELS):
+    voter = Voter(labels, vcfg or VotingConfig())
+    counter = RepCounter(labels, ccfg or CounterConfig(min_rep_s=0.2, max_rep_s=60, set_timeout_s=1e9))
+    events = []
+    for i, lab in enumerate(frames):
+        p = np.full(len(labels), 0.1 / (len(labels) - 1))
+        p[labels.index(lab)] = 0.9
+        events += counter.update(voter.update(p), i / FPS, i)
+    events += counter.stop(len(frames) / FPS, len(frames))
+    return events, counter
+
+
+def reps(events) -> list[RepEvent]:
+    return [e for e in events if isinstance(e, RepEvent)]
+
+
+def seq(*segments: tuple[str, int]) -> list[str]:
+    return [lab for lab, n in segments for _ in range(n)]
+
+
+def test_three_clean_push_ups_then_a_set_end() -> None:
+    frames = seq(("pushup_up", 20), ("pushup_down", 15), ("pushup_up", 20), ("pushup_down", 15), ("pushup_up", 20),
+                 ("pushup_down", 15), ("pushup_up", 20))
+    events, counter = run(frames)
+    r = reps(events)
+    assert [(e.exercise, e.rep, e.set, e.total) for e in r] == [("pushup", i, 1, i) for i in (1, 2, 3)]
+    # From leaving the top to regaining it: here the 15 frames of the bottom, 0.5 s.
+    assert all(0.8 < e.confidence <= 1 and abs(e.duration_s - 0.5) < 0.05 for e in r)
+    end = [e for e in events if isinstance(e, SetEndEvent)]
+    assert len(end) == 1 and end[0].reps == 3 and end[0].reason == "stop"
+    assert counter.by_exercise == {"pushup": 3, "squat": 0}
+
+
+def test_partial_rep_is_reported_not_counted() -> None:
+    # A shallow dip: the bottom's probability rises to ~0.45, never enough to be voted.
+    voter = Voter(LABELS, VotingConfig())
+    counter = RepCounter(LABELS, CounterConfig())
+    events = []
+    trace = [probs("pushup_up")] * 20 + [0.5 * probs("pushup_up") + 0.5 * probs("pushup_down")] * 10 + [probs("pushup_up")] * 20
+    for i, p in enumerate(trace):
+        events += counter.update(voter.update(p), i / FPS, i)
+    assert not reps(events)
+    partial = [e for e in events if isinstance(e, PartialRepEvent)]
+    assert len(partial) == 1 and partial[0].reason == "no_down"
+
+
+def test_rep_duration_bounds_and_set_timeout_and_exercise_switch() -> None:
+    cfg = CounterConfig(min_rep_s=1.0, max_rep_s=3.0, set_timeout_s=2.0)
+    fast = seq(("squat_up", 10), ("squat_down", 6), ("squat_up", 10))  # ~0.4 s: too fast
+    events, _ = run(fast, ccfg=cfg)
+    assert not reps(events) and [e.reason for e in events if isinstance(e, PartialRepEvent)] == ["too_fast"]
+    frames = seq(("squat_up", 10), ("squat_down", 40), ("squat_up", 100),  # a rep, then a pause > 2 s
+                 ("squat_down", 40), ("squat_up", 20),  # a rep in a second set
+                 ("pushup_up", 20), ("pushup_down", 40), ("pushup_up", 20))  # switch exercise
+    events, counter = run(frames, ccfg=cfg)
+    assert [(e.exercise, e.set, e.rep) for e in reps(events)] == [("squat", 1, 1), ("squat", 2, 1), ("pushup", 3, 1)]
+    assert [e.reason for e in events if isinstance(e, SetEndEvent)] == ["pause", "exercise_change", "stop"]
+
+
+def test_seed_style_labels_take_the_exercise_from_config() -> None:
+    labels = ("neither", "up", "down")
+    frames = seq(("up", 20), ("down", 20), ("up", 20))
+    events, _ = run(frames, ccfg=CounterConfig(exercise="squat", min_rep_s=0.2), labels=labels)
+    assert [e.exercise for e in reps(events)] == ["squat"]
+
+
+def expected_count(segments: list[tuple[str, int]]) -> int:
+    """The rule, stated plainly: an up counts when this exercise's top and then its bottom came before it."""
+    count, top, down = 0, None, False
+    for lab, _ in segments:
+        if lab == "neither":
+            continue
+        ex, ph = lab.split("_")
+        if ph == "up":
+            count += top == ex and down
+            top, down = ex, False
+        elif top == ex:
+            down = True
+        else:
+            top, down = None, False
+    return count
+
+
+segment = st.tuples(st.sampled_from(["neither", "pushup_up", "pushup_down"]), st.integers(12, 45))
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.integers(0, 8), st.integers(12, 40), st.integers(12, 40))
+def test_k_clean_cycles_count_exactly_k(k: int, up: int, down: int) -> None:
+    frames = seq(("squat_up", up), *[s for _ in range(k) for s in (("squat_down", down), ("squat_up", up))])
+    for vcfg in (VotingConfig(), VotingConfig(method="window", window=5)):
+        assert len(reps(run(frames, vcfg)[0])) == k
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(segment, min_size=1, max_size=12))
+def test_count_follows_the_rule_for_any_clean_sequence(segments) -> None:
+    """Covers 'a down without a return to up never counts': a trailing down adds nothing."""
+    merged: list[tuple[str, int]] = []
+    for lab, n in segments:  # adjacent equal labels are one segment
+        if merged and merged[-1][0] == lab:
+            merged[-1] = (lab, merged[-1][1] + n)
+        else:
+            merged.append((lab, n))
+    assert len(reps(run(seq(*merged))[0])) == expected_count(merged)
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.integers(1, 6), st.lists(st.tuples(st.integers(0, 10_000), st.sampled_from(LABELS), st.integers(1, 2)), max_size=8))
+def test_flicker_shorter_than_the_dwell_never_changes_the_count(k: int, flickers) -> None:
+    frames = seq(("pushup_up", 25), *[s for _ in range(k) for s in (("pushup_down", 25), ("pushup_up", 25))])
+    no_smoothing = VotingConfig(method="window", window=1, min_dwell=3)  # the dwell alone must hold
+    for pos, lab, n in flickers:
+        start = pos % len(frames)
+        for i in range(start, min(start + n, len(frames))):
+            frames[i] = lab
+    assert len(reps(run(frames, no_smoothing)[0])) == k
+    assert len(reps(run(frames)[0])) == k
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.integers(1, 40), st.sampled_from(["pushup_down", "squat_down"]))
+def test_a_down_without_a_return_to_up_never_counts(n_down: int, down: str) -> None:
+    ex = down.split("_")[0]
+    frames = seq((f"{ex}_up", 20), (down, 20 + n_down), ("neither", 30))
+    assert not reps(run(frames)[0])
