@@ -11,8 +11,10 @@ from pathlib import Path
 
 from . import __version__
 from .errors import UserError
+from .runtime import DEFAULT_CACHE
 
 log = logging.getLogger("homegym")
+LOG_LEVELS = ["DEBUG", "INFO", "WARNING", "ERROR"]
 
 
 def _size(text: str) -> tuple[int, int]:
@@ -29,6 +31,7 @@ def _add(sub, name: str, help: str, examples: str, func: Callable[[argparse.Name
     p = sub.add_parser(name, help=help, description=help, epilog="examples:\n" + examples,
                        formatter_class=argparse.RawDescriptionHelpFormatter)
     p.set_defaults(func=func)
+    p.add_argument("--log-level", dest="sub_log_level", choices=LOG_LEVELS, help="default INFO")
     return p
 
 
@@ -96,6 +99,84 @@ def cmd_train(a: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_convert(a: argparse.Namespace) -> int:
+    from .convert.run import ConvertSettings, run, summary
+
+    s = ConvertSettings(model=a.model, out=a.out, precision=a.precision, batch=a.batch, working_size=a.working_size,
+                        device=a.device, cache_dir=None if str(a.cache_dir) == "none" else a.cache_dir, report=a.report,
+                        data=a.data, stride=a.stride, calibration_frames=a.calibration_frames)
+    print(summary(run(s)))
+    return 0
+
+
+def _load_config(path: Path | None):
+    from .daemon.config import load
+
+    return load(path)
+
+
+def cmd_check_config(a: argparse.Namespace) -> int:
+    _load_config(a.file)
+    print(f"{a.file}: ok")
+    return 0
+
+
+def cmd_count(a: argparse.Namespace) -> int:
+    import dataclasses
+    import json
+
+    from .daemon.events import RepEvent
+    from .daemon.pipeline import Pipeline
+
+    cfg = _load_config(a.config)
+    cfg = dataclasses.replace(cfg, source=dataclasses.replace(cfg.source, uri=str(a.video), realtime=False))
+
+    def sink(e) -> None:
+        if a.json:
+            if isinstance(e, RepEvent):
+                print(e.to_json(), flush=True)
+        elif isinstance(e, RepEvent):
+            print(f"{e.t:8.2f}s  {e.exercise:8s} rep {e.rep:3d}  set {e.set:2d}  total {e.total:3d}  confidence {e.confidence:.2f}", flush=True)
+
+    pipe = Pipeline(cfg, a.model, sink)
+    annot = None
+    if a.annotate:
+        from .daemon.annotate import Annotator
+        from .video import open_video
+
+        cap, info = open_video(a.video)
+        cap.release()
+        annot = Annotator(a.annotate, pipe.inference.labels, info.fps, pipe.inference.working_size)
+        pipe.frame_hook = annot
+    try:
+        s = pipe.run(offline=True)
+    finally:
+        if annot:
+            annot.close()
+    if a.json:
+        print(json.dumps({"type": "summary", "total": s.total, "by_exercise": s.by_exercise, "partial": s.partial,
+                          "frames": s.frames, "fps": round(s.fps, 1)}))
+    else:
+        per = ", ".join(f"{ex} {n}" for ex, n in s.by_exercise.items())
+        print(f"total {s.total} ({per}); {s.partial} partial; {s.frames} frames at {s.fps:.0f} fps")
+    return 0
+
+
+def cmd_run(a: argparse.Namespace) -> int:
+    import signal
+
+    from .daemon.pipeline import Pipeline
+
+    cfg = _load_config(a.config)
+    pipe = Pipeline(cfg, a.model)
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: pipe.stop())
+    s = pipe.run(offline=False)
+    log.info("stopped: %d reps (%s), %d frames, %d dropped, %d reconnects", s.total,
+             ", ".join(f"{k} {v}" for k, v in s.by_exercise.items()), s.frames, s.dropped, s.reconnects)
+    return 0
+
+
 # --- parser ------------------------------------------------------------------------------------
 
 
@@ -106,7 +187,7 @@ def build_parser() -> argparse.ArgumentParser:
         epilog="Run 'homegym COMMAND --help' for a command's options and examples.",
     )
     p.add_argument("--version", action="version", version=f"homegym {__version__}")
-    p.add_argument("--log-level", default="INFO", choices=["DEBUG", "INFO", "WARNING", "ERROR"], help="default INFO")
+    p.add_argument("--log-level", default="INFO", choices=LOG_LEVELS, help="default INFO")
     sub = p.add_subparsers(dest="command", metavar="COMMAND", required=True)
 
     s = _add(sub, "synth", "render workout clips of a 3D figure with exact labels and rep times",
@@ -164,17 +245,52 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--patience", type=int, default=4, help="early-stopping patience in epochs (default 4)")
     s.add_argument("--steps-per-epoch", type=int, default=None, help="cap the steps of an epoch (quick runs)")
     s.add_argument("--cache", type=Path, default=None, help="decoded-frame cache folder, or 'none' (default ~/.cache/homegym/frames)")
+    s = _add(sub, "convert", "compile a trained Keras model to an OpenVINO IR for the NPU or the CPU, checked on real frames",
+             "  homegym convert runs/first/model.keras -o models/first\n"
+             "  homegym convert runs/first/model.keras -o models/int8 --precision int8 --device AUTO:NPU,CPU\n"
+             "  homegym convert model.keras -o models/npu --device NPU --batch 1 --working-size 320x240\n", cmd_convert)
+    s.add_argument("model", type=Path, help="the model.keras written by 'homegym train' (its report.json beside it)")
+    s.add_argument("-o", "--out", type=Path, required=True, help="output folder: model.xml, model.bin, convert_report.json, train_report.json")
+    s.add_argument("--precision", default="fp32", choices=["fp32", "fp16", "int8"], help="default fp32; int8 is NNCF post-training quantization")
+    s.add_argument("--batch", type=int, default=4, help="static batch size (the NPU compiles only static shapes; default 4, the daemon's)")
+    s.add_argument("--working-size", type=_size, default=None, help="WIDTHxHEIGHT of the frames the IR takes (default: the model's size)")
+    s.add_argument("--device", default="CPU", help="CPU, NPU, GPU, AUTO or AUTO:NPU,CPU (compiled here as a check; default CPU)")
+    s.add_argument("--cache-dir", type=Path, default=DEFAULT_CACHE, help=f"OpenVINO model cache, or 'none' (default {DEFAULT_CACHE})")
+    s.add_argument("--report", type=Path, help="the training report (default: report.json beside the model)")
+    s.add_argument("--data", type=Path, nargs="+", help="the training data, if it moved since training (for calibration and the checks)")
+    s.add_argument("--stride", type=int, default=3, help="sample every N-th video frame for the checks (default 3)")
+    s.add_argument("--calibration-frames", type=int, default=300, help="training frames for INT8 calibration (default 300)")
+    s = _add(sub, "count", "count the reps in a video file with the daemon's pipeline, as fast as the machine allows",
+             "  homegym count workout.mp4\n"
+             "  homegym count workout.mp4 --json > reps.jsonl\n"
+             "  homegym count workout.mp4 --annotate why.mp4 --model models/first --config config.yaml\n", cmd_count)
+    s.add_argument("video", type=Path, help="a video file")
+    s.add_argument("--model", type=Path, help="an IR (model.xml or its folder); default: model.path of the config, else the shipped model")
+    s.add_argument("--config", type=Path, help="config.yaml (default: the built-in defaults, as documented in config.yaml)")
+    s.add_argument("--json", action="store_true", help="one JSON object per rep, then a summary line")
+    s.add_argument("--annotate", type=Path, metavar="OUT.mp4", help="write the video with the count, phase and probabilities drawn on it")
+
+    s = _add(sub, "run", "run the daemon on the configured live source (camera, stream or file)",
+             "  homegym run --config /etc/homegym/config.yaml\n"
+             "  homegym run --config config.yaml --model models/first --log-level DEBUG\n", cmd_run)
+    s.add_argument("--config", type=Path, help="config.yaml (default: built-in defaults)")
+    s.add_argument("--model", type=Path, help="overrides model.path")
+
+    s = _add(sub, "check-config", "validate a config file without running anything",
+             "  homegym check-config /etc/homegym/config.yaml\n", cmd_check_config)
+    s.add_argument("file", type=Path)
     return p
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    logging.basicConfig(level=args.log_level, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+    logging.basicConfig(level=getattr(args, "sub_log_level", None) or args.log_level, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
     try:
         return args.func(args)
     except UserError as e:
-        print(f"homegym {args.command}: error: {e}", file=sys.stderr)
+        for line in str(e).splitlines():  # a config with three problems: three lines, each complete
+            print(f"homegym {args.command}: error: {line}", file=sys.stderr)
         return 2
     except OSError as e:
         print(f"homegym {args.command}: error: {e.strerror or e}: {e.filename or ''}".rstrip(": "), file=sys.stderr)

@@ -34,6 +34,38 @@ def rendered(tmp_path_factory) -> Path:
     return out
 
 
+@pytest.fixture(scope="session")
+def training_clips(tmp_path_factory) -> Path:
+    """30 rendered clips, push-ups, squats and neither in turn."""
+    from homegym.train.synth import render_clip
+    from homegym.train.synth.manifest import write_manifest
+
+    out = tmp_path_factory.mktemp("trainclips")
+    kinds = ["pushup", "squat", "neither"]
+    results = [render_clip(out, kinds[i % 3], 500 + i, duration=6.0, fps=15.0, size=(192, 144)) for i in range(30)]
+    write_manifest(out / "clips.csv", results)
+    return out
+
+
+@pytest.fixture(scope="session")
+def small_model(training_clips, tmp_path_factory, shared_data) -> tuple[Path, subprocess.CompletedProcess]:
+    """A small model trained once by ``homegym train`` (ImageNet features at 96 px): the run's folder and output."""
+    out = tmp_path_factory.mktemp("small_model")
+    r = run_cli("train", str(training_clips), "-o", str(out), "--weights", str(IMAGENET), "--size", "96",
+                "--epochs", "12", "--no-augment", "--stride", "2", "--seed", "1", "--cache", "none")
+    assert r.returncode == 0, r.stderr[-2000:]
+    return out, r
+
+
+@pytest.fixture(scope="session")
+def small_ir(small_model, tmp_path_factory) -> Path:
+    """The small model converted to an FP32 IR by ``homegym convert``."""
+    out = tmp_path_factory.mktemp("small_ir")
+    r = run_cli("convert", str(small_model[0] / "model.keras"), "-o", str(out), "--cache-dir", str(out / "cache"))
+    assert r.returncode == 0, r.stderr[-2500:]
+    return out
+
+
 def run_cli(*args: str, timeout: float = 600) -> subprocess.CompletedProcess:
     """Run the installed ``homegym`` command the way a user does."""
     return subprocess.run([sys.executable, "-m", "homegym.cli", *args], capture_output=True, text=True, timeout=timeout)

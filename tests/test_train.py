@@ -6,26 +6,12 @@ import json
 
 import pytest
 
-from conftest import IMAGENET, run_cli
-from homegym.train.synth import render_clip
-from homegym.train.synth.manifest import write_manifest
-
-
-@pytest.fixture(scope="module")
-def training_clips(tmp_path_factory):
-    out = tmp_path_factory.mktemp("trainclips")
-    kinds = ["pushup", "squat", "neither"]
-    results = [render_clip(out, kinds[i % 3], 500 + i, duration=6.0, fps=15.0, size=(192, 144)) for i in range(30)]
-    write_manifest(out / "clips.csv", results)
-    return out
+from conftest import run_cli
 
 
 @pytest.mark.slow
-def test_small_model_beats_chance_on_held_out_clips(training_clips, tmp_path, shared_data) -> None:
-    out = tmp_path / "run"
-    r = run_cli("train", str(training_clips), "-o", str(out), "--weights", str(IMAGENET), "--size", "96",
-                "--epochs", "12", "--no-augment", "--stride", "2", "--seed", "1", "--cache", "none")
-    assert r.returncode == 0, r.stderr[-2000:]
+def test_small_model_beats_chance_on_held_out_clips(small_model) -> None:
+    out, r = small_model
     rep = json.loads((out / "report.json").read_text())
     test = rep["evaluation"]["test"]
     support = [c["support"] for c in test["per_class"].values()]

@@ -128,24 +128,28 @@ def _from_image_folder(root: Path) -> list[ClipSource]:
     return list(groups.values())
 
 
-def _cache_key(src: ClipSource, size: int, stride: int) -> str:
+def _wh(size: int | tuple[int, int]) -> tuple[int, int]:
+    return (size, size) if isinstance(size, int) else (int(size[0]), int(size[1]))
+
+
+def _cache_key(src: ClipSource, size: tuple[int, int], stride: int) -> str:
     h = hashlib.sha1()
     st = src.video.stat()
-    h.update(f"{src.video.resolve()}|{st.st_size}|{st.st_mtime_ns}|{size}|{stride}|v1".encode())
+    h.update(f"{src.video.resolve()}|{st.st_size}|{st.st_mtime_ns}|{size[0]}x{size[1]}|{stride}|v1".encode())
     return h.hexdigest()[:20]
 
 
-def _decode_video(src: ClipSource, size: int, stride: int, cache: Path | None) -> tuple[np.ndarray, np.ndarray]:
-    """All sampled frames of a video at the model size (RGB), with their frame numbers; cached on disk."""
+def _decode_video(src: ClipSource, size: tuple[int, int], stride: int, cache: Path | None) -> tuple[np.ndarray, np.ndarray]:
+    """All sampled frames of a video at ``size`` (w, h), RGB, with their frame numbers; cached on disk."""
     path = cache / f"{_cache_key(src, size, stride)}.npz" if cache else None
     if path is not None and path.exists():
         with np.load(path) as z:
             return z["frames"], z["index"]
     frames, index = [], []
-    for i, frame in iter_frames(src.video, stride=stride, size=(size, size)):
+    for i, frame in iter_frames(src.video, stride=stride, size=size):
         frames.append(cv2.cvtColor(frame, cv2.COLOR_BGR2RGB))
         index.append(i)
-    arr = np.stack(frames) if frames else np.zeros((0, size, size, 3), np.uint8)
+    arr = np.stack(frames) if frames else np.zeros((0, size[1], size[0], 3), np.uint8)
     idx = np.asarray(index, dtype=np.int32)
     if path is not None:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -156,9 +160,11 @@ def _decode_video(src: ClipSource, size: int, stride: int, cache: Path | None) -
 
 
 def load(
-    sources: list[ClipSource], size: int, stride: int, cache: Path | None
+    sources: list[ClipSource], size: int | tuple[int, int], stride: int, cache: Path | None
 ) -> tuple[list[Clip], tuple[str, ...]]:
-    """Decode every source's labelled frames; returns the clips and the ordered label set."""
+    """Decode every source's labelled frames at ``size`` (an int for square, or (w, h)), RGB;
+    returns the clips and the ordered label set."""
+    size = _wh(size)
     labels = set()
     for s in sources:
         labels |= s.labels.labels if s.labels else {lab for _, lab in s.images}
@@ -180,7 +186,7 @@ def load(
                 img = cv2.imread(str(p), cv2.IMREAD_COLOR)
                 if img is None:
                     raise UserError(f"cannot read image {p}")
-                imgs.append(cv2.cvtColor(cv2.resize(img, (size, size), interpolation=cv2.INTER_AREA), cv2.COLOR_BGR2RGB))
+                imgs.append(cv2.cvtColor(cv2.resize(img, size, interpolation=cv2.INTER_AREA), cv2.COLOR_BGR2RGB))
                 labs.append(index[lab_name])
             clip = Clip(s.name, s.group, s.split, np.stack(imgs), np.asarray(labs), np.arange(len(imgs)), s.name)
         log.info("[%d/%d] %s: %d labelled frames", n, len(sources), s.name, len(clip.labels))

@@ -1,0 +1,77 @@
+"""The IR's own contract (DESIGN.md): what convert writes into the model's runtime info and the
+daemon reads back with OpenVINO alone — ordered labels, sizes, batch, precision, provenance."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .errors import UserError
+from .labels import order_labels
+
+RT = "homegym"  # the rt_info section
+INPUT_LAYOUT = "uint8 BGR NHWC at the working size"
+
+
+@dataclass(frozen=True)
+class ModelInfo:
+    labels: tuple[str, ...]
+    input_size: int  # the network's square input, after the baked-in resize
+    working_size: tuple[int, int]  # (w, h) of the frames the IR takes
+    batch: int
+    precision: str  # fp32 | fp16 | int8
+    provenance: dict = field(default_factory=dict)  # training data, split, accuracy (from the train report)
+
+    def write(self, model) -> None:
+        """Store in an ``openvino.Model``'s runtime info (saved with the IR)."""
+        values = {
+            "labels": json.dumps(list(self.labels)),
+            "input_size": str(self.input_size),
+            "working_size": f"{self.working_size[0]}x{self.working_size[1]}",
+            "batch": str(self.batch),
+            "precision": self.precision,
+            "input": INPUT_LAYOUT,
+            "provenance": json.dumps(self.provenance, sort_keys=True),
+        }
+        for k, v in values.items():
+            model.set_rt_info(v, [RT, k])
+
+    @classmethod
+    def read(cls, model, where: str = "model") -> ModelInfo:
+        def get(key: str) -> str:
+            try:
+                return str(model.get_rt_info([RT, key]).astype(str))
+            except RuntimeError:
+                raise UserError(f"{where} is not a HomeGym IR: runtime info '{RT}/{key}' is missing (convert it with 'homegym convert')") from None
+
+        try:
+            labels = tuple(json.loads(get("labels")))
+            order_labels(labels)  # validates the vocabulary
+            w, h = (int(v) for v in get("working_size").split("x"))
+            return cls(labels, int(get("input_size")), (w, h), int(get("batch")), get("precision"), json.loads(get("provenance")))
+        except (ValueError, TypeError) as e:
+            raise UserError(f"{where}: malformed HomeGym runtime info: {e}") from None
+
+
+def read_ir(path: Path, core=None):
+    """Read an IR file and its contract; one-line errors for a missing or corrupt file."""
+    import openvino as ov
+
+    path = Path(path)
+    if path.is_dir():
+        path = path / "model.xml"
+    if not path.exists():
+        raise UserError(f"model not found: {path}")
+    if not path.with_suffix(".bin").exists():
+        raise UserError(f"model weights not found: {path.with_suffix('.bin')} (an IR is an .xml plus its .bin)")
+    core = core or ov.Core()
+    try:
+        model = core.read_model(str(path))
+    except RuntimeError as e:
+        raise UserError(f"cannot read model {path}: {str(e).strip().splitlines()[0][:200]}") from None
+    info = ModelInfo.read(model, str(path))
+    out = model.output(0).get_partial_shape()
+    if out.rank.get_length() != 2 or out[1].get_length() != len(info.labels):
+        raise UserError(f"{path}: the model has {out[1]} outputs but {len(info.labels)} labels")
+    return model, info

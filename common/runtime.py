@@ -1,0 +1,79 @@
+"""OpenVINO devices and compilation, shared by convert (as a check) and the daemon.
+
+The NPU compiles only static shapes, and is not in AUTO's default list, so devices
+are named explicitly (``AUTO:NPU,CPU``). A cache directory makes the daemon's
+restart skip the compile it has already paid for.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from pathlib import Path
+
+import numpy as np
+
+from .errors import UserError
+
+log = logging.getLogger(__name__)
+KNOWN = ("CPU", "GPU", "NPU")
+DEFAULT_CACHE = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "homegym" / "ov_cache"
+
+
+def make_core(cache_dir: Path | None = DEFAULT_CACHE):
+    import openvino as ov
+
+    core = ov.Core()
+    if cache_dir is not None:
+        Path(cache_dir).mkdir(parents=True, exist_ok=True)
+        core.set_property({"CACHE_DIR": str(cache_dir)})
+    return core
+
+
+def check_device(core, device: str) -> None:
+    """Raise a one-line error naming the present devices when ``device`` cannot run here."""
+    present = list(core.available_devices)
+    listed = ", ".join(present) or "none"
+    name, _, rest = device.partition(":")
+    if name in ("AUTO", "MULTI", "HETERO"):
+        wanted = [d.strip() for d in rest.split(",") if d.strip()] if rest else present
+        unknown = [d for d in wanted if d.split(".")[0] not in KNOWN]
+        if unknown:
+            raise UserError(f"unknown device {unknown[0]!r} in {device!r}: use CPU, GPU or NPU (present: {listed})")
+        if not any(_present(d, present) for d in wanted):
+            raise UserError(f"none of the devices in {device!r} is available here; present: {listed}")
+        return
+    if device.split(".")[0] not in KNOWN:
+        raise UserError(f"unknown device {device!r}: use CPU, GPU, NPU or AUTO[:list] (present: {listed})")
+    if not _present(device, present):
+        raise UserError(f"device {device} is not available here; present: {listed}")
+
+
+def _present(device: str, present: list[str]) -> bool:
+    return device in present or any(p.split(".")[0] == device for p in present)
+
+
+def compile_model(core, model, device: str, precision: str = "fp32", hint: str = "LATENCY"):
+    """Compile on ``device`` with a performance hint; FP32 IRs run in f32 (no silent bf16 on CPUs that have it)."""
+    check_device(core, device)
+    config = {"PERFORMANCE_HINT": hint}
+    if precision == "fp32" and device.startswith("CPU"):
+        config["INFERENCE_PRECISION_HINT"] = "f32"
+    try:
+        return core.compile_model(model, device, config)
+    except RuntimeError as e:
+        raise UserError(f"cannot compile the model on {device}: {str(e).strip().splitlines()[0][:200]}") from None
+
+
+def infer_all(compiled, frames: np.ndarray, batch: int) -> np.ndarray:
+    """Run every frame through a static-batch model, padding the last batch; returns the outputs."""
+    req = compiled.create_infer_request()
+    out = []
+    for i in range(0, len(frames), batch):
+        chunk = frames[i : i + batch]
+        n = len(chunk)
+        if n < batch:
+            chunk = np.concatenate([chunk, np.repeat(chunk[-1:], batch - n, axis=0)])
+        res = req.infer({0: np.ascontiguousarray(chunk)})
+        out.append(next(iter(res.values()))[:n].copy())
+    return np.concatenate(out) if out else np.zeros((0, 0), np.float32)

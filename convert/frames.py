@@ -1,0 +1,76 @@
+"""Real frames for calibration and the checks, from the data the model was trained on.
+
+The train report names its data sources and which clip sat on which side of the
+split, so convert takes held-out frames for accuracy and parity and training frames
+for INT8 calibration, never mixing the two.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from homegym.errors import UserError
+from homegym.train import dataset
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Frames:
+    bgr: np.ndarray  # (N, h, w, 3) uint8 at the working size: what the IR takes
+    labels: np.ndarray  # (N,) label index in the report's order
+
+
+def load(report: dict, working_size: tuple[int, int], data: list[Path] | None, stride: int, cache: Path | None) -> dict[str, Frames]:
+    """``{"train": ..., "test": ...}`` frames at the working size, split as the report says."""
+    sources_paths = data or [Path(p) for p in report["data"]["sources"]]
+    missing = [p for p in sources_paths if not Path(p).exists()]
+    if missing:
+        raise UserError(f"training data {missing[0]} not found: the checks need real frames (pass --data)")
+    sources = dataset.discover(sources_paths)
+    clips, labels = dataset.load(sources, working_size, stride, cache)
+    if tuple(labels) != tuple(report["labels"]):
+        raise UserError(f"the data's labels {list(labels)} differ from the model's {report['labels']}")
+    assignment = {n: c["split"] for n, c in report["data"]["clips"].items()}
+    out: dict[str, list] = {"train": [], "test": []}
+    for c in clips:
+        side = assignment.get(c.name)
+        if side == dataset.TEST:
+            out["test"].append(c)
+        elif side in (dataset.TRAIN, dataset.VAL):
+            out["train"].append(c)
+    if not out["test"]:
+        raise UserError("none of the report's held-out clips was found in the data")
+    return {k: Frames(np.concatenate([c.frames for c in v])[..., ::-1].copy(), np.concatenate([c.labels for c in v])) for k, v in out.items() if v}
+
+
+def disjoint(frames: Frames, sizes: list[int], seed: int = 0) -> list[Frames]:
+    """Disjoint random subsets of the given sizes (smaller if there are not enough frames)."""
+    order = np.random.default_rng(seed).permutation(len(frames.labels))
+    out, at = [], 0
+    for n in sizes:
+        idx = np.sort(order[at : at + n])
+        out.append(Frames(frames.bgr[idx], frames.labels[idx]))
+        at += n
+    return out
+
+
+def sample(frames: Frames, n: int, seed: int = 0) -> Frames:
+    """Up to ``n`` frames spread over every label (as evenly as the label counts allow)."""
+    if len(frames.labels) <= n:
+        return frames
+    rng = np.random.default_rng(seed)
+    labels = np.unique(frames.labels)
+    per = n // len(labels)
+    idx = []
+    for lab in labels:
+        cand = np.nonzero(frames.labels == lab)[0]
+        idx.extend(rng.choice(cand, min(per, len(cand)), replace=False))
+    rest = np.setdiff1d(np.arange(len(frames.labels)), idx)
+    idx.extend(rng.choice(rest, n - len(idx), replace=False))
+    idx = np.sort(np.asarray(idx))
+    return Frames(frames.bgr[idx], frames.labels[idx])

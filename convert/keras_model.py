@@ -1,0 +1,39 @@
+"""Loading a trained Keras model with its training report (labels, size, provenance)."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+from homegym.errors import UserError
+from homegym.labels import order_labels
+
+
+def load(path: Path, report_path: Path | None = None):
+    """Returns (keras model, train report dict). The report lies beside the model unless given."""
+    path = Path(path)
+    if not path.exists():
+        raise UserError(f"model not found: {path}")
+    report_path = Path(report_path) if report_path else path.parent / "report.json"
+    if not report_path.exists():
+        raise UserError(f"training report not found: {report_path} (it holds the labels; pass --report)")
+    try:
+        report = json.loads(report_path.read_text())
+        labels = tuple(report["labels"])
+    except (ValueError, KeyError) as e:
+        raise UserError(f"{report_path}: not a homegym training report ({e})") from None
+    order_labels(labels)
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    import keras
+
+    try:
+        model = keras.models.load_model(path, compile=False)
+    except Exception as e:  # Keras raises many types for a bad file (ValueError, OSError, zipfile errors)
+        raise UserError(f"cannot load Keras model {path}: {str(e).strip().splitlines()[0][:200] or type(e).__name__}") from None
+    shape = model.output_shape
+    if len(shape) != 2 or shape[-1] != len(labels):
+        raise UserError(f"{path}: the model outputs {shape[-1]} classes but its report names {len(labels)} labels {list(labels)}")
+    if len(model.input_shape) != 4 or model.input_shape[1] != model.input_shape[2] or model.input_shape[3] != 3:
+        raise UserError(f"{path}: expected a square RGB image input, got {model.input_shape}")
+    return model, report

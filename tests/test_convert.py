@@ -1,0 +1,132 @@
+"""``homegym convert``: real OpenVINO IRs from a trained model, parity on real frames, metadata, errors."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from conftest import run_cli
+
+
+def _convert(small_model, tmp_path_factory, precision: str) -> tuple[Path, dict]:
+    out = tmp_path_factory.mktemp(f"ir_{precision}")
+    r = run_cli("convert", str(small_model[0] / "model.keras"), "-o", str(out), "--precision", precision,
+                "--cache-dir", str(out / "cache"))
+    assert r.returncode == 0, r.stderr[-2500:]
+    assert "parity vs Keras" in r.stdout
+    return out, json.loads((out / "convert_report.json").read_text())
+
+
+@pytest.fixture(scope="module")
+def fp32_ir(small_ir):
+    return small_ir, json.loads((small_ir / "convert_report.json").read_text())
+
+
+@pytest.mark.slow
+def test_fp32_ir_matches_keras_on_real_frames(fp32_ir) -> None:
+    out, rep = fp32_ir
+    p = rep["parity_vs_keras"]
+    assert p["at_model_size"] and p["frames"] >= 100
+    assert p["max_abs_diff"] <= 1e-3
+    assert p["top1_agreement"] == 1.0
+    assert (out / "model.xml").exists() and (out / "model.bin").exists() and (out / "train_report.json").exists()
+    assert list((out / "cache").iterdir()), "the compile check fills the model cache"
+
+
+@pytest.mark.slow
+def test_fp16_ir_agrees_with_keras(small_model, tmp_path_factory) -> None:
+    _, rep = _convert(small_model, tmp_path_factory, "fp16")
+    assert rep["parity_vs_keras"]["top1_agreement"] >= 0.99
+
+
+@pytest.mark.slow
+@pytest.mark.xfail(strict=True, reason="known gap (issue 3 open): on this small, low-confidence test model INT8 agrees with "
+                   "Keras on >= 99 % of training-clip frames but loses ~3 points of held-out accuracy (53.7 -> 50.6 %) on the "
+                   "development CPU (AVX2, no VNNI); the real 160 px model passes (46.2 -> 47.3 %)")
+def test_int8_ir_agrees_with_keras_and_keeps_accuracy(small_model, tmp_path_factory) -> None:
+    _, rep = _convert(small_model, tmp_path_factory, "int8")
+    assert rep["parity_vs_keras"]["top1_agreement"] >= 0.99
+    acc = rep["held_out_accuracy"]
+    assert acc["fp32"] - acc["int8"] <= 0.01
+
+
+@pytest.mark.slow
+def test_ir_is_self_describing_without_tensorflow(fp32_ir) -> None:
+    """Labels and sizes come from the IR alone, in a process where importing TensorFlow fails."""
+    out, rep = fp32_ir
+    code = f"""
+import sys
+sys.modules["tensorflow"] = None  # any 'import tensorflow' now raises ImportError
+sys.modules["keras"] = None
+import numpy as np, openvino as ov
+from homegym.model_info import read_ir
+model, info = read_ir({str(out / 'model.xml')!r})
+compiled = ov.Core().compile_model(model, "CPU")
+w, h = info.working_size
+probs = compiled(np.zeros((info.batch, h, w, 3), np.uint8))[0]
+assert probs.shape == (info.batch, len(info.labels)) and np.allclose(probs.sum(1), 1, atol=1e-4)
+print(",".join(info.labels), info.input_size, w, h, info.batch, info.precision, info.provenance["split"]["seed"])
+"""
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr[-2000:]
+    assert r.stdout.split() == [",".join(rep["labels"]), "96", "96", "96", "4", "fp32", "1"]
+
+
+def _one_line_error(r) -> str:
+    assert r.returncode != 0
+    lines = [line for line in r.stderr.splitlines() if line.strip() and not line.startswith(("INFO", "WARNING"))]
+    assert len(lines) == 1 and "Traceback" not in r.stderr, r.stderr[-2000:]
+    return lines[0]
+
+
+def test_bad_inputs_are_one_line_errors(small_model, tmp_path) -> None:
+    model = small_model[0] / "model.keras"
+    out = str(tmp_path / "out")
+    assert "model not found" in _one_line_error(run_cli("convert", str(tmp_path / "none.keras"), "-o", out))
+    bad = tmp_path / "corrupt"
+    bad.mkdir()
+    (bad / "model.keras").write_bytes(np.random.default_rng(0).bytes(5000))
+    shutil.copy(small_model[0] / "report.json", bad / "report.json")
+    assert "cannot load Keras model" in _one_line_error(run_cli("convert", str(bad / "model.keras"), "-o", out))
+    mismatch = tmp_path / "mismatch"
+    mismatch.mkdir()
+    shutil.copy(model, mismatch / "model.keras")
+    rep = json.loads((small_model[0] / "report.json").read_text())
+    rep["labels"] = ["neither", "up", "down"]
+    (mismatch / "report.json").write_text(json.dumps(rep))
+    assert "outputs 5 classes" in _one_line_error(run_cli("convert", str(mismatch / "model.keras"), "-o", out))
+    assert "unknown device 'TPU'" in _one_line_error(run_cli("convert", str(model), "-o", out, "--device", "TPU"))
+    import openvino as ov
+
+    present = ov.Core().available_devices
+    if "NPU" not in present:
+        err = _one_line_error(run_cli("convert", str(model), "-o", out, "--device", "NPU"))
+        assert "NPU is not available" in err and "present: CPU" in err
+    if not {"NPU", "GPU"} & {d.split(".")[0] for d in present}:
+        assert "none of the devices" in _one_line_error(run_cli("convert", str(model), "-o", out, "--device", "AUTO:NPU,GPU"))
+
+
+def test_daemon_side_reader_rejects_foreign_and_broken_irs(tmp_path) -> None:
+    import openvino as ov
+    from openvino import opset13 as ops
+
+    from homegym.errors import UserError
+    from homegym.model_info import read_ir
+
+    x = ops.parameter([1, 4], np.float32)
+    plain = ov.Model([ops.softmax(x, 1)], [x], "plain")
+    ov.save_model(plain, str(tmp_path / "plain.xml"))
+    with pytest.raises(UserError, match="not a HomeGym IR"):
+        read_ir(tmp_path / "plain.xml")
+    (tmp_path / "broken.xml").write_text("<net>")
+    (tmp_path / "broken.bin").write_bytes(b"")
+    with pytest.raises(UserError, match="cannot read model"):
+        read_ir(tmp_path / "broken.xml")
+    with pytest.raises(UserError, match="model not found"):
+        read_ir(tmp_path / "nothing.xml")
