@@ -1,8 +1,10 @@
 """The rep counter: stable phases in, rep, partial-rep and set-end events out.
 
 Per exercise a rep is up -> down -> up: the top is left, the bottom is voted (so it
-was held at least the voting dwell), the top is voted again, and the time from
-leaving the top to regaining it lies in [min_rep_s, max_rep_s]. Anything else that
+was held at least the voting dwell), the top is voted again, and the time away from
+the top lies in [min_rep_s, max_rep_s]. That time runs from the last frame at which
+the top still had the highest smoothed probability to the first frame it has it
+again: the votes themselves come a dwell later at both ends. Anything else that
 left the top and came back is reported as a partial rep, never counted. A pause
 longer than ``set_timeout_s`` ends the set, and so does a phase of another exercise.
 """
@@ -21,7 +23,7 @@ from .voting import Vote
 @dataclass(frozen=True)
 class CounterConfig:
     exercise: str | None = None  # names the exercise of a seed-style up/down/neither model
-    min_rep_s: float = 0.5
+    min_rep_s: float = 0.3
     max_rep_s: float = 10.0
     set_timeout_s: float = 20.0
     partial_min: float = 0.3  # smoothed bottom probability that makes an excursion an attempted rep
@@ -51,6 +53,7 @@ class RepCounter:
                     raise UserError("the model has seed-style up/down labels: set counter.exercise in the config")
                 self._phase_of.append((ex, p.phase))
         self._down_index = {pe[0]: i for i, pe in enumerate(self._phase_of) if pe and pe[1] == "down"}
+        self._up_index = {pe[0]: i for i, pe in enumerate(self._phase_of) if pe and pe[1] == "up"}
         self.exercises = tuple(dict.fromkeys(pe[0] for pe in self._phase_of if pe))
         self.labels = labels
         self.total = 0
@@ -60,7 +63,9 @@ class RepCounter:
         self.forced_exercise: str | None = None  # from a command ("auto" = None)
         # Excursion from the top of ``self._top``: when it began, whether the bottom was voted, how deep it got.
         self._top: str | None = None
+        self._top_t = 0.0  # the last frame at which the top still had the highest smoothed probability
         self._left_t: float | None = None
+        self._back_t: float | None = None  # the first frame the top dominated again after the bottom
         self._down = False
         self._depth = 0.0
         self._conf_sum = 0.0
@@ -100,6 +105,12 @@ class RepCounter:
         if pe and self.forced_exercise and pe[0] != self.forced_exercise:
             pe = None  # a forced exercise ignores the phases of the others
         if self._top is not None:
+            top_wins = int(vote.smoothed.argmax()) == self._up_index[self._top]
+            if self._left_t is None and top_wins:
+                self._top_t = t
+            elif self._down:
+                self._back_t = (self._back_t if self._back_t is not None else t) if top_wins else None
+        if self._top is not None:
             self._conf_sum += float(vote.smoothed.max())
             self._conf_n += 1
             di = self._down_index.get(self._top)
@@ -119,27 +130,27 @@ class RepCounter:
             out += self._end_set(t, frame, "exercise_change")
         if pe is None:  # neither, or a phase of an ignored exercise
             if self._top is not None and self._left_t is None:
-                self._left_t = t
+                self._left_t = self._top_t
             return out
         ex, ph = pe
         if ph == "down":
             if self._top == ex:
                 if self._left_t is None:
-                    self._left_t = t
+                    self._left_t = self._top_t  # the vote comes a dwell late: the descent began earlier
                 self._down = True
             else:  # a bottom without a top before it: wait for the next top
                 self._top, self._left_t, self._down = None, None, False
             return out
         # ph == "up": back at (or first reaching) the top of ``ex``.
         if self._top == ex and self._left_t is not None:
-            duration = t - self._left_t
+            duration = (self._back_t if self._back_t is not None else t) - self._left_t
             if self._down and self.cfg.min_rep_s <= duration <= self.cfg.max_rep_s:
                 out += self._count(ex, t, frame, duration)
             elif self._down or self._depth >= self.cfg.partial_min:
                 reason = "no_down" if not self._down else ("too_fast" if duration < self.cfg.min_rep_s else "too_slow")
                 out.append(PartialRepEvent(t=t, frame=frame, exercise=ex, set=self.current.number if self.current else 0,
                                            reason=reason, depth=round(self._depth, 3), duration_s=round(duration, 3)))
-        self._top, self._left_t, self._down, self._depth = ex, None, False, 0.0
+        self._top, self._top_t, self._left_t, self._back_t, self._down, self._depth = ex, t, None, None, False, 0.0
         self._conf_sum, self._conf_n = 0.0, 0
         return out
 

@@ -57,6 +57,17 @@ class FrameRing:
         np.copyto(self.slot_for_write(), frame)
         self.commit(frame_id, t)
 
+    def wait_for_space(self, timeout: float | None = None) -> bool:
+        """Back-pressure for offline runs: wait until the next write overwrites nothing unread."""
+        with self._cond:
+            return self._cond.wait_for(lambda: self._written - self._read < self.capacity - 1, timeout)
+
+    @property
+    def drained(self) -> bool:
+        """Closed, and every frame read or dropped."""
+        with self._cond:
+            return self._closed and self._read >= self._written
+
     def close(self) -> None:
         """No more frames will come: a waiting reader wakes and gets what is left."""
         with self._cond:
@@ -82,4 +93,5 @@ class FrameRing:
             slots = np.arange(self._read, self._read + n) % self.capacity
             batch = Batch(self._frames[slots], self._ids[slots], self._times[slots], lost)
             self._read += n
+            self._cond.notify_all()  # a writer waiting for space
             return batch

@@ -1,0 +1,110 @@
+"""The capture thread: read, downscale to the working size, stamp (frame id, monotonic time), write to the ring.
+
+A file ends the run cleanly; offline it waits for the ring (back-pressure, no frame
+lost), in real time it drops like a camera. A live source that fails or stalls is
+reopened with capped exponential backoff, and every reconnect is counted.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from dataclasses import dataclass
+
+import cv2
+
+from .config import SourceConfig
+from .ring import FrameRing
+from .source import SourceKind, classify, open_capture
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class CaptureStats:
+    frames: int = 0
+    reconnects: int = 0
+    connected: bool = False
+    last_frame_t: float = 0.0
+    fps: float = 0.0  # the source's nominal rate
+    error: str | None = None
+
+
+class Capture(threading.Thread):
+    def __init__(self, cfg: SourceConfig, ring: FrameRing, working_size: tuple[int, int], offline: bool) -> None:
+        super().__init__(name="capture", daemon=True)
+        self.cfg = cfg
+        self.src: SourceKind = classify(cfg.uri)
+        self.ring = ring
+        self.size = working_size
+        self.offline = offline and not self.src.live and not cfg.realtime
+        self.stats = CaptureStats()
+        self._halt = threading.Event()
+        self._cap = None
+        if not self.src.live:  # a missing or undecodable file is the user's error, raised here in the caller
+            self._cap = open_capture(self.src, cfg.width, cfg.height, cfg.fps, cfg.stall_timeout_s)
+            self.stats.fps = self._cap.get(cv2.CAP_PROP_FPS) or 30.0
+            self.stats.connected = True
+
+    def stop(self) -> None:
+        self._halt.set()
+
+    def _connect(self) -> bool:
+        delay = self.cfg.reconnect_initial_s
+        while not self._halt.is_set():
+            cap = open_capture(self.src, self.cfg.width, self.cfg.height, self.cfg.fps, self.cfg.stall_timeout_s)
+            if cap is not None:
+                self._cap = cap
+                self.stats.fps = cap.get(cv2.CAP_PROP_FPS) or self.cfg.fps
+                self.stats.connected = True
+                log.info("source %s connected (%dx%d at %.1f fps)", self.src.target, cap.get(cv2.CAP_PROP_FRAME_WIDTH),
+                         cap.get(cv2.CAP_PROP_FRAME_HEIGHT), self.stats.fps)
+                return True
+            log.warning("source %s unavailable; retrying in %.1f s", self.src.target, delay)
+            self._halt.wait(delay)
+            delay = min(delay * 2, self.cfg.reconnect_max_s)
+        return False
+
+    def run(self) -> None:
+        frame_id = 0
+        start = time.monotonic()
+        try:
+            while not self._halt.is_set():
+                if self._cap is None and not self._connect():
+                    break
+                ok, frame = self._cap.read()
+                now = time.monotonic()
+                if not ok:
+                    if not self.src.live:
+                        break  # end of file
+                    self._lost(f"no frame from {self.src.target}")
+                    continue
+                if self.src.live and self.stats.last_frame_t and now - self.stats.last_frame_t > self.cfg.stall_timeout_s:
+                    log.warning("source %s stalled for %.1f s", self.src.target, now - self.stats.last_frame_t)
+                if self.offline:
+                    while not self.ring.wait_for_space(0.2):
+                        if self._halt.is_set():
+                            return
+                cv2.resize(frame, self.size, dst=self.ring.slot_for_write(), interpolation=cv2.INTER_AREA)
+                self.ring.commit(frame_id, now)
+                frame_id += 1
+                self.stats.frames = frame_id
+                self.stats.last_frame_t = now
+                if self.cfg.realtime and not self.src.live:
+                    due = start + frame_id / self.stats.fps
+                    self._halt.wait(max(0.0, due - time.monotonic()))
+        except Exception as e:  # the pipeline must hear about it, not a dead thread in silence
+            self.stats.error = f"{type(e).__name__}: {e}"
+            log.error("capture failed: %s", self.stats.error)
+        finally:
+            if self._cap is not None:
+                self._cap.release()
+            self.ring.close()
+
+    def _lost(self, why: str) -> None:
+        log.warning("%s; reconnecting", why)
+        self._cap.release()
+        self._cap = None
+        self.stats.connected = False
+        self.stats.reconnects += 1

@@ -1,0 +1,113 @@
+"""Inference: the IR from convert, batched, with asynchronous requests so capture and inference overlap.
+
+Labels, sizes and batch come from the IR's runtime info; the IR does its own
+preprocessing, so a batch of working-size BGR frames goes in as it comes off the ring.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from homegym.errors import UserError
+from homegym.model_info import read_ir
+from homegym.runtime import compile_model, make_core
+
+from .ring import Batch
+
+log = logging.getLogger(__name__)
+DEFAULT_MODEL_DIR = Path(__file__).parent / "models" / "default"
+
+
+@dataclass(frozen=True)
+class Result:
+    ids: np.ndarray  # frame ids, increasing
+    times: np.ndarray  # capture times (monotonic seconds)
+    probs: np.ndarray  # (n, labels) class probabilities
+    latency_s: float  # submit to completion
+    frames: np.ndarray | None = None  # the batch's pixels, when kept (for --annotate)
+
+
+def resolve_model_path(path: str | None, precision: str | None) -> Path:
+    """An .xml, or a folder with model.xml or a <precision>/model.xml; None: the shipped default model."""
+    if path is None:
+        base = DEFAULT_MODEL_DIR
+        if not base.exists():
+            raise UserError("no model configured and no default model is shipped in this install: pass --model or set model.path")
+    else:
+        base = Path(path).expanduser()
+    if base.is_dir():
+        for cand in ([base / precision / "model.xml"] if precision else []) + [base / "model.xml"]:
+            if cand.exists():
+                return cand
+        raise UserError(f"no model.xml{' for ' + precision if precision else ''} in {base}")
+    return base
+
+
+class Inference:
+    def __init__(self, model_path: Path, device: str = "CPU", cache_dir: Path | None = None, requests: int = 2,
+                 precision: str | None = None, hint: str = "LATENCY") -> None:
+        import openvino as ov
+
+        core = make_core(Path(cache_dir).expanduser() if cache_dir else None)
+        model, self.info = read_ir(model_path, core)
+        if precision and precision != self.info.precision:
+            raise UserError(f"{model_path} is {self.info.precision}, but the config asks for {precision}")
+        t = time.perf_counter()
+        self.compiled = compile_model(core, model, device, self.info.precision, hint)
+        log.info("model %s (%s, %s, batch %d) compiled on %s in %.2f s", model_path, ", ".join(self.info.labels),
+                 self.info.precision, self.info.batch, device, time.perf_counter() - t)
+        self.batch = self.info.batch
+        self.keep_frames = False
+        self._queue = ov.AsyncInferQueue(self.compiled, requests)
+        self._queue.set_callback(self._done)
+        self._lock = threading.Lock()
+        self._finished: dict[int, Result] = {}
+        self._next_out = 0
+        self._next_in = 0
+
+    @property
+    def labels(self) -> tuple[str, ...]:
+        return self.info.labels
+
+    @property
+    def working_size(self) -> tuple[int, int]:
+        return self.info.working_size
+
+    def _done(self, request, userdata) -> None:
+        seq, batch, n, t0 = userdata
+        probs = request.get_output_tensor(0).data[:n].copy()
+        with self._lock:
+            self._finished[seq] = Result(batch.ids, batch.times, probs, time.perf_counter() - t0,
+                                         batch.frames if self.keep_frames else None)
+
+    def submit(self, batch: Batch) -> None:
+        """Start inference on a batch (padded to the IR's static size); blocks only while every request is busy."""
+        frames = batch.frames
+        n = len(frames)
+        if n < self.batch:
+            frames = np.concatenate([frames, np.repeat(frames[-1:], self.batch - n, axis=0)])
+        seq = self._next_in
+        self._next_in += 1
+        self._queue.start_async({0: frames}, (seq, batch, n, time.perf_counter()))
+
+    def results(self, wait: bool = False) -> list[Result]:
+        """Completed results in submission order; ``wait`` blocks until all submitted ones are done."""
+        if wait:
+            self._queue.wait_all()
+        out = []
+        with self._lock:
+            while self._next_out in self._finished:
+                out.append(self._finished.pop(self._next_out))
+                self._next_out += 1
+        return out
+
+    @property
+    def in_flight(self) -> int:
+        return self._next_in - self._next_out
+

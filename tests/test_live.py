@@ -1,0 +1,107 @@
+"""The live path: the same pipeline on a source that delivers frames at a fixed rate, and on one
+that stalls and comes back (an MJPEG stream over HTTP served by the test)."""
+
+from __future__ import annotations
+
+import csv
+import dataclasses
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import cv2
+import pytest
+
+from homegym.daemon.config import Config, SourceConfig
+from homegym.daemon.events import RepEvent
+from homegym.daemon.pipeline import Pipeline
+
+
+def _a_counted_clip(small_model, training_clips):
+    import json
+
+    rep = json.loads((small_model[0] / "report.json").read_text())
+    rows = {r["file"][:-4]: r for r in csv.DictReader((training_clips / "clips.csv").open())}
+    return next(rows[n] for n, c in rep["per_clip"].items() if c["split"] == "train" and c["accuracy"] >= 0.97 and int(rows[n]["reps"]) >= 2)
+
+
+@pytest.mark.slow
+def test_file_read_in_real_time_counts_like_offline(small_model, small_ir, training_clips) -> None:
+    row = _a_counted_clip(small_model, training_clips)
+    cfg = Config(source=SourceConfig(uri=str(training_clips / row["file"]), realtime=True))
+    events: list = []
+    pipe = Pipeline(cfg, small_ir, events.append)
+    t = time.monotonic()
+    s = pipe.run(offline=False)
+    elapsed = time.monotonic() - t
+    duration = int(row["frames"]) / float(row["fps"])
+    assert elapsed >= 0.9 * duration, "frames came at the file's own rate, not as fast as possible"
+    assert s.frames + s.dropped == int(row["frames"])
+    assert s.total == int(row["reps"]) and len([e for e in events if isinstance(e, RepEvent)]) == s.total
+
+
+class _StallingMJPEG:
+    """Serves a clip as multipart JPEG at its frame rate; the first connection stalls after ``stall_at`` frames."""
+
+    def __init__(self, frames: list[bytes], fps: float, stall_at: int) -> None:
+        self.frames, self.fps, self.stall_at = frames, fps, stall_at
+        self.connections = 0
+        self.release = threading.Event()
+        outer = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *a) -> None:
+                pass
+
+            def do_GET(self) -> None:
+                outer.connections += 1
+                first = outer.connections == 1
+                self.send_response(200)
+                self.send_header("Content-Type", "multipart/x-mixed-replace; boundary=frame")
+                self.end_headers()
+                todo = outer.frames[: outer.stall_at] if first else outer.frames[outer.stall_at :]
+                try:
+                    for jpg in todo:
+                        self.wfile.write(b"--frame\r\nContent-Type: image/jpeg\r\nContent-Length: %d\r\n\r\n" % len(jpg) + jpg + b"\r\n")
+                        self.wfile.flush()
+                        time.sleep(1 / outer.fps)
+                    if first:
+                        outer.release.wait(30)  # stall: connection open, nothing sent
+                except (BrokenPipeError, ConnectionResetError):
+                    pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/stream.mjpg"
+
+    def close(self) -> None:
+        self.release.set()
+        self.server.shutdown()
+
+
+@pytest.mark.slow
+def test_stalled_stream_reconnects_and_counting_goes_on(small_model, small_ir, training_clips) -> None:
+    row = _a_counted_clip(small_model, training_clips)
+    cap = cv2.VideoCapture(str(training_clips / row["file"]))
+    jpgs = []
+    while True:
+        ok, f = cap.read()
+        if not ok:
+            break
+        jpgs.append(cv2.imencode(".jpg", f, [cv2.IMWRITE_JPEG_QUALITY, 95])[1].tobytes())
+    server = _StallingMJPEG(jpgs, float(row["fps"]), stall_at=len(jpgs) // 3)
+    cfg = Config(source=SourceConfig(uri=server.url, stall_timeout_s=1.0, reconnect_initial_s=0.1, reconnect_max_s=0.5))
+    pipe = Pipeline(cfg, small_ir, lambda e: None)
+    result = {}
+    runner = threading.Thread(target=lambda: result.setdefault("s", pipe.run()))
+    runner.start()
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and pipe.summary.frames < len(jpgs) - 10:
+        time.sleep(0.2)
+    pipe.stop()
+    runner.join(10)
+    server.close()
+    s = result["s"]
+    assert server.connections >= 2 and s.reconnects >= 1
+    assert s.frames >= len(jpgs) - 10  # the frames of both connections reached the counter
