@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from conftest import run_cli
+from conftest import one_line_error, run_cli
 
 
 def _convert(small_model, tmp_path_factory, precision: str) -> tuple[Path, dict]:
@@ -78,38 +78,31 @@ print(",".join(info.labels), info.input_size, w, h, info.batch, info.precision, 
     assert r.stdout.split() == [",".join(rep["labels"]), "96", "96", "96", "4", "fp32", "1"]
 
 
-def _one_line_error(r) -> str:
-    assert r.returncode != 0
-    lines = [line for line in r.stderr.splitlines() if line.strip() and not line.startswith(("INFO", "WARNING"))]
-    assert len(lines) == 1 and "Traceback" not in r.stderr, r.stderr[-2000:]
-    return lines[0]
-
-
 def test_bad_inputs_are_one_line_errors(small_model, tmp_path) -> None:
     model = small_model[0] / "model.keras"
     out = str(tmp_path / "out")
-    assert "model not found" in _one_line_error(run_cli("convert", str(tmp_path / "none.keras"), "-o", out))
+    assert "model not found" in one_line_error(run_cli("convert", str(tmp_path / "none.keras"), "-o", out))
     bad = tmp_path / "corrupt"
     bad.mkdir()
     (bad / "model.keras").write_bytes(np.random.default_rng(0).bytes(5000))
     shutil.copy(small_model[0] / "report.json", bad / "report.json")
-    assert "cannot load Keras model" in _one_line_error(run_cli("convert", str(bad / "model.keras"), "-o", out))
+    assert "cannot load Keras model" in one_line_error(run_cli("convert", str(bad / "model.keras"), "-o", out))
     mismatch = tmp_path / "mismatch"
     mismatch.mkdir()
     shutil.copy(model, mismatch / "model.keras")
     rep = json.loads((small_model[0] / "report.json").read_text())
     rep["labels"] = ["neither", "up", "down"]
     (mismatch / "report.json").write_text(json.dumps(rep))
-    assert "outputs 5 classes" in _one_line_error(run_cli("convert", str(mismatch / "model.keras"), "-o", out))
-    assert "unknown device 'TPU'" in _one_line_error(run_cli("convert", str(model), "-o", out, "--device", "TPU"))
+    assert "outputs 5 classes" in one_line_error(run_cli("convert", str(mismatch / "model.keras"), "-o", out))
+    assert "unknown device 'TPU'" in one_line_error(run_cli("convert", str(model), "-o", out, "--device", "TPU"))
     import openvino as ov
 
     present = ov.Core().available_devices
     if "NPU" not in present:
-        err = _one_line_error(run_cli("convert", str(model), "-o", out, "--device", "NPU"))
+        err = one_line_error(run_cli("convert", str(model), "-o", out, "--device", "NPU"))
         assert "NPU is not available" in err and "present: CPU" in err
     if not {"NPU", "GPU"} & {d.split(".")[0] for d in present}:
-        assert "none of the devices" in _one_line_error(run_cli("convert", str(model), "-o", out, "--device", "AUTO:NPU,GPU"))
+        assert "none of the devices" in one_line_error(run_cli("convert", str(model), "-o", out, "--device", "AUTO:NPU,GPU"))
 
 
 def test_daemon_side_reader_rejects_foreign_and_broken_irs(tmp_path) -> None:

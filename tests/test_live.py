@@ -3,8 +3,9 @@ that stalls and comes back (an MJPEG stream over HTTP served by the test)."""
 
 from __future__ import annotations
 
-import csv
-import dataclasses
+import signal
+import subprocess
+import sys
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -12,17 +13,14 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import cv2
 import pytest
 
+from conftest import learned_clips
 from homegym.daemon.config import Config, SourceConfig
 from homegym.daemon.events import RepEvent
 from homegym.daemon.pipeline import Pipeline
 
 
-def _a_counted_clip(small_model, training_clips):
-    import json
-
-    rep = json.loads((small_model[0] / "report.json").read_text())
-    rows = {r["file"][:-4]: r for r in csv.DictReader((training_clips / "clips.csv").open())}
-    return next(rows[n] for n, c in rep["per_clip"].items() if c["split"] == "train" and c["accuracy"] >= 0.97 and int(rows[n]["reps"]) >= 2)
+def _a_counted_clip(small_model, training_clips) -> dict:
+    return next(c for c in learned_clips(small_model, training_clips) if int(c["reps"]) >= 2)
 
 
 @pytest.mark.slow
@@ -105,3 +103,16 @@ def test_stalled_stream_reconnects_and_counting_goes_on(small_model, small_ir, t
     s = result["s"]
     assert server.connections >= 2 and s.reconnects >= 1
     assert s.frames >= len(jpgs) - 10  # the frames of both connections reached the counter
+
+
+@pytest.mark.slow
+def test_run_command_stops_cleanly_on_sigterm(small_model, small_ir, training_clips, tmp_path) -> None:
+    row = _a_counted_clip(small_model, training_clips)
+    cfg = tmp_path / "config.yaml"
+    cfg.write_text(f"source:\n  uri: {training_clips / row['file']}\n  realtime: true\nmodel:\n  path: {small_ir}\n")
+    proc = subprocess.Popen([sys.executable, "-m", "homegym.cli", "run", "--config", str(cfg)], stderr=subprocess.PIPE, text=True)
+    time.sleep(4)
+    proc.send_signal(signal.SIGTERM)
+    _, err = proc.communicate(timeout=15)
+    assert proc.returncode == 0, err[-2000:]
+    assert "compiled on CPU" in err and "stopped:" in err and "Traceback" not in err
