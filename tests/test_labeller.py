@@ -50,3 +50,16 @@ def test_overlay_shows_the_timeline() -> None:
     img = render(s, np.zeros((120, 160, 3), np.uint8))
     assert img.shape == (160, 160, 3)
     assert (img[120:] == (60, 60, 230)).all(axis=2).any()  # the down colour appears in the timeline
+
+
+def test_headless_opencv_gets_a_one_line_hint(rendered) -> None:
+    """The daemon's install has headless OpenCV: the labeller says how to get a GUI, it does not crash."""
+    import pytest
+
+    from conftest import one_line_error, run_cli
+    from homegym.train.labeller import _has_gui
+
+    if _has_gui():
+        pytest.skip("this OpenCV has a GUI")
+    err = one_line_error(run_cli("label", str(next(rendered.glob("*.mp4")))))
+    assert "pip install opencv-python" in err
