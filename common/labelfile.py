@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import csv
 import io
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -127,12 +128,8 @@ def write(path: Path, lf: LabelFile) -> None:
     buf = io.StringIO()
     buf.write(MAGIC + "\n")
     if lf.video is not None:
-        video = Path(lf.video).resolve()
-        try:
-            rel = video.relative_to(path.parent.resolve())
-        except ValueError:
-            rel = Path(_relpath(video, path.parent.resolve()))
-        buf.write(f"# video: {rel.as_posix()}\n")
+        rel = os.path.relpath(Path(lf.video).resolve(), path.parent.resolve())
+        buf.write(f"# video: {Path(rel).as_posix()}\n")
     for k, v in lf.meta.items():
         buf.write(f"# {k}: {v}\n")
     w = csv.writer(buf, lineterminator="\n")
@@ -144,8 +141,3 @@ def write(path: Path, lf: LabelFile) -> None:
     tmp.write_text(buf.getvalue(), encoding="utf-8")
     tmp.replace(path)
 
-
-def _relpath(target: Path, start: Path) -> str:
-    import os
-
-    return os.path.relpath(target, start)

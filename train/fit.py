@@ -166,13 +166,12 @@ def run(s: TrainSettings) -> dict:
     for part, y in (("train", ytr), ("val", yva), ("test", yte)):
         if len(y):
             evaluation[part] = report.metrics(y, preds[part], labels)
-    offsets = {p: 0 for p in preds}
+    offsets = {p: 0 for p in preds}  # gather() concatenated each part's clips in this same order
     for c in clips:
         part = split.assignment[c.name]
-        part_key = {dataset.TRAIN: "train", dataset.VAL: "val", dataset.TEST: "test"}[part]
-        o = offsets[part_key]
-        p = preds[part_key][o : o + len(c.labels)]
-        offsets[part_key] += len(c.labels)
+        o = offsets[part]
+        p = preds[part][o : o + len(c.labels)]
+        offsets[part] += len(c.labels)
         per_clip[c.name] = {"split": part, "group": c.group, "frames": int(len(c.labels)), "accuracy": round(float((p == c.labels).mean()), 4)}
 
     model.save(s.out / "model.keras")

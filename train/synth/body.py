@@ -182,8 +182,6 @@ def squat(body: Body, p: float, style: float = 0.5) -> Pose:
     pelvis = _legs_from_ankles(pose, body, shin_deg=38 * p, thigh_deg=98 * p, stance=stance)
     lean = 4 + 38 * p
     _upper_body(pose, body, pelvis, lean)
-    # Hip positions from the legs must match the pelvis: shift legs' hip joints onto the pelvis line.
-    pose["l_hip"][0] = pose["r_hip"][0] = pelvis[0]
     arm_raise = (85 * p if style > 0.35 else 15 + 10 * p)  # arms forward for balance, or kept low
     _arms(pose, body, _dir(arm_raise), _dir(arm_raise), bend_deg=10 + 20 * (1 - p))
     return pose
