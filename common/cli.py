@@ -163,15 +163,9 @@ def cmd_count(a: argparse.Namespace) -> int:
 
 
 def cmd_run(a: argparse.Namespace) -> int:
-    import signal
+    from .daemon.service import run
 
-    from .daemon.pipeline import Pipeline
-
-    cfg = _load_config(a.config)
-    pipe = Pipeline(cfg, a.model)
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(sig, lambda *_: pipe.stop())
-    s = pipe.run(offline=False)
+    s = run(_load_config(a.config), a.model)
     log.info("stopped: %d reps (%s), %d frames, %d dropped, %d reconnects", s.total,
              ", ".join(f"{k} {v}" for k, v in s.by_exercise.items()), s.frames, s.dropped, s.reconnects)
     return 0

@@ -17,6 +17,7 @@ import yaml
 from homegym.errors import UserError
 
 from .counter import CounterConfig
+from .publisher import MqttConfig
 from .voting import VotingConfig
 
 
@@ -73,6 +74,29 @@ SCHEMA: dict[str, dict[str, Key]] = {
         "set_timeout_s": Key((int, float), 20.0, 1.0, 86400),
         "partial_min": Key((int, float), 0.3, 0.0, 1.0),
     },
+    "mqtt": {
+        "enabled": Key(bool, True),
+        "host": Key(str, "localhost"),
+        "port": Key(int, 1883, 1, 65535),
+        "client_id": Key(str, "homegym"),
+        "keepalive_s": Key(int, 30, 5, 3600),
+        "topic_prefix": Key(str, "gym"),
+        "reconnect_min_s": Key((int, float), 1.0, 1.0, 600),
+        "reconnect_max_s": Key((int, float), 60.0, 1.0, 3600),
+        "username": Key((str, type(None)), None),
+        "password_file": Key((str, type(None)), None),
+        "tls_ca_file": Key((str, type(None)), None),
+        "tls_certfile": Key((str, type(None)), None),
+        "tls_keyfile": Key((str, type(None)), None),
+        "ha_discovery": Key(bool, True),
+        "ha_prefix": Key(str, "homeassistant"),
+        "stats_interval_s": Key((int, float), 30.0, 1.0, 86400),
+    },
+    "state": {
+        "dir": Key((str, type(None)), None),
+        "outbox_max_events": Key(int, 10_000, 10, 10_000_000),
+        "outbox_max_age_days": Key((int, float), 7, 0.01, 3650),
+    },
 }
 PER_LABEL_KEYS = {"enter": (0.0, 1.0), "exit": (0.0, 1.0), "min_dwell": (1, 300)}
 
@@ -99,12 +123,27 @@ class ModelConfig:
 
 
 @dataclass(frozen=True)
+class StateConfig:
+    dir: str | None = None  # None: $STATE_DIRECTORY (systemd) or ~/.local/state/homegym
+    outbox_max_events: int = 10_000
+    outbox_max_age_days: float = 7
+
+    def path(self) -> Path:
+        import os
+
+        d = self.dir or os.environ.get("STATE_DIRECTORY", "").split(":")[0] or "~/.local/state/homegym"
+        return Path(d).expanduser()
+
+
+@dataclass(frozen=True)
 class Config:
     source: SourceConfig = field(default_factory=SourceConfig)
     model: ModelConfig = field(default_factory=ModelConfig)
     ring_capacity: int = 64
     voting: VotingConfig = field(default_factory=VotingConfig)
     counter: CounterConfig = field(default_factory=CounterConfig)
+    mqtt: MqttConfig = field(default_factory=MqttConfig)
+    state: StateConfig = field(default_factory=StateConfig)
 
 
 def _type_name(t) -> str:
@@ -169,6 +208,13 @@ def parse(data: Any, where: str = "config") -> Config:
     s = values["source"]
     if s["reconnect_initial_s"] > s["reconnect_max_s"]:
         problems.append("source.reconnect_initial_s: must not exceed source.reconnect_max_s")
+    m = values["mqtt"]
+    if m["reconnect_min_s"] > m["reconnect_max_s"]:
+        problems.append("mqtt.reconnect_min_s: must not exceed mqtt.reconnect_max_s")
+    if (m["tls_certfile"] is None) != (m["tls_keyfile"] is None):
+        problems.append("mqtt.tls_certfile: a client certificate needs both tls_certfile and tls_keyfile")
+    if m["password_file"] and not m["username"]:
+        problems.append("mqtt.password_file: set mqtt.username too")
     if problems:
         raise ConfigError(problems, where)
     return Config(
@@ -177,6 +223,8 @@ def parse(data: Any, where: str = "config") -> Config:
         ring_capacity=values["pipeline"]["ring_capacity"],
         voting=VotingConfig(**{k: v[k] for k in ("method", "ema_alpha", "window", "enter", "exit", "min_dwell")}, per_label=per_label or {}),
         counter=CounterConfig(**c),
+        mqtt=MqttConfig(**m),
+        state=StateConfig(**values["state"]),
     )
 
 

@@ -88,6 +88,25 @@ class RepCounter:
         """The session ends: close the open set."""
         return self._end_set(t, frame, "stop")
 
+    def restore(self, by_exercise: dict[str, int]) -> None:
+        """Today's totals from the store, after a restart."""
+        for ex, n in by_exercise.items():
+            if ex in self.by_exercise:
+                self.by_exercise[ex] = int(n)
+        self.total = sum(self.by_exercise.values())
+
+    def state(self) -> dict:
+        """What ``gym/state`` shows: the current exercise, phase, set and today's totals."""
+        s = self.current
+        return {
+            "exercise": s.exercise if s else (self._last[0] if self._last else None),
+            "phase": self._last[1] if self._last else None,
+            "set": s.number if s else None,
+            "reps_in_set": s.reps if s else 0,
+            "today": dict(self.by_exercise),
+            "total_today": self.total,
+        }
+
     def reset(self, t: float, frame: int, new_day: bool = False) -> list[Event]:
         out = self._end_set(t, frame, "reset")
         if new_day:

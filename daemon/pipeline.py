@@ -9,6 +9,7 @@ dropped); ``homegym run`` runs the very same objects on a live source.
 from __future__ import annotations
 
 import logging
+import queue
 import threading
 import time
 from collections.abc import Callable
@@ -60,6 +61,10 @@ class Pipeline:
         self.ring = FrameRing(max(cfg.ring_capacity, 2 * self.inference.batch + 1), (h, w, 3))
         self.sink = sink or (lambda e: log.info("%s", e.to_json()))
         self.frame_hook: FrameHook | None = None
+        self.state_hook: Callable[[dict], None] | None = None  # called when the phase or a count changes
+        self.stats_hook: Callable[[dict], None] | None = None  # called every ``stats_interval_s``
+        self.stats_interval_s = 30.0
+        self._commands: queue.Queue[tuple[str, str]] = queue.Queue(maxsize=100)
         self.summary = Summary(by_exercise={ex: 0 for ex in self.counter.exercises})
         self._seq = 0
         self._stop = threading.Event()
@@ -70,10 +75,49 @@ class Pipeline:
     def stop(self) -> None:
         self._stop.set()
 
+    def command(self, name: str, payload: str) -> None:
+        """Queue a command from another thread (MQTT); the pipeline's own thread applies it."""
+        try:
+            self._commands.put_nowait((name, payload))
+        except queue.Full:
+            log.warning("command %s dropped: too many queued", name)
+
+    def _apply_commands(self, t: float, frame: int) -> None:
+        while not self._commands.empty():
+            name, payload = self._commands.get_nowait()
+            if name == "reset":
+                if payload not in ("", "set", "day"):
+                    log.warning("cmd/reset: expected 'set' or 'day', got %r", payload)
+                    continue
+                self._emit(self.counter.reset(t, frame, new_day=payload == "day"))
+            elif name == "exercise":
+                if payload != "auto" and payload not in self.counter.exercises:
+                    log.warning("cmd/exercise: expected 'auto' or one of %s, got %r", ", ".join(self.counter.exercises), payload)
+                    continue
+                self.counter.forced_exercise = None if payload == "auto" else payload
+            else:
+                log.warning("unknown command %r", name)
+                continue
+            if self.state_hook is not None:
+                self.state_hook(self.counter.state())
+
+    def stats(self, elapsed: float) -> dict:
+        cap = self.capture.stats if self.capture else None
+        return {
+            "uptime_s": round(elapsed, 1),
+            "fps_in": round(cap.frames / elapsed, 2) if cap and elapsed > 0 else 0.0,
+            "fps_inferred": round(self.summary.frames / elapsed, 2) if elapsed > 0 else 0.0,
+            "dropped": self.ring.dropped,
+            "infer_latency_ms": round(1000 * self._latency_sum / max(self._batches, 1), 2),
+            "source_connected": bool(cap and cap.connected),
+            "source_reconnects": cap.reconnects if cap else 0,
+            "reps_total": self.counter.total,
+        }
+
     def _emit(self, events: list[Event]) -> None:
         for e in events:
             self._seq += 1
-            e.seq = self._seq
+            e.seq = self._seq  # the session's order; a persistent sink (the outbox) assigns its own
             if isinstance(e, PartialRepEvent):
                 self.summary.partial += 1
             self.sink(e)
@@ -84,7 +128,10 @@ class Pipeline:
         for i, fid in enumerate(res.ids):
             t = fid / media_fps if media_fps else res.times[i] - t0
             vote = self.voter.update(res.probs[i])
-            self._emit(self.counter.update(vote, t, int(fid)))
+            events = self.counter.update(vote, t, int(fid))
+            self._emit(events)
+            if self.state_hook is not None and (vote.changed or events):
+                self.state_hook(self.counter.state())
             if self.frame_hook is not None and res.frames is not None:
                 self.frame_hook(int(fid), t, res.frames[i], res.probs[i], vote, self.counter)
         self.summary.frames += len(res.ids)
@@ -96,11 +143,17 @@ class Pipeline:
         self.capture = cap
         media_fps = cap.stats.fps if not cap.src.live else None
         t0 = time.monotonic()
+        next_stats = t0 + self.stats_interval_s
         cap.start()
         try:
             while True:
                 if self._stop.is_set():
                     cap.stop()
+                if not self._commands.empty():
+                    self._apply_commands(self.summary.frames / media_fps if media_fps else time.monotonic() - t0, self.summary.frames)
+                if self.stats_hook is not None and time.monotonic() >= next_stats:
+                    self.stats_hook(self.stats(time.monotonic() - t0))
+                    next_stats += self.stats_interval_s
                 batch = self.ring.read(self.inference.batch, timeout=0.05)
                 if batch is not None:
                     self.summary.dropped += batch.dropped

@@ -109,7 +109,8 @@ def test_stalled_stream_reconnects_and_counting_goes_on(small_model, small_ir, t
 def test_run_command_stops_cleanly_on_sigterm(small_model, small_ir, training_clips, tmp_path) -> None:
     row = _a_counted_clip(small_model, training_clips)
     cfg = tmp_path / "config.yaml"
-    cfg.write_text(f"source:\n  uri: {training_clips / row['file']}\n  realtime: true\nmodel:\n  path: {small_ir}\n")
+    cfg.write_text(f"source:\n  uri: {training_clips / row['file']}\n  realtime: true\nmodel:\n  path: {small_ir}\n"
+                   f"mqtt:\n  enabled: false\nstate:\n  dir: {tmp_path / 'state'}\n")
     proc = subprocess.Popen([sys.executable, "-m", "homegym.cli", "run", "--config", str(cfg)], stderr=subprocess.PIPE, text=True)
     time.sleep(4)
     proc.send_signal(signal.SIGTERM)

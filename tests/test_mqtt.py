@@ -1,0 +1,371 @@
+"""MQTT against a real Mosquitto broker that each test starts on a free port."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from conftest import learned_clips
+
+MOSQUITTO = shutil.which("mosquitto") or ("/usr/sbin/mosquitto" if Path("/usr/sbin/mosquitto").exists() else None)
+pytestmark = pytest.mark.skipif(MOSQUITTO is None, reason="mosquitto is not installed (.ci/run installs it)")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Broker:
+    """A mosquitto of the test's own, with persistence so sessions outlive a restart."""
+
+    def __init__(self, workdir: Path, listener_extra: str = "", anonymous: bool = True) -> None:
+        self.port = free_port()
+        self.dir = workdir
+        self.conf = workdir / "mosquitto.conf"
+        # As root, mosquitto would drop to its own user, who cannot read the test's private temp folder.
+        user = "user root\n" if os.geteuid() == 0 else ""
+        self.conf.write_text(f"{user}per_listener_settings true\nlistener {self.port} 127.0.0.1\nallow_anonymous {str(anonymous).lower()}\n"
+                             f"{listener_extra}persistence true\npersistence_location {workdir}/\nautosave_interval 1\n")
+        self.proc: subprocess.Popen | None = None
+
+    def start(self) -> None:
+        self.proc = subprocess.Popen([MOSQUITTO, "-c", str(self.conf)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            try:
+                socket.create_connection(("127.0.0.1", self.port), 0.2).close()
+                return
+            except OSError:
+                time.sleep(0.05)
+        raise RuntimeError("mosquitto did not start")
+
+    def stop(self) -> None:
+        if self.proc:
+            self.proc.send_signal(signal.SIGTERM)
+            self.proc.wait(10)
+            self.proc = None
+
+
+@pytest.fixture
+def broker(tmp_path):
+    b = Broker(tmp_path)
+    b.start()
+    yield b
+    b.stop()
+
+
+class Subscriber:
+    """A phone: subscribes to gym/#, keeps its session across broker restarts, records every message."""
+
+    def __init__(self, port: int, client_id: str = "phone", topic: str = "gym/#", auth: tuple[str, str] | None = None,
+                 ca: Path | None = None, host: str = "127.0.0.1") -> None:
+        import paho.mqtt.client as mqtt
+
+        self.messages: list[tuple[str, str, bool]] = []
+        self.lock = threading.Lock()
+        self.c = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=client_id, clean_session=False)
+        if auth:
+            self.c.username_pw_set(*auth)
+        if ca:
+            self.c.tls_set(ca_certs=str(ca))
+        self.c.on_connect = lambda c, u, f, rc, p: c.subscribe(topic, qos=1)
+        self.c.on_message = self._on_message
+        self.c.reconnect_delay_set(1, 1)
+        self.c.connect(host, port, 5)
+        self.c.loop_start()
+
+    def _on_message(self, c, u, msg) -> None:
+        with self.lock:
+            self.messages.append((msg.topic, msg.payload.decode(), bool(msg.retain)))
+
+    def reps(self) -> list[dict]:
+        with self.lock:
+            return [json.loads(p) for t, p, _ in self.messages if t == "gym/reps"]
+
+    def last(self, topic: str) -> str | None:
+        with self.lock:
+            vals = [p for t, p, _ in self.messages if t == topic]
+        return vals[-1] if vals else None
+
+    def close(self) -> None:
+        self.c.loop_stop()
+        self.c.disconnect()
+
+
+def retained(port: int, topic: str) -> str | None:
+    """What a newly connecting client gets for a retained topic."""
+    import paho.mqtt.subscribe as sub
+
+    try:
+        msg = sub.simple(topic, hostname="127.0.0.1", port=port, retained=True, msg_count=1, keepalive=5)
+    except Exception:
+        return None
+    return msg.payload.decode()
+
+
+def write_config(tmp_path: Path, clip: Path, model: Path, port: int, state: Path, mqtt_extra: str = "") -> Path:
+    cfg = tmp_path / "config.yaml"
+    cfg.write_text(f"source:\n  uri: {clip}\n  realtime: true\nmodel:\n  path: {model}\n"
+                   f"mqtt:\n  port: {port}\n  keepalive_s: 5\n  reconnect_min_s: 1\n  reconnect_max_s: 1\n{mqtt_extra}"
+                   f"state:\n  dir: {state}\n")
+    return cfg
+
+
+def start_daemon(cfg: Path) -> subprocess.Popen:
+    return subprocess.Popen([sys.executable, "-m", "homegym.cli", "run", "--config", str(cfg)], stderr=subprocess.PIPE, text=True)
+
+
+def wait_for(pred, timeout: float = 30) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if pred():
+            return True
+        time.sleep(0.1)
+    return pred()
+
+
+@pytest.mark.slow
+def test_subscriber_receives_exactly_the_reps_with_state_and_status(broker, small_model, small_ir, training_clips, tmp_path) -> None:
+    row = next(c for c in learned_clips(small_model, training_clips) if int(c["reps"]) >= 2)
+    phone = Subscriber(broker.port)
+    cfg = write_config(tmp_path, training_clips / row["file"], small_ir, broker.port, tmp_path / "state")
+    d = start_daemon(cfg)
+    assert wait_for(lambda: phone.last("gym/status") == "online", 30)
+    _, err = d.communicate(timeout=60)  # the file ends: a clean stop
+    assert d.returncode == 0, err[-2000:]
+    assert wait_for(lambda: phone.last("gym/status") == "offline", 10)
+    reps = phone.reps()
+    assert len(reps) == int(row["reps"]) and [r["rep"] for r in reps] == list(range(1, len(reps) + 1))
+    assert all(a["seq"] < b["seq"] for a, b in zip(reps, reps[1:]))
+    assert {r["exercise"] for r in reps} == {row["exercise"]} and all(r["schema"] == 1 for r in reps)
+    state = json.loads(retained(broker.port, "gym/state"))
+    assert state["total_today"] == len(reps) and state["today"][row["exercise"]] == len(reps)
+    assert retained(broker.port, "gym/status") == "offline"
+    sets = [json.loads(p) for t, p, _ in phone.messages if t == "gym/sets"]
+    assert len(sets) == 1 and sets[0]["reps"] == len(reps)
+    phone.close()
+
+
+def long_clip(small_model, training_clips, out: Path) -> tuple[Path, int]:
+    """The learned rep clips of one exercise back to back: a longer workout with a known count."""
+    import cv2
+
+    clips = [c for c in learned_clips(small_model, training_clips) if int(c["reps"]) >= 1]
+    ex = max({c["exercise"] for c in clips}, key=lambda e: sum(int(c["reps"]) for c in clips if c["exercise"] == e))
+    clips = [c for c in clips if c["exercise"] == ex]
+    w = None
+    for c in clips:
+        cap = cv2.VideoCapture(str(training_clips / c["file"]))
+        while True:
+            ok, f = cap.read()
+            if not ok:
+                break
+            if w is None:
+                w = cv2.VideoWriter(str(out), cv2.VideoWriter_fourcc(*"mp4v"), float(c["fps"]), (f.shape[1], f.shape[0]))
+            w.write(f)
+    w.release()
+    return out, sum(int(c["reps"]) for c in clips)
+
+
+class Stderr:
+    """Collects a daemon's log lines as they come."""
+
+    def __init__(self, proc: subprocess.Popen) -> None:
+        self.lines: list[str] = []
+        self.t = threading.Thread(target=lambda: self.lines.extend(iter(proc.stderr.readline, "")), daemon=True)
+        self.t.start()
+
+    def reps(self) -> int:
+        return sum('"type":"rep"' in line for line in list(self.lines))
+
+
+def dedupe(reps: list[dict]) -> list[dict]:
+    seen, out = set(), []
+    for r in reps:
+        if r["seq"] not in seen:
+            seen.add(r["seq"])
+            out.append(r)
+    return sorted(out, key=lambda r: r["seq"])
+
+
+@pytest.mark.slow
+def test_broker_restart_mid_clip_loses_no_rep(broker, small_model, small_ir, training_clips, tmp_path) -> None:
+    clip, n = long_clip(small_model, training_clips, tmp_path / "workout.mp4")
+    assert n >= 3
+    phone = Subscriber(broker.port)
+    d = start_daemon(write_config(tmp_path, clip, small_ir, broker.port, tmp_path / "state"))
+    log = Stderr(d)
+    assert wait_for(lambda: len(phone.reps()) >= 1, 60), "no rep before the outage"
+    broker.stop()
+    outage_start = log.reps()
+    time.sleep(3)
+    broker.start()
+    assert d.wait(120) == 0, "".join(log.lines)[-2000:]
+    assert outage_start < n, "some reps are counted after the outage began, so they had to wait for the broker"
+    assert wait_for(lambda: len(dedupe(phone.reps())) >= n, 20)
+    reps = dedupe(phone.reps())
+    assert len(reps) == n and [r["total"] for r in reps] == list(range(1, n + 1))
+    phone.close()
+
+
+@pytest.mark.slow
+def test_sigkill_with_unacknowledged_reps_then_restart_delivers_them(broker, small_model, small_ir, training_clips, tmp_path) -> None:
+    row = next(c for c in learned_clips(small_model, training_clips) if int(c["reps"]) >= 2)
+    k = int(row["reps"])
+    cfg = write_config(tmp_path, training_clips / row["file"], small_ir, broker.port, tmp_path / "state")
+    broker.stop()  # the broker is away: the reps can only wait in the outbox
+    d = start_daemon(cfg)
+    log = Stderr(d)
+    assert wait_for(lambda: log.reps() >= 1, 60)
+    d.send_signal(signal.SIGKILL)
+    d.wait(10)
+    counted = log.reps()
+    broker.start()
+    phone = Subscriber(broker.port)
+    d2 = start_daemon(cfg)  # the same clip again: its reps follow the undelivered ones
+    assert d2.wait(120) == 0
+    assert wait_for(lambda: len(dedupe(phone.reps())) >= counted + k, 20)
+    reps = dedupe(phone.reps())
+    assert [r["seq"] for r in reps] == list(range(1, counted + k + 1)), "seq continues across the restart, none lost"
+    assert reps[-1]["total"] == counted + k, "today's total survived the restart"
+    phone.close()
+
+
+@pytest.mark.slow
+def test_last_will_says_offline_when_the_daemon_dies(broker, small_model, small_ir, training_clips, tmp_path) -> None:
+    row = next(c for c in learned_clips(small_model, training_clips) if int(c["reps"]) >= 1)
+    phone = Subscriber(broker.port)
+    d = start_daemon(write_config(tmp_path, training_clips / row["file"], small_ir, broker.port, tmp_path / "state"))
+    assert wait_for(lambda: phone.last("gym/status") == "online", 30)
+    d.send_signal(signal.SIGKILL)
+    d.wait(10)
+    assert wait_for(lambda: phone.last("gym/status") == "offline", 15)
+    assert retained(broker.port, "gym/status") == "offline"
+    phone.close()
+
+
+def publish(port: int, topic: str, payload: str) -> None:
+    import paho.mqtt.publish as pub
+
+    pub.single(topic, payload, qos=1, hostname="127.0.0.1", port=port)
+
+
+@pytest.mark.slow
+def test_commands_stats_and_home_assistant_discovery(broker, small_model, small_ir, training_clips, tmp_path) -> None:
+    clip, n = long_clip(small_model, training_clips, tmp_path / "workout.mp4")
+    phone = Subscriber(broker.port)
+    ha = Subscriber(broker.port, client_id="ha", topic="homeassistant/#")
+    cfg = write_config(tmp_path, clip, small_ir, broker.port, tmp_path / "state", "  stats_interval_s: 1\n")
+    d = start_daemon(cfg)
+    log = Stderr(d)
+    assert wait_for(lambda: len(phone.reps()) >= 1, 60)
+    publish(broker.port, "gym/cmd/reset", "day")
+    assert wait_for(lambda: json.loads(phone.last("gym/state") or "{}").get("total_today") == 0, 10), "reset day zeroes today's total"
+    before = len(ha.messages)
+    publish(broker.port, "homeassistant/status", "online")
+    assert wait_for(lambda: len(ha.messages) >= before + 3, 10), "discovery is sent again when Home Assistant comes online"
+    publish(broker.port, "gym/cmd/exercise", "nonsense")
+    assert d.wait(120) == 0, "".join(log.lines)[-2000:]
+    reps = dedupe(phone.reps())
+    after_reset = [r for r in reps if r["seq"] > reps[0]["seq"]]
+    if after_reset:
+        assert after_reset[0]["total"] == 1
+    assert any("cmd/exercise: expected 'auto' or one of" in line for line in log.lines)
+    stats = json.loads(phone.last("gym/stats"))
+    assert stats["fps_in"] > 0 and stats["fps_inferred"] > 0 and "infer_latency_ms" in stats and "outbox_pending" in stats
+    configs = {t: json.loads(p) for t, p, _ in ha.messages if t.endswith("/config")}
+    assert {t.split("/")[1] for t in configs} == {"sensor", "event"} and len(configs) == 3
+    for c in configs.values():
+        assert c["availability_topic"] == "gym/status" and c["device"]["identifiers"] == ["homegym_homegym"]
+    assert retained(broker.port, "homeassistant/sensor/homegym/total_today/config") is not None
+    phone.close()
+    ha.close()
+
+
+@pytest.mark.slow
+def test_forced_exercise_ignores_the_other(broker, small_model, small_ir, training_clips, tmp_path) -> None:
+    row = next(c for c in learned_clips(small_model, training_clips) if int(c["reps"]) >= 2)
+    other = "squat" if row["exercise"] == "pushup" else "pushup"
+    phone = Subscriber(broker.port)
+    publish(broker.port, "gym/cmd/exercise", other)  # not retained: sent after the daemon subscribed, below
+    d = start_daemon(write_config(tmp_path, training_clips / row["file"], small_ir, broker.port, tmp_path / "state"))
+    assert wait_for(lambda: phone.last("gym/status") == "online", 30)
+    publish(broker.port, "gym/cmd/exercise", other)
+    assert d.wait(120) == 0
+    assert phone.reps() == [], f"a {row['exercise']} clip counted while the exercise was forced to {other}"
+    phone.close()
+
+
+@pytest.mark.slow
+def test_wrong_password_is_a_clear_error_right_one_delivers(tmp_path, small_model, small_ir, training_clips) -> None:
+    pw = tmp_path / "passwd"
+    subprocess.run(["mosquitto_passwd", "-c", "-b", str(pw), "gym", "s3cret"], check=True, capture_output=True)
+    b = Broker(tmp_path, f"password_file {pw}\n", anonymous=False)
+    b.start()
+    try:
+        row = next(c for c in learned_clips(small_model, training_clips) if int(c["reps"]) >= 1)
+        phone = Subscriber(b.port, auth=("gym", "s3cret"))
+        bad = tmp_path / "bad"
+        bad.write_text("wrong\n")
+        cfg = write_config(tmp_path, training_clips / row["file"], small_ir, b.port, tmp_path / "state1",
+                           f"  username: gym\n  password_file: {bad}\n")
+        d = start_daemon(cfg)
+        _, err = d.communicate(timeout=120)
+        assert d.returncode == 0
+        refused = [line for line in err.splitlines() if "refused the connection" in line]
+        assert len(refused) == 1 and ("Not authorized" in refused[0] or "password" in refused[0].lower()), err[-1500:]
+        assert '"type":"rep"' in err, "counting went on while the broker refused us"
+        assert phone.reps() == []
+        good = tmp_path / "good"
+        good.write_text("s3cret\n")
+        cfg = write_config(tmp_path, training_clips / row["file"], small_ir, b.port, tmp_path / "state2",
+                           f"  username: gym\n  password_file: {good}\n")
+        assert start_daemon(cfg).wait(120) == 0
+        assert wait_for(lambda: len(dedupe(phone.reps())) == int(row["reps"]), 10)
+        phone.close()
+    finally:
+        b.stop()
+
+
+def make_ca(d: Path) -> tuple[Path, Path, Path]:
+    """A test CA and a server certificate for localhost, made with openssl."""
+    def ossl(*args: str) -> None:
+        subprocess.run(["openssl", *args], check=True, capture_output=True, cwd=d)
+
+    ossl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "ca.key", "-out", "ca.crt", "-days", "2", "-subj", "/CN=homegym test CA")
+    ossl("req", "-newkey", "rsa:2048", "-nodes", "-keyout", "server.key", "-out", "server.csr", "-subj", "/CN=localhost")
+    (d / "san.cnf").write_text("subjectAltName=DNS:localhost,IP:127.0.0.1\n")
+    ossl("x509", "-req", "-in", "server.csr", "-CA", "ca.crt", "-CAkey", "ca.key", "-CAcreateserial", "-out", "server.crt",
+         "-days", "2", "-extfile", "san.cnf")
+    return d / "ca.crt", d / "server.crt", d / "server.key"
+
+
+@pytest.mark.slow
+def test_tls_listener_with_a_test_ca(tmp_path, small_model, small_ir, training_clips) -> None:
+    ca, crt, key = make_ca(tmp_path)
+    b = Broker(tmp_path, f"cafile {ca}\ncertfile {crt}\nkeyfile {key}\n")
+    b.start()
+    try:
+        row = next(c for c in learned_clips(small_model, training_clips) if int(c["reps"]) >= 1)
+        phone = Subscriber(b.port, ca=ca, host="localhost")
+        cfg = write_config(tmp_path, training_clips / row["file"], small_ir, b.port, tmp_path / "state",
+                           f"  host: localhost\n  tls_ca_file: {ca}\n")
+        d = start_daemon(cfg)
+        _, err = d.communicate(timeout=120)
+        assert d.returncode == 0, err[-1500:]
+        assert wait_for(lambda: len(dedupe(phone.reps())) == int(row["reps"]), 10), err[-1500:]
+        phone.close()
+    finally:
+        b.stop()
