@@ -80,6 +80,7 @@ SCHEMA: dict[str, dict[str, Key]] = {
         "port": Key(int, 1883, 1, 65535),
         "client_id": Key(str, "homegym"),
         "keepalive_s": Key(int, 30, 5, 3600),
+        "qos": Key(int, 1, choices=(1, 2)),
         "topic_prefix": Key(str, "gym"),
         "reconnect_min_s": Key((int, float), 1.0, 1.0, 600),
         "reconnect_max_s": Key((int, float), 60.0, 1.0, 3600),

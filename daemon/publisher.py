@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import logging
+import socket
 import ssl
 import threading
 import time
@@ -38,6 +39,7 @@ class MqttConfig:
     port: int = 1883
     client_id: str = "homegym"
     keepalive_s: int = 30
+    qos: int = 1  # of reps and sets: 1 (at least once) or 2
     topic_prefix: str = "gym"
     reconnect_min_s: float = 1.0
     reconnect_max_s: float = 60.0
@@ -79,6 +81,7 @@ class Publisher:
                                 cert_reqs=ssl.CERT_REQUIRED, tls_version=ssl.PROTOCOL_TLS_CLIENT)
         self.client.reconnect_delay_set(min_delay=max(1, round(cfg.reconnect_min_s)), max_delay=max(1, round(cfg.reconnect_max_s)))
         self.client.on_connect = self._on_connect
+        self.client.on_connect_fail = self._on_connect_fail
         self.client.on_disconnect = self._on_disconnect
         self.client.on_publish = self._on_publish
         self.client.on_message = self._on_message
@@ -111,10 +114,7 @@ class Publisher:
 
     def _on_connect(self, client, userdata, flags, reason_code, properties) -> None:
         if reason_code.is_failure:
-            msg = f"MQTT broker {self.cfg.host}:{self.cfg.port} refused the connection: {reason_code}"
-            if msg != self._last_error:
-                log.error("%s (retrying with backoff; counting goes on)", msg)
-                self._last_error = msg
+            self._report(f"MQTT broker {self.cfg.host}:{self.cfg.port} refused the connection: {reason_code}")
             return
         self._last_error = None
         log.info("MQTT connected to %s:%d", self.cfg.host, self.cfg.port)
@@ -127,6 +127,33 @@ class Publisher:
         if self._state is not None:
             self._publish(self.topic["state"], self._state, retain=True)
         self._resend()
+
+    def _on_connect_fail(self, client, userdata) -> None:
+        self._report(f"MQTT broker {self.cfg.host}:{self.cfg.port} unreachable: {self._diagnose()}")
+
+    def _report(self, msg: str) -> None:
+        """One log line per distinct cause, not one per retry."""
+        if msg != self._last_error:
+            log.error("%s (retrying with backoff; counting goes on)", msg)
+            self._last_error = msg
+
+    def _diagnose(self) -> str:
+        """paho says only that the connection failed: try it by hand to name the cause."""
+        try:
+            with socket.create_connection((self.cfg.host, self.cfg.port), timeout=5) as sock:
+                if self.cfg.tls_ca_file:
+                    ctx = ssl.create_default_context(cafile=self.cfg.tls_ca_file)
+                    if self.cfg.tls_certfile:
+                        ctx.load_cert_chain(self.cfg.tls_certfile, self.cfg.tls_keyfile)
+                    with ctx.wrap_socket(sock, server_hostname=self.cfg.host):
+                        pass
+        except ssl.SSLCertVerificationError as e:
+            return f"untrusted certificate ({e.verify_message})"
+        except ssl.SSLError as e:
+            return f"TLS error ({e.reason or e})"
+        except OSError as e:
+            return e.strerror or str(e)
+        return "the MQTT handshake failed"
 
     def _on_disconnect(self, client, userdata, flags, reason_code, properties) -> None:
         was = self.connected.is_set()
@@ -179,7 +206,7 @@ class Publisher:
     # -- publishing ----------------------------------------------------------------------------
 
     def _publish(self, topic: str, payload: str, seq: int | None = None, retain: bool = False) -> None:
-        info = self.client.publish(topic, payload, qos=1, retain=retain)
+        info = self.client.publish(topic, payload, qos=self.cfg.qos if seq is not None else 1, retain=retain)
         with self._lock:
             if info.mid in self._early:
                 self._early.discard(info.mid)

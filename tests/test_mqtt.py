@@ -353,15 +353,25 @@ def make_ca(d: Path) -> tuple[Path, Path, Path]:
 
 
 @pytest.mark.slow
-def test_tls_listener_with_a_test_ca(tmp_path, small_model, small_ir, training_clips) -> None:
+def test_tls_listener_with_a_test_ca_and_an_untrusted_one(tmp_path, small_model, small_ir, training_clips) -> None:
     ca, crt, key = make_ca(tmp_path)
     b = Broker(tmp_path, f"cafile {ca}\ncertfile {crt}\nkeyfile {key}\n")
     b.start()
     try:
         row = next(c for c in learned_clips(small_model, training_clips) if int(c["reps"]) >= 1)
         phone = Subscriber(b.port, ca=ca, host="localhost")
+        (tmp_path / "other").mkdir()
+        other_ca, _, _ = make_ca(tmp_path / "other")
+        cfg = write_config(tmp_path, training_clips / row["file"], small_ir, b.port, tmp_path / "state0",
+                           f"  host: localhost\n  tls_ca_file: {other_ca}\n")
+        d = start_daemon(cfg)
+        _, err = d.communicate(timeout=120)
+        assert d.returncode == 0 and '"type":"rep"' in err, err[-1500:]
+        untrusted = [line for line in err.splitlines() if "unreachable" in line]
+        assert len(untrusted) == 1 and "untrusted certificate" in untrusted[0], err[-1500:]
+        assert phone.reps() == []
         cfg = write_config(tmp_path, training_clips / row["file"], small_ir, b.port, tmp_path / "state",
-                           f"  host: localhost\n  tls_ca_file: {ca}\n")
+                           f"  host: localhost\n  tls_ca_file: {ca}\n  qos: 2\n")
         d = start_daemon(cfg)
         _, err = d.communicate(timeout=120)
         assert d.returncode == 0, err[-1500:]
