@@ -11,6 +11,7 @@ longer than ``set_timeout_s`` ends the set, and so does a phase of another exerc
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from homegym.errors import UserError
@@ -61,6 +62,9 @@ class RepCounter:
         self.sets = 0
         self.current: _Set | None = None
         self.forced_exercise: str | None = None  # from a command ("auto" = None)
+        # The day the totals belong to; with a clock set (the live daemon) they start again at midnight.
+        self.today: Callable[[], str] | None = None
+        self.day: str | None = None
         # Excursion from the top of ``self._top``: when it began, whether the bottom was voted, how deep it got.
         self._top: str | None = None
         self._top_t = 0.0  # the last frame at which the top still had the highest smoothed probability
@@ -174,6 +178,10 @@ class RepCounter:
         return out
 
     def _count(self, ex: str, t: float, frame: int, duration: float) -> list[Event]:
+        if self.today is not None and self.today() != self.day:
+            self.day = self.today()
+            self.total = 0
+            self.by_exercise = {e: 0 for e in self.exercises}
         if self.current is None:
             self.sets += 1
             self.current = _Set(ex, self.sets, start_t=t - duration)

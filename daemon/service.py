@@ -26,18 +26,18 @@ def run(cfg: Config, model: Path | None = None) -> Summary:
     if cfg.mqtt.enabled:
         outbox = Outbox(cfg.state.path() / "outbox.sqlite3", cfg.state.outbox_max_events, cfg.state.outbox_max_age_days * 86400)
         publisher = Publisher(cfg.mqtt, outbox)
-    day = datetime.date.today().isoformat()
-
     def sink(event: Event) -> None:
         log.info("%s", event.to_json())
         if publisher is not None:
             if isinstance(event, RepEvent):
-                outbox.save_totals(day, pipe.counter.by_exercise)
+                outbox.save_totals(pipe.counter.day, pipe.counter.by_exercise)
             publisher.handle(event)
 
     pipe = Pipeline(cfg, model, sink)
+    pipe.counter.today = lambda: datetime.date.today().isoformat()
+    pipe.counter.day = pipe.counter.today()
     if outbox is not None:
-        pipe.counter.restore(outbox.totals(day))
+        pipe.counter.restore(outbox.totals(pipe.counter.day))
         log.info("today's totals so far: %s (outbox: last seq %d, %d undelivered)", pipe.counter.by_exercise,
                  outbox.last_seq, len(outbox.pending()))
         pipe.state_hook = publisher.state

@@ -150,3 +150,20 @@ def test_a_down_without_a_return_to_up_never_counts(n_down: int, down: str) -> N
     ex = down.split("_")[0]
     frames = seq((f"{ex}_up", 20), (down, 20 + n_down), ("neither", 30))
     assert not reps(run(frames)[0])
+
+
+def test_todays_totals_start_again_at_midnight() -> None:
+    voter, counter = Voter(LABELS, VotingConfig()), RepCounter(LABELS, CounterConfig(min_rep_s=0.2))
+    day = ["2026-11-23"]
+    counter.today = lambda: day[0]
+    counter.day = day[0]
+    counter.restore({"squat": 5})
+    cycle = seq(("squat_up", 20), ("squat_down", 20), ("squat_up", 20))
+    totals = []
+    for d in ("2026-11-23", "2026-11-24"):
+        day[0] = d
+        for i, lab in enumerate(cycle):
+            for e in counter.update(voter.update(probs(lab)), i / FPS, i):
+                if isinstance(e, RepEvent):
+                    totals.append((e.total, e.exercise_total, counter.day))
+    assert totals == [(6, 6, "2026-11-23"), (1, 1, "2026-11-24")]
