@@ -27,11 +27,11 @@ def run(cfg: Config, model: Path | None = None) -> Summary:
         outbox = Outbox(cfg.state.path() / "outbox.sqlite3", cfg.state.outbox_max_events, cfg.state.outbox_max_age_days * 86400)
         publisher = Publisher(cfg.mqtt, outbox)
     def sink(event: Event) -> None:
-        log.info("%s", event.to_json())
         if publisher is not None:
             if isinstance(event, RepEvent):
                 outbox.save_totals(pipe.counter.day, pipe.counter.by_exercise)
-            publisher.handle(event)
+            publisher.handle(event)  # gives the event its persistent seq
+        log.info("%s", event.to_json())  # so the journal shows the seq the phone sees
 
     pipe = Pipeline(cfg, model, sink)
     pipe.counter.today = lambda: datetime.date.today().isoformat()

@@ -139,6 +139,12 @@ def wait_for(pred, timeout: float = 30) -> bool:
 @pytest.mark.slow
 def test_subscriber_receives_exactly_the_reps_with_state_and_status(broker, small_model, small_ir, training_clips, tmp_path) -> None:
     row = next(c for c in learned_clips(small_model, training_clips) if int(c["reps"]) >= 2)
+    from homegym.daemon.outbox import Outbox
+
+    earlier = Outbox(tmp_path / "state" / "outbox.sqlite3")  # earlier sessions: seq 1..5, all delivered
+    for _ in range(5):
+        earlier.mark_delivered(earlier.add("gym/reps", str))
+    earlier.close()
     phone = Subscriber(broker.port)
     cfg = write_config(tmp_path, training_clips / row["file"], small_ir, broker.port, tmp_path / "state")
     d = start_daemon(cfg)
@@ -148,7 +154,9 @@ def test_subscriber_receives_exactly_the_reps_with_state_and_status(broker, smal
     assert wait_for(lambda: phone.last("gym/status") == "offline", 10)
     reps = phone.reps()
     assert len(reps) == int(row["reps"]) and [r["rep"] for r in reps] == list(range(1, len(reps) + 1))
-    assert all(a["seq"] < b["seq"] for a, b in zip(reps, reps[1:]))
+    assert reps[0]["seq"] == 6 and all(a["seq"] < b["seq"] for a, b in zip(reps, reps[1:]))
+    logged = [json.loads(line.split(": ", 1)[1]) for line in err.splitlines() if '"type":"rep"' in line]
+    assert [r["seq"] for r in logged] == [r["seq"] for r in reps], "the journal shows the seq the phone sees"
     assert {r["exercise"] for r in reps} == {row["exercise"]} and all(r["schema"] == 1 for r in reps)
     state = json.loads(retained(broker.port, "gym/state"))
     assert state["total_today"] == len(reps) and state["today"][row["exercise"]] == len(reps)
