@@ -70,7 +70,7 @@ class Subscriber:
     """A phone: subscribes to gym/#, keeps its session across broker restarts, records every message."""
 
     def __init__(self, port: int, client_id: str = "phone", topic: str = "gym/#", auth: tuple[str, str] | None = None,
-                 ca: Path | None = None, host: str = "127.0.0.1") -> None:
+                 ca: Path | None = None, host: str = "127.0.0.1", cert: tuple[Path, Path] | None = None) -> None:
         import paho.mqtt.client as mqtt
 
         self.messages: list[tuple[str, str, bool]] = []
@@ -79,7 +79,7 @@ class Subscriber:
         if auth:
             self.c.username_pw_set(*auth)
         if ca:
-            self.c.tls_set(ca_certs=str(ca))
+            self.c.tls_set(ca_certs=str(ca), certfile=str(cert[0]) if cert else None, keyfile=str(cert[1]) if cert else None)
         self.c.on_connect = lambda c, u, f, rc, p: c.subscribe(topic, qos=1)
         self.c.on_message = self._on_message
         self.c.reconnect_delay_set(1, 1)
@@ -380,6 +380,30 @@ def test_tls_listener_with_a_test_ca_and_an_untrusted_one(tmp_path, small_model,
         assert phone.reps() == []
         cfg = write_config(tmp_path, training_clips / row["file"], small_ir, b.port, tmp_path / "state",
                            f"  host: localhost\n  tls_ca_file: {ca}\n  qos: 2\n")
+        d = start_daemon(cfg)
+        _, err = d.communicate(timeout=120)
+        assert d.returncode == 0, err[-1500:]
+        assert wait_for(lambda: len(dedupe(phone.reps())) == int(row["reps"]), 10), err[-1500:]
+        phone.close()
+    finally:
+        b.stop()
+
+
+@pytest.mark.slow
+def test_tls_with_a_client_certificate(tmp_path, small_model, small_ir, training_clips) -> None:
+    ca, crt, key = make_ca(tmp_path)
+    subprocess.run(["openssl", "req", "-newkey", "rsa:2048", "-nodes", "-keyout", "client.key", "-out", "client.csr",
+                    "-subj", "/CN=homegym"], check=True, capture_output=True, cwd=tmp_path)
+    subprocess.run(["openssl", "x509", "-req", "-in", "client.csr", "-CA", "ca.crt", "-CAkey", "ca.key", "-CAcreateserial",
+                    "-out", "client.crt", "-days", "2"], check=True, capture_output=True, cwd=tmp_path)
+    b = Broker(tmp_path, f"cafile {ca}\ncertfile {crt}\nkeyfile {key}\nrequire_certificate true\n")
+    b.start()
+    try:
+        row = next(c for c in learned_clips(small_model, training_clips) if int(c["reps"]) >= 1)
+        phone = Subscriber(b.port, ca=ca, host="localhost", cert=(tmp_path / "client.crt", tmp_path / "client.key"))
+        cfg = write_config(tmp_path, training_clips / row["file"], small_ir, b.port, tmp_path / "state",
+                           f"  host: localhost\n  tls_ca_file: {ca}\n  tls_certfile: {tmp_path / 'client.crt'}\n"
+                           f"  tls_keyfile: {tmp_path / 'client.key'}\n")
         d = start_daemon(cfg)
         _, err = d.communicate(timeout=120)
         assert d.returncode == 0, err[-1500:]
