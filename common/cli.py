@@ -9,7 +9,7 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
-from . import __version__
+from . import __version__, logsetup
 from .errors import UserError
 from .runtime import DEFAULT_CACHE
 
@@ -31,7 +31,7 @@ def _add(sub, name: str, help: str, examples: str, func: Callable[[argparse.Name
     p = sub.add_parser(name, help=help, description=help, epilog="examples:\n" + examples,
                        formatter_class=argparse.RawDescriptionHelpFormatter)
     p.set_defaults(func=func)
-    p.add_argument("--log-level", dest="sub_log_level", choices=LOG_LEVELS, help="default INFO")
+    p.add_argument("--log-level", dest="sub_log_level", choices=LOG_LEVELS, help="default INFO (run: logging.level of the config)")
     return p
 
 
@@ -165,9 +165,29 @@ def cmd_count(a: argparse.Namespace) -> int:
 def cmd_run(a: argparse.Namespace) -> int:
     from .daemon.service import run
 
-    s = run(_load_config(a.config), a.model)
+    cfg = _load_config(a.config)
+    fixed = _log_level(a) is not None
+    if not fixed:
+        logging.getLogger().setLevel(cfg.log_level.upper())
+    s = run(cfg, a.config, a.model, log_level_fixed=fixed)
     log.info("stopped: %d reps (%s), %d frames, %d dropped, %d reconnects", s.total,
              ", ".join(f"{k} {v}" for k, v in s.by_exercise.items()), s.frames, s.dropped, s.reconnects)
+    return 0
+
+
+def cmd_install_service(a: argparse.Namespace) -> int:
+    from .daemon.install import Layout, install
+
+    for line in install(Layout(a.root, a.prefix), a.source, a.model, start=not a.no_start):
+        print(line)
+    return 0
+
+
+def cmd_uninstall_service(a: argparse.Namespace) -> int:
+    from .daemon.install import Layout, uninstall
+
+    for line in uninstall(Layout(a.root, a.prefix), a.purge):
+        print(line)
     return 0
 
 
@@ -181,7 +201,7 @@ def build_parser() -> argparse.ArgumentParser:
         epilog="Run 'homegym COMMAND --help' for a command's options and examples.",
     )
     p.add_argument("--version", action="version", version=f"homegym {__version__}")
-    p.add_argument("--log-level", default="INFO", choices=LOG_LEVELS, help="default INFO")
+    p.add_argument("--log-level", default=None, choices=LOG_LEVELS, help="default INFO (run: logging.level of the config)")
     sub = p.add_subparsers(dest="command", metavar="COMMAND", required=True)
 
     s = _add(sub, "synth", "render workout clips of a 3D figure with exact labels and rep times",
@@ -270,16 +290,39 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--config", type=Path, help="config.yaml (default: built-in defaults)")
     s.add_argument("--model", type=Path, help="overrides model.path")
 
+    s = _add(sub, "install-service", "install the daemon as a systemd service (venv in /opt, config in /etc/homegym)",
+             "  sudo .venv/bin/homegym install-service\n"
+             "  sudo .venv/bin/homegym install-service --model models/mine --no-start\n"
+             "  homegym install-service --root /tmp/stage     # stage the files, no systemctl\n", cmd_install_service)
+    s.add_argument("--source", type=Path, help="the project folder to install from (default: the one this command runs from)")
+    s.add_argument("--model", type=Path, help="a converted model folder to install and configure (default: the shipped model)")
+    s.add_argument("--prefix", default="/opt/homegym", help="where the virtual environment goes (default /opt/homegym)")
+    s.add_argument("--root", type=Path, default=Path("/"), help="stage under this folder instead of the system (no systemctl)")
+    s.add_argument("--no-start", action="store_true", help="enable the unit but do not start it now")
+
+    s = _add(sub, "uninstall-service", "stop, disable and remove the systemd service and its /opt folder",
+             "  sudo /opt/homegym/venv/bin/homegym uninstall-service\n"
+             "  sudo /opt/homegym/venv/bin/homegym uninstall-service --purge   # config, state and cache too\n",
+             cmd_uninstall_service)
+    s.add_argument("--purge", action="store_true", help="also remove /etc/homegym, the state (outbox, totals) and the cache")
+    s.add_argument("--prefix", default="/opt/homegym", help="where it was installed (default /opt/homegym)")
+    s.add_argument("--root", type=Path, default=Path("/"), help="the staging folder it was installed under")
+
     s = _add(sub, "check-config", "validate a config file without running anything",
              "  homegym check-config /etc/homegym/config.yaml\n", cmd_check_config)
     s.add_argument("file", type=Path)
     return p
 
 
+def _log_level(args: argparse.Namespace) -> str | None:
+    """--log-level, before or after the subcommand; None when not given (the config decides for run)."""
+    return getattr(args, "sub_log_level", None) or args.log_level
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    logging.basicConfig(level=getattr(args, "sub_log_level", None) or args.log_level, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+    logsetup.setup(_log_level(args) or "INFO", timestamps=args.command == "run")
     try:
         return args.func(args)
     except UserError as e:

@@ -17,16 +17,29 @@ from .errors import UserError
 
 log = logging.getLogger(__name__)
 KNOWN = ("CPU", "GPU", "NPU")
-DEFAULT_CACHE = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "homegym" / "ov_cache"
+
+
+def default_cache() -> Path:
+    """systemd's CacheDirectory= ($CACHE_DIRECTORY) for the service, else the user's cache."""
+    systemd = os.environ.get("CACHE_DIRECTORY", "").split(":")[0]
+    base = Path(systemd) if systemd else Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "homegym"
+    return base / "ov_cache"
+
+
+DEFAULT_CACHE = default_cache()
 
 
 def make_core(cache_dir: Path | None = DEFAULT_CACHE):
+    """A Core with the model cache on; a cache that cannot be created costs a compile, not the run."""
     import openvino as ov
 
     core = ov.Core()
     if cache_dir is not None:
-        Path(cache_dir).mkdir(parents=True, exist_ok=True)
-        core.set_property({"CACHE_DIR": str(cache_dir)})
+        try:
+            Path(cache_dir).mkdir(parents=True, exist_ok=True)
+            core.set_property({"CACHE_DIR": str(cache_dir)})
+        except OSError as e:
+            log.warning("model cache %s unusable (%s): compiling without it", cache_dir, e.strerror or e)
     return core
 
 

@@ -26,13 +26,15 @@ class CaptureStats:
     frames: int = 0
     reconnects: int = 0
     connected: bool = False
+    state: str = "connecting"  # connecting, connected, reconnecting, ended
     last_frame_t: float = 0.0
     fps: float = 0.0  # the source's nominal rate
     error: str | None = None
 
 
 class Capture(threading.Thread):
-    def __init__(self, cfg: SourceConfig, ring: FrameRing, working_size: tuple[int, int], offline: bool) -> None:
+    def __init__(self, cfg: SourceConfig, ring: FrameRing, working_size: tuple[int, int], offline: bool,
+                 first_id: int = 0) -> None:
         super().__init__(name="capture", daemon=True)
         self.cfg = cfg
         self.src: SourceKind = classify(cfg.uri)
@@ -40,12 +42,14 @@ class Capture(threading.Thread):
         self.size = working_size
         self.offline = offline and not self.src.live and not cfg.realtime
         self.stats = CaptureStats()
+        self.first_id = first_id  # frame ids go on across a restart of this stage
         self._halt = threading.Event()
         self._cap = None
         if not self.src.live:  # a missing or undecodable file is the user's error, raised here in the caller
             self._cap = open_capture(self.src, cfg.width, cfg.height, cfg.fps, cfg.stall_timeout_s)
             self.stats.fps = self._cap.get(cv2.CAP_PROP_FPS) or 30.0
             self.stats.connected = True
+            self.stats.state = "connected"
 
     def stop(self) -> None:
         self._halt.set()
@@ -58,8 +62,10 @@ class Capture(threading.Thread):
                 self._cap = cap
                 self.stats.fps = cap.get(cv2.CAP_PROP_FPS) or self.cfg.fps
                 self.stats.connected = True
-                log.info("source %s connected (%dx%d at %.1f fps)", self.src.target, cap.get(cv2.CAP_PROP_FRAME_WIDTH),
-                         cap.get(cv2.CAP_PROP_FRAME_HEIGHT), self.stats.fps)
+                self.stats.state = "connected"
+                log.info("source %s connected (%dx%d at %.1f fps; %d reconnects so far)", self.src.target,
+                         cap.get(cv2.CAP_PROP_FRAME_WIDTH), cap.get(cv2.CAP_PROP_FRAME_HEIGHT), self.stats.fps,
+                         self.stats.reconnects)
                 return True
             log.warning("source %s unavailable; retrying in %.1f s", self.src.target, delay)
             self._halt.wait(delay)
@@ -67,7 +73,7 @@ class Capture(threading.Thread):
         return False
 
     def run(self) -> None:
-        frame_id = 0
+        frame_id = self.first_id
         start = time.monotonic()
         try:
             while not self._halt.is_set():
@@ -89,10 +95,10 @@ class Capture(threading.Thread):
                 cv2.resize(frame, self.size, dst=self.ring.slot_for_write(), interpolation=cv2.INTER_AREA)
                 self.ring.commit(frame_id, now)
                 frame_id += 1
-                self.stats.frames = frame_id
+                self.stats.frames += 1
                 self.stats.last_frame_t = now
                 if self.cfg.realtime and not self.src.live:
-                    due = start + frame_id / self.stats.fps
+                    due = start + (frame_id - self.first_id) / self.stats.fps
                     self._halt.wait(max(0.0, due - time.monotonic()))
         except Exception as e:  # the pipeline must hear about it, not a dead thread in silence
             self.stats.error = f"{type(e).__name__}: {e}"
@@ -100,6 +106,8 @@ class Capture(threading.Thread):
         finally:
             if self._cap is not None:
                 self._cap.release()
+            self.stats.connected = False
+            self.stats.state = "ended"
             self.ring.close()
 
     def _lost(self, why: str) -> None:
@@ -107,4 +115,5 @@ class Capture(threading.Thread):
         self._cap.release()
         self._cap = None
         self.stats.connected = False
+        self.stats.state = "reconnecting"
         self.stats.reconnects += 1

@@ -52,7 +52,7 @@ SCHEMA: dict[str, dict[str, Key]] = {
         "path": Key((str, type(None)), None),
         "device": Key(str, "CPU"),
         "precision": Key((str, type(None)), None, choices=(None, "fp32", "fp16", "int8")),
-        "cache_dir": Key((str, type(None)), "~/.cache/homegym/ov_cache"),
+        "cache_dir": Key((str, type(None)), "auto"),
         "infer_requests": Key(int, 2, 1, 16),
     },
     "pipeline": {
@@ -98,6 +98,9 @@ SCHEMA: dict[str, dict[str, Key]] = {
         "outbox_max_events": Key(int, 10_000, 10, 10_000_000),
         "outbox_max_age_days": Key((int, float), 7, 0.01, 3650),
     },
+    "logging": {
+        "level": Key(str, "info", choices=("debug", "info", "warning", "error")),
+    },
 }
 PER_LABEL_KEYS = {"enter": (0.0, 1.0), "exit": (0.0, 1.0), "min_dwell": (1, 300)}
 
@@ -119,8 +122,16 @@ class ModelConfig:
     path: str | None = None
     device: str = "CPU"
     precision: str | None = None
-    cache_dir: str | None = "~/.cache/homegym/ov_cache"
+    cache_dir: str | None = "auto"
     infer_requests: int = 2
+
+    def cache_path(self) -> Path | None:
+        """"auto": $CACHE_DIRECTORY/ov_cache under systemd, else ~/.cache/homegym/ov_cache; None: no cache."""
+        from homegym.runtime import default_cache
+
+        if self.cache_dir is None:
+            return None
+        return default_cache() if self.cache_dir == "auto" else Path(self.cache_dir).expanduser()
 
 
 @dataclass(frozen=True)
@@ -145,6 +156,7 @@ class Config:
     counter: CounterConfig = field(default_factory=CounterConfig)
     mqtt: MqttConfig = field(default_factory=MqttConfig)
     state: StateConfig = field(default_factory=StateConfig)
+    log_level: str = "info"
 
 
 def _type_name(t) -> str:
@@ -226,6 +238,7 @@ def parse(data: Any, where: str = "config") -> Config:
         counter=CounterConfig(**c),
         mqtt=MqttConfig(**m),
         state=StateConfig(**values["state"]),
+        log_level=values["logging"]["level"],
     )
 
 

@@ -18,6 +18,7 @@ from homegym.errors import UserError
 from homegym.model_info import read_ir
 from homegym.runtime import compile_model, make_core
 
+from .config import ModelConfig
 from .ring import Batch
 
 log = logging.getLogger(__name__)
@@ -49,12 +50,18 @@ def resolve_model_path(path: str | None, precision: str | None) -> Path:
     return base
 
 
+def open_model(cfg: ModelConfig, override: Path | None = None) -> Inference:
+    """The configured model (``override``: the command line's --model), compiled and ready."""
+    path = resolve_model_path(str(override) if override else cfg.path, cfg.precision)
+    return Inference(path, cfg.device, cfg.cache_path(), cfg.infer_requests, cfg.precision)
+
+
 class Inference:
     def __init__(self, model_path: Path, device: str = "CPU", cache_dir: Path | None = None, requests: int = 2,
                  precision: str | None = None, hint: str = "LATENCY") -> None:
         import openvino as ov
 
-        core = make_core(Path(cache_dir).expanduser() if cache_dir else None)
+        core = make_core(cache_dir)
         model, self.info = read_ir(model_path, core)
         if precision and precision != self.info.precision:
             raise UserError(f"{model_path} is {self.info.precision}, but the config asks for {precision}")

@@ -21,12 +21,12 @@ import numpy as np
 from homegym.errors import UserError
 
 from .capture import Capture
-from .config import Config
-from .counter import RepCounter
+from .config import Config, SourceConfig
+from .counter import CounterConfig, RepCounter
 from .events import Event, PartialRepEvent
-from .inference import Inference, Result, resolve_model_path
+from .inference import Inference, Result, open_model
 from .ring import FrameRing
-from .voting import Vote, Voter
+from .voting import Vote, Voter, VotingConfig
 
 log = logging.getLogger(__name__)
 
@@ -52,8 +52,7 @@ class Summary:
 class Pipeline:
     def __init__(self, cfg: Config, model: Path | None = None, sink: Callable[[Event], None] | None = None) -> None:
         self.cfg = cfg
-        path = resolve_model_path(str(model) if model else cfg.model.path, cfg.model.precision)
-        self.inference = Inference(path, cfg.model.device, cfg.model.cache_dir, cfg.model.infer_requests, cfg.model.precision)
+        self.inference = open_model(cfg.model, model)
         labels = self.inference.labels
         self.voter = Voter(labels, cfg.voting)
         self.counter = RepCounter(labels, cfg.counter)
@@ -71,6 +70,19 @@ class Pipeline:
         self._latency_sum = 0.0
         self._batches = 0
         self.capture: Capture | None = None
+        # Hooks of the service (systemd): every loop turn (the pipeline's own progress), and the first frame.
+        self.tick_hook: Callable[[float], None] | None = None
+        self.ready_hook: Callable[[], None] | None = None
+        self._offline = False
+        self._next_source: SourceConfig | None = None  # a source restart waiting for the ring to drain
+        self._next_inference: Inference | None = None  # a model whose sizes need a new ring
+        self._id_base = 0  # frame id and media time at the start of the current capture
+        self._t_base = 0.0
+        self._last_t = 0.0
+        self._t0 = 0.0
+        self._reconnects_before = 0  # of captures (and rings) replaced by a reload
+        self._dropped_before = 0
+        self._media_fps: float | None = None
 
     def stop(self) -> None:
         self._stop.set()
@@ -107,10 +119,12 @@ class Pipeline:
             "uptime_s": round(elapsed, 1),
             "fps_in": round(cap.frames / elapsed, 2) if cap and elapsed > 0 else 0.0,
             "fps_inferred": round(self.summary.frames / elapsed, 2) if elapsed > 0 else 0.0,
-            "dropped": self.ring.dropped,
+            "dropped": self._dropped_before + self.ring.dropped,
             "infer_latency_ms": round(1000 * self._latency_sum / max(self._batches, 1), 2),
             "source_connected": bool(cap and cap.connected),
-            "source_reconnects": cap.reconnects if cap else 0,
+            "source_state": cap.state if cap else "connecting",
+            "source_last_frame_age_s": round(time.monotonic() - cap.last_frame_t, 1) if cap and cap.last_frame_t else None,
+            "source_reconnects": self._reconnects_before + (cap.reconnects if cap else 0),
             "reps_total": self.counter.total,
         }
 
@@ -122,12 +136,17 @@ class Pipeline:
                 self.summary.partial += 1
             self.sink(e)
 
-    def _consume(self, res: Result, media_fps: float | None, t0: float) -> None:
+    def _consume(self, res: Result) -> None:
         self._latency_sum += res.latency_s
         self._batches += 1
+        fps = self._media_fps
         for i, fid in enumerate(res.ids):
-            t = fid / media_fps if media_fps else res.times[i] - t0
+            # A file's own clock (as fast as we can read it, counting must not change); a live source's capture time.
+            t = self._t_base + (fid - self._id_base) / fps if fps else res.times[i] - self._t0
+            self._last_t = t
             vote = self.voter.update(res.probs[i])
+            if vote.changed:
+                log.debug("frame %d (%.2f s): phase %s", fid, t, vote.phase)
             events = self.counter.update(vote, t, int(fid))
             self._emit(events)
             if self.state_hook is not None and (vote.changed or events):
@@ -136,46 +155,122 @@ class Pipeline:
                 self.frame_hook(int(fid), t, res.frames[i], res.probs[i], vote, self.counter)
         self.summary.frames += len(res.ids)
 
+    # -- restarting one stage (a reload) ---------------------------------------------------------
+
+    def set_voting(self, cfg: VotingConfig) -> None:
+        self.voter.reconfigure(cfg)
+
+    def set_counter(self, cfg: CounterConfig) -> None:
+        """New thresholds at once; the counts stay (a changed exercise of a seed-style model rebuilds the counter)."""
+        if cfg.exercise == self.counter.cfg.exercise:
+            self.counter.cfg = cfg
+        else:
+            self._rebuild_counter(self.counter.labels, cfg)
+
+    def _rebuild_counter(self, labels: tuple[str, ...], cfg: CounterConfig) -> None:
+        old = self.counter
+        self.counter = RepCounter(labels, cfg)
+        self.counter.today, self.counter.day = old.today, old.day
+        self.counter.restore({ex: n for ex, n in old.by_exercise.items() if ex in self.counter.exercises})
+        self.summary.by_exercise = {ex: 0 for ex in self.counter.exercises}
+
+    def replace_source(self, cfg: SourceConfig) -> None:
+        """Restart capture on a new source once the frames already in the ring are counted."""
+        self._next_source = cfg
+        if self.capture is not None:
+            self.capture.stop()
+
+    def replace_model(self, inference: Inference) -> None:
+        """Swap in a compiled model: at once if it takes the same frames, else with a new ring and capture."""
+        same_frames = (inference.working_size, inference.batch) == (self.inference.working_size, self.inference.batch)
+        if same_frames:
+            self._swap_inference(inference)
+        else:
+            self._next_inference = inference
+            self.replace_source(self._next_source or self.capture.cfg)
+
+    def _swap_inference(self, inference: Inference) -> None:
+        for res in self.inference.results(wait=True):
+            self._consume(res)
+        inference.keep_frames = self.inference.keep_frames
+        if inference.labels != self.inference.labels:
+            self.voter = Voter(inference.labels, self.voter.cfg)
+            self._rebuild_counter(inference.labels, self.counter.cfg)
+        self.inference = inference
+
+    def _start_capture(self, cfg: SourceConfig) -> None:
+        first_id = 0
+        if self.capture is not None:
+            first_id = int(self.capture.first_id + self.capture.stats.frames)
+            self._reconnects_before += self.capture.stats.reconnects
+            self._dropped_before += self.ring.dropped
+            w, h = self.inference.working_size
+            self.ring = FrameRing(max(self.cfg.ring_capacity, 2 * self.inference.batch + 1), (h, w, 3))
+        cap = Capture(cfg, self.ring, self.inference.working_size, self._offline, first_id)
+        self.capture = cap
+        self._media_fps = cap.stats.fps if not cap.src.live else None
+        self._id_base, self._t_base = first_id, self._last_t
+        cap.start()
+
+    def _restart_stage(self) -> None:
+        """The old capture has ended and its frames are counted: start the next model and source."""
+        if self._next_inference is not None:
+            self._swap_inference(self._next_inference)
+            self._next_inference = None
+        cfg, self._next_source = self._next_source, None
+        try:
+            self._start_capture(cfg)
+        except UserError as e:  # e.g. a file that vanished: the daemon cannot go on without a source
+            raise UserError(f"new source {cfg.uri}: {e}") from None
+        log.info("source restarted: %s", cfg.uri)
+
     def run(self, offline: bool = False) -> Summary:
         """Run until the source ends (a file) or ``stop()`` is called; returns the summary."""
+        self._offline = offline
         self.inference.keep_frames = self.frame_hook is not None
-        cap = Capture(self.cfg.source, self.ring, self.inference.working_size, offline)
-        self.capture = cap
-        media_fps = cap.stats.fps if not cap.src.live else None
-        t0 = time.monotonic()
+        self._t0 = t0 = time.monotonic()
+        self._start_capture(self.cfg.source)
         next_stats = t0 + self.stats_interval_s
-        cap.start()
+        ready = False
         try:
             while True:
+                now = time.monotonic()
+                if self.tick_hook is not None:
+                    self.tick_hook(now)
                 if self._stop.is_set():
-                    cap.stop()
+                    self.capture.stop()
                 if not self._commands.empty():
-                    self._apply_commands(self.summary.frames / media_fps if media_fps else time.monotonic() - t0, self.summary.frames)
-                if self.stats_hook is not None and time.monotonic() >= next_stats:
-                    self.stats_hook(self.stats(time.monotonic() - t0))
+                    self._apply_commands(self._last_t, self.summary.frames)
+                if self.stats_hook is not None and now >= next_stats:
+                    self.stats_hook(self.stats(now - t0))
                     next_stats += self.stats_interval_s
                 batch = self.ring.read(self.inference.batch, timeout=0.05)
                 if batch is not None:
-                    self.summary.dropped += batch.dropped
+                    if not ready and self.ready_hook is not None:
+                        self.ready_hook()
+                    ready = True
                     self.inference.submit(batch)
                 for res in self.inference.results():
-                    self._consume(res, media_fps, t0)
+                    self._consume(res)
                 if batch is None and self.ring.drained:
-                    break
+                    if self._next_source is None or self._stop.is_set() or self.capture.stats.error:
+                        break
+                    self._restart_stage()
             for res in self.inference.results(wait=True):
-                self._consume(res, media_fps, t0)
+                self._consume(res)
         finally:
-            cap.stop()
-            cap.join(timeout=5)
+            self.capture.stop()
+            self.capture.join(timeout=5)
+        cap = self.capture
         if cap.stats.error:
             raise UserError(f"capture failed: {cap.stats.error}")
-        last_t = self.summary.frames / media_fps if media_fps else time.monotonic() - t0
+        last_t = self._last_t if self._media_fps else time.monotonic() - t0
         self._emit(self.counter.stop(last_t, self.summary.frames))
         s = self.summary
         s.total = self.counter.total
         s.by_exercise = dict(self.counter.by_exercise)
-        s.reconnects = cap.stats.reconnects
-        s.dropped = self.ring.dropped
+        s.reconnects = self._reconnects_before + cap.stats.reconnects
+        s.dropped = self._dropped_before + self.ring.dropped
         s.wall_s = time.monotonic() - t0
         s.infer_latency_ms = 1000 * self._latency_sum / max(self._batches, 1)
         return s

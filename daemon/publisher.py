@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import socket
 import ssl
 import threading
@@ -57,7 +58,7 @@ def read_password(path: str | None) -> str | None:
     """The password from a file (or a systemd credential under $CREDENTIALS_DIRECTORY), never from argv."""
     if not path:
         return None
-    p = Path(path).expanduser()
+    p = Path(os.path.expandvars(path)).expanduser()  # "${CREDENTIALS_DIRECTORY}/mqtt-password" works too
     try:
         return p.read_text().rstrip("\n")
     except OSError as e:

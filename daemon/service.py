@@ -1,57 +1,197 @@
-"""``homegym run``: the pipeline on the live source, its events to MQTT through the outbox.
+"""``homegym run``: the pipeline on the live source, its events to MQTT through the outbox, under systemd.
 
-Today's totals come back from the store after a restart; SIGTERM or SIGINT stops
-capture, finishes the frames in flight, flushes the outbox as far as the broker
-allows and publishes ``offline``.
+Today's totals come back from the store after a restart. systemd hears READY=1 once
+the model is compiled and the first frame has arrived, WATCHDOG=1 from the
+pipeline's own loop, STATUS= lines with fps and counts, and STOPPING=1 on SIGTERM;
+SIGTERM or SIGINT then stops capture, finishes the frames in flight, flushes the
+outbox as far as the broker allows and publishes ``offline``. SIGHUP reloads the
+config in the pipeline's thread: thresholds and MQTT at once, the source or the
+model by restarting that stage, and an invalid file is rejected with one log line.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
 import logging
 import signal
+import threading
+import time
 from pathlib import Path
 
+from homegym.errors import UserError
+
+from . import config as config_mod
 from .config import Config
 from .events import Event, RepEvent
+from .inference import open_model
+from .notify import Notifier
 from .outbox import Outbox
 from .pipeline import Pipeline, Summary
 from .publisher import Publisher
 
 log = logging.getLogger(__name__)
+STATUS_EVERY_S = 5.0
+START_EXTEND_S = 30.0  # while alive and waiting for the first frame, keep systemd's start timeout this far ahead
 
 
-def run(cfg: Config, model: Path | None = None) -> Summary:
-    outbox = publisher = None
-    if cfg.mqtt.enabled:
-        outbox = Outbox(cfg.state.path() / "outbox.sqlite3", cfg.state.outbox_max_events, cfg.state.outbox_max_age_days * 86400)
-        publisher = Publisher(cfg.mqtt, outbox)
-    def sink(event: Event) -> None:
-        if publisher is not None:
+class Service:
+    def __init__(self, cfg: Config, config_path: Path | None = None, model: Path | None = None,
+                 notifier: Notifier | None = None, log_level_fixed: bool = False) -> None:
+        self.cfg = cfg
+        self.config_path = config_path
+        self.model_override = model
+        self.log_level_fixed = log_level_fixed  # --log-level on the command line wins over the config
+        self.notify = notifier or Notifier()
+        self.outbox: Outbox | None = None
+        self.publisher: Publisher | None = None
+        self.pipe = Pipeline(cfg, model, self._sink)
+        counter = self.pipe.counter
+        counter.today = lambda: datetime.date.today().isoformat()
+        counter.day = counter.today()
+        self._reload_requested = False
+        self._ready = False
+        self._next_status = 0.0
+        self._status_frames = 0
+        self._status_t = time.monotonic()
+        self.pipe.tick_hook = self._tick
+        self.pipe.ready_hook = self._on_ready
+        self.pipe.state_hook = self._state
+        self.pipe.stats_hook = self._stats
+        self.pipe.stats_interval_s = cfg.mqtt.stats_interval_s
+        if cfg.mqtt.enabled:
+            self.outbox = self._open_outbox(cfg)
+            counter.restore(self.outbox.totals(counter.day))
+            log.info("today's totals so far: %s (outbox: last seq %d, %d undelivered)", counter.by_exercise,
+                     self.outbox.last_seq, len(self.outbox.pending()))
+            self._start_publisher(Publisher(cfg.mqtt, self.outbox))
+
+    # -- wiring ------------------------------------------------------------------------------------
+
+    @staticmethod
+    def _open_outbox(cfg: Config) -> Outbox:
+        return Outbox(cfg.state.path() / "outbox.sqlite3", cfg.state.outbox_max_events, cfg.state.outbox_max_age_days * 86400)
+
+    def _start_publisher(self, publisher: Publisher) -> None:
+        self.publisher = publisher
+        publisher.on_command = self.pipe.command
+        publisher.state(self.pipe.counter.state())
+        publisher.start()
+
+    def _sink(self, event: Event) -> None:
+        if self.publisher is not None:
             if isinstance(event, RepEvent):
-                outbox.save_totals(pipe.counter.day, pipe.counter.by_exercise)
-            publisher.handle(event)  # gives the event its persistent seq
+                self.outbox.save_totals(self.pipe.counter.day, self.pipe.counter.by_exercise)
+            self.publisher.handle(event)  # gives the event its persistent seq
         log.info("%s", event.to_json())  # so the journal shows the seq the phone sees
 
-    pipe = Pipeline(cfg, model, sink)
-    pipe.counter.today = lambda: datetime.date.today().isoformat()
-    pipe.counter.day = pipe.counter.today()
-    if outbox is not None:
-        pipe.counter.restore(outbox.totals(pipe.counter.day))
-        log.info("today's totals so far: %s (outbox: last seq %d, %d undelivered)", pipe.counter.by_exercise,
-                 outbox.last_seq, len(outbox.pending()))
-        pipe.state_hook = publisher.state
-        pipe.stats_hook = publisher.stats
-        pipe.stats_interval_s = cfg.mqtt.stats_interval_s
-        publisher.on_command = pipe.command
-        publisher.state(pipe.counter.state())
-        publisher.start()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(sig, lambda *_: pipe.stop())
-    try:
-        summary = pipe.run(offline=False)
-    finally:
-        if publisher is not None:
-            publisher.stop()
-            outbox.close()
-    return summary
+    def _state(self, state: dict) -> None:
+        if self.publisher is not None:
+            self.publisher.state(state)
+
+    def _stats(self, stats: dict) -> None:
+        if self.publisher is not None:
+            self.publisher.stats(stats)
+
+    # -- systemd -----------------------------------------------------------------------------------
+
+    def _on_ready(self) -> None:
+        self._ready = True
+        log.info("ready: first frame from %s", self.cfg.source.uri)
+        self.notify.ready(self._status_line(time.monotonic()))
+
+    def _tick(self, now: float) -> None:
+        """Every turn of the pipeline's loop: the watchdog ping, the status line, a pending reload."""
+        self.notify.watchdog(now)
+        if self._reload_requested:
+            self._reload_requested = False
+            self.reload()
+        if now >= self._next_status:
+            self._next_status = now + STATUS_EVERY_S
+            if self._ready:
+                self.notify.status(self._status_line(now))
+            else:
+                self.notify.extend_start(START_EXTEND_S)
+                self.notify.status(f"waiting for the first frame from {self.cfg.source.uri}")
+
+    def _status_line(self, now: float) -> str:
+        frames = self.pipe.summary.frames
+        fps = (frames - self._status_frames) / max(now - self._status_t, 1e-6)
+        self._status_frames, self._status_t = frames, now
+        c = self.pipe.counter
+        per = ", ".join(f"{ex} {n}" for ex, n in c.by_exercise.items())
+        cap = self.pipe.capture.stats if self.pipe.capture else None
+        line = f"{fps:.1f} fps; {c.total} reps today ({per}); source {cap.state if cap else 'connecting'}"
+        if self.publisher is not None:
+            line += f"; mqtt {'connected' if self.publisher.connected.is_set() else 'disconnected'}"
+        return line
+
+    # -- signals -----------------------------------------------------------------------------------
+
+    def request_reload(self) -> None:
+        """Safe from a signal handler: a flag the pipeline's next loop turn acts on."""
+        self._reload_requested = True
+
+    def stop(self) -> None:
+        self.notify.stopping()
+        self.pipe.stop()
+
+    def reload(self) -> None:
+        """Re-read the config; validate and build everything new first, then apply it, or keep the old."""
+        where = str(self.config_path) if self.config_path else "the built-in defaults"
+        try:
+            new = config_mod.load(self.config_path)
+            old = self.cfg
+            inference = open_model(new.model, self.model_override) if new.model != old.model else None
+            publisher = Publisher(new.mqtt, self.outbox or self._open_outbox(new)) \
+                if new.mqtt != old.mqtt and new.mqtt.enabled else None
+        except (UserError, OSError, RuntimeError) as e:
+            log.error("reload of %s rejected, the running config stays: %s", where, "; ".join(str(e).splitlines()))
+            return
+        changed = [f.name for f in dataclasses.fields(Config) if getattr(new, f.name) != getattr(old, f.name)]
+        if not changed:
+            log.info("reload of %s: nothing changed", where)
+            return
+        pipe = self.pipe
+        pipe.cfg = new
+        if new.voting != old.voting:
+            pipe.set_voting(new.voting)
+        if new.counter != old.counter:
+            pipe.set_counter(new.counter)
+        if new.mqtt != old.mqtt:
+            if self.publisher is not None:
+                self.publisher.stop(flush_timeout_s=1.0)
+                self.publisher = None
+            if publisher is not None:
+                self.outbox = publisher.outbox
+                self._start_publisher(publisher)
+            pipe.stats_interval_s = new.mqtt.stats_interval_s
+        if inference is not None:
+            pipe.replace_model(inference)
+        if new.source != old.source or (new.ring_capacity != old.ring_capacity and inference is None):
+            pipe.replace_source(new.source)
+        if new.log_level != old.log_level and not self.log_level_fixed:
+            logging.getLogger().setLevel(new.log_level.upper())
+        if new.state != old.state:
+            log.warning("reload: state.* applies at the next start")
+        self.cfg = new
+        log.info("reload of %s applied: %s changed", where, ", ".join(changed))
+
+    def run(self, install_signals: bool = True) -> Summary:
+        if install_signals:
+            for sig in (signal.SIGTERM, signal.SIGINT):
+                signal.signal(sig, lambda *_: self.stop())
+            signal.signal(signal.SIGHUP, lambda *_: self.request_reload())
+        try:
+            summary = self.pipe.run(offline=False)
+        finally:
+            if self.publisher is not None:
+                self.publisher.stop()
+            if self.outbox is not None:
+                self.outbox.close()
+            self.notify.close()
+        return summary
+
+
+def run(cfg: Config, config_path: Path | None = None, model: Path | None = None, log_level_fixed: bool = False) -> Summary:
+    return Service(cfg, config_path, model, log_level_fixed=log_level_fixed).run(install_signals=threading.current_thread() is threading.main_thread())

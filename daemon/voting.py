@@ -39,16 +39,21 @@ class Vote:
 class Voter:
     def __init__(self, labels: tuple[str, ...], cfg: VotingConfig) -> None:
         self.labels = labels
-        self.cfg = cfg
-        self._enter = np.array([cfg.get(lab, "enter") for lab in labels])
-        self._exit = np.array([cfg.get(lab, "exit") for lab in labels])
-        self._dwell = [int(cfg.get(lab, "min_dwell")) for lab in labels]
         self._ema: np.ndarray | None = None
-        self._win: deque[np.ndarray] = deque(maxlen=max(1, cfg.window))
-        self._win_sum = np.zeros(len(labels))
+        self._win: deque[np.ndarray] = deque()
         self.phase: int | None = None
         self._candidate: int | None = None
         self._streak = 0
+        self.reconfigure(cfg)
+
+    def reconfigure(self, cfg: VotingConfig) -> None:
+        """New thresholds and smoothing (a reload); the phase and the smoothed state carry on."""
+        self.cfg = cfg
+        self._enter = np.array([cfg.get(lab, "enter") for lab in self.labels])
+        self._exit = np.array([cfg.get(lab, "exit") for lab in self.labels])
+        self._dwell = [int(cfg.get(lab, "min_dwell")) for lab in self.labels]
+        self._win = deque(self._win, maxlen=max(1, cfg.window))
+        self._win_sum = np.sum(self._win, axis=0) if self._win else np.zeros(len(self.labels))
 
     @property
     def delay_frames(self) -> float:

@@ -198,6 +198,11 @@ class Stderr:
     def reps(self) -> int:
         return sum('"type":"rep"' in line for line in list(self.lines))
 
+    def text(self) -> str:
+        """Everything, once the process has closed its stderr."""
+        self.t.join(5)
+        return "".join(self.lines)
+
 
 def dedupe(reps: list[dict]) -> list[dict]:
     seen, out = set(), []

@@ -1,4 +1,4 @@
-"""The service unit passes ``systemd-analyze verify`` (where systemd's tools exist)."""
+"""The service unit (``systemd-analyze verify`` where systemd's tools exist) and its scripted install."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ROOT
+from conftest import ROOT, one_line_error, run_cli
 
 SHIPPED_EXEC = "/opt/homegym/venv/bin/homegym"
 
@@ -25,3 +25,59 @@ def test_unit_verifies_cleanly(tmp_path) -> None:
     # A bad value is only a warning (exit 0), so any line about our unit fails the test too.
     complaints = [line for line in (r.stdout + r.stderr).splitlines() if "homegym.service" in line]
     assert r.returncode == 0 and not complaints, r.stdout + r.stderr
+
+
+def test_unit_is_a_notify_service_with_watchdog_reload_and_hardening() -> None:
+    keys = {}
+    for line in (ROOT / "systemd" / "homegym.service").read_text().splitlines():
+        if "=" in line and not line.startswith("#"):
+            k, v = line.split("=", 1)
+            keys.setdefault(k, []).append(v)
+    assert keys["Type"] == ["notify"] and keys["WatchdogSec"] and keys["Restart"] == ["on-failure"]
+    assert keys["ExecReload"] == ["/bin/kill -HUP $MAINPID"] and keys["StartLimitBurst"]
+    assert "video" in keys["SupplementaryGroups"][0] and "render" in keys["SupplementaryGroups"][0]
+    assert keys["LoadCredential"] == ["mqtt-password:/etc/homegym/mqtt-password"]
+    for k in ("DynamicUser", "NoNewPrivileges", "ProtectHome", "PrivateTmp", "ProtectKernelTunables", "ProtectKernelModules"):
+        assert keys[k] == ["yes"], k
+    assert keys["ProtectSystem"] == ["strict"] and keys["StateDirectory"] == keys["ConfigurationDirectory"] == ["homegym"]
+    # OpenVINO generates code at run time; the camera and the NPU are devices.
+    assert "MemoryDenyWriteExecute" not in keys and "PrivateDevices" not in keys
+
+
+def test_install_refuses_a_folder_that_is_not_the_project(tmp_path) -> None:
+    r = run_cli("install-service", "--root", str(tmp_path / "stage"), "--source", str(tmp_path))
+    assert "is not the project folder" in one_line_error(r)
+    assert not (tmp_path / "stage").exists()
+
+
+@pytest.mark.slow
+def test_install_and_uninstall_staged(tmp_path) -> None:
+    """The whole install into a staging root: a real venv with the package pip-installed, config, credential, unit."""
+    stage = tmp_path / "stage"
+    r = run_cli("install-service", "--root", str(stage), "--no-start")
+    assert r.returncode == 0, r.stderr[-2000:]
+    homegym = stage / "opt/homegym/venv/bin/homegym"
+    config = stage / "etc/homegym/config.yaml"
+    unit = stage / "etc/systemd/system/homegym.service"
+    assert config.read_text() == (ROOT / "config.yaml").read_text()
+    assert (stage / "etc/homegym/mqtt-password").stat().st_mode & 0o777 == 0o600
+    check = subprocess.run([str(homegym), "check-config", str(config)], capture_output=True, text=True)
+    assert check.returncode == 0, check.stderr
+    assert f"ExecStart={SHIPPED_EXEC} run --config /etc/homegym/config.yaml" in unit.read_text()
+    no_tf = subprocess.run([str(stage / "opt/homegym/venv/bin/python"), "-c", "import tensorflow"], capture_output=True)
+    assert no_tf.returncode != 0, "the service's venv has no TensorFlow"
+    if shutil.which("systemd-analyze"):
+        staged = tmp_path / "homegym.service"
+        staged.write_text(unit.read_text().replace(SHIPPED_EXEC, str(homegym)))
+        v = subprocess.run(["systemd-analyze", "verify", str(staged)], capture_output=True, text=True)
+        assert v.returncode == 0 and "homegym.service" not in v.stdout + v.stderr, v.stdout + v.stderr
+
+    config.write_text(config.read_text() + "\n# my edit\n")  # an upgrade keeps the user's config
+    r = run_cli("install-service", "--root", str(stage), "--no-start")
+    assert r.returncode == 0 and "kept your" in r.stdout and config.read_text().endswith("# my edit\n")
+
+    r = run_cli("uninstall-service", "--root", str(stage))
+    assert r.returncode == 0, r.stderr
+    assert not unit.exists() and not (stage / "opt/homegym").exists() and config.exists()
+    r = run_cli("uninstall-service", "--root", str(stage), "--purge")
+    assert r.returncode == 0 and not (stage / "etc/homegym").exists()

@@ -1,0 +1,289 @@
+"""The service under systemd's eyes: sd_notify over a socket the test listens on, SIGHUP reloads, SIGTERM."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from conftest import learned_clips
+from test_mqtt import Stderr
+from homegym.daemon import config as config_mod
+from homegym.daemon.notify import Notifier
+from homegym.daemon.service import Service
+
+
+class NotifySocket:
+    """What systemd would hear: every datagram sent to $NOTIFY_SOCKET, line by line, with its arrival time."""
+
+    def __init__(self) -> None:
+        self.dir = tempfile.mkdtemp(prefix="hg-notify-", dir="/tmp")  # AF_UNIX paths must be short
+        self.path = os.path.join(self.dir, "notify")
+        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+        self.sock.bind(self.path)
+        self.sock.settimeout(0.2)
+        self.lines: list[tuple[float, str]] = []
+        self._closed = False
+        self.t = threading.Thread(target=self._listen, daemon=True)
+        self.t.start()
+
+    def _listen(self) -> None:
+        while not self._closed:
+            try:
+                data = self.sock.recv(4096)
+            except (TimeoutError, OSError):
+                continue
+            now = time.monotonic()
+            self.lines.extend((now, line) for line in data.decode().splitlines())
+
+    def env(self, watchdog_s: float) -> dict[str, str]:
+        return {"NOTIFY_SOCKET": self.path, "WATCHDOG_USEC": str(int(watchdog_s * 1e6))}
+
+    def times(self, line: str) -> list[float]:
+        return [t for t, msg in list(self.lines) if msg == line]
+
+    def status(self) -> list[str]:
+        return [msg for _, msg in list(self.lines) if msg.startswith("STATUS=")]
+
+    def wait(self, line: str, timeout: float = 60, count: int = 1) -> bool:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if len(self.times(line)) >= count:
+                return True
+            time.sleep(0.05)
+        return False
+
+    def close(self) -> None:
+        self._closed = True
+        self.t.join(2)
+        self.sock.close()
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+@pytest.fixture
+def notify_socket():
+    s = NotifySocket()
+    yield s
+    s.close()
+
+
+def _clip(small_model, training_clips, min_reps: int = 2) -> dict:
+    return next(c for c in learned_clips(small_model, training_clips) if int(c["reps"]) >= min_reps)
+
+
+def _config_text(clip: Path, model: Path, tmp_path: Path, extra: str = "") -> str:
+    return (f"source:\n  uri: {clip}\n  realtime: true\nmodel:\n  path: {model}\n"
+            f"mqtt:\n  enabled: false\nstate:\n  dir: {tmp_path / 'state'}\n{extra}")
+
+
+def _start(cfg: Path, env: dict[str, str]) -> subprocess.Popen:
+    return subprocess.Popen([sys.executable, "-m", "homegym.cli", "run", "--config", str(cfg)], stderr=subprocess.PIPE,
+                            text=True, env={**os.environ, **env})
+
+
+@pytest.mark.slow
+def test_ready_watchdog_status_and_stopping(notify_socket, small_model, small_ir, training_clips, tmp_path) -> None:
+    row = _clip(small_model, training_clips)
+    cfg = tmp_path / "config.yaml"
+    cfg.write_text(_config_text(training_clips / row["file"], small_ir, tmp_path))
+    proc = _start(cfg, notify_socket.env(watchdog_s=0.4))
+    err = Stderr(proc)
+    assert notify_socket.wait("READY=1", 60), err.text()[-2000:]
+    ready_at = notify_socket.times("READY=1")[0]
+    assert notify_socket.wait("WATCHDOG=1", 10, count=len(notify_socket.times("WATCHDOG=1")) + 4)
+    proc.send_signal(signal.SIGTERM)
+    assert proc.wait(15) == 0, err.text()[-2000:]
+    text = err.text()
+    assert notify_socket.times("STOPPING=1"), "STOPPING=1 on SIGTERM"
+    assert "compiled on CPU" in text and "ready: first frame" in text and "Traceback" not in text
+    assert text.index("compiled on CPU") < text.index("ready: first frame"), "READY only after the model is compiled"
+    pings = [t for t in notify_socket.times("WATCHDOG=1") if t > ready_at]
+    gaps = [b - a for a, b in zip(pings, pings[1:])]
+    assert len(pings) >= 4 and max(gaps) < 0.4, "pings at about half of WatchdogSec, never later than it"
+    assert any("fps" in s and "reps today" in s for s in notify_socket.status())
+
+
+@pytest.mark.slow
+def test_watchdog_pings_stop_when_the_pipeline_hangs(notify_socket, small_model, small_ir, training_clips, tmp_path) -> None:
+    row = _clip(small_model, training_clips)
+    cfg = config_mod.parse({"source": {"uri": str(training_clips / row["file"]), "realtime": True}, "mqtt": {"enabled": False},
+                            "state": {"dir": str(tmp_path / "state")}})
+    svc = Service(cfg, model=small_ir, notifier=Notifier(notify_socket.env(watchdog_s=0.2)))
+    hang, hung = threading.Event(), threading.Event()
+    real_submit = svc.pipe.inference.submit
+    calls = 0
+
+    def submit(batch) -> None:  # inference that stops returning, as a wedged accelerator driver would
+        nonlocal calls
+        calls += 1
+        if calls == 8:
+            hung.set()
+            hang.wait(30)
+        real_submit(batch)
+
+    svc.pipe.inference.submit = submit
+    runner = threading.Thread(target=lambda: svc.run(install_signals=False))
+    runner.start()
+    try:
+        assert hung.wait(60)
+        before = notify_socket.times("WATCHDOG=1")
+        time.sleep(1.5)  # more than 7 ping intervals
+        during = [t for t in notify_socket.times("WATCHDOG=1") if t > hung_at(before)]
+        assert before and not during, f"pings went on while the pipeline hung: {len(during)}"
+    finally:
+        hang.set()
+    assert notify_socket.wait("WATCHDOG=1", 5, count=len(notify_socket.times("WATCHDOG=1")) + 1), "pings resume with progress"
+    svc.stop()
+    runner.join(20)
+    assert not runner.is_alive()
+
+
+def hung_at(pings_before: list[float]) -> float:
+    """A ping may have been on its way while the hang began: count only those after the last one before it."""
+    return max(pings_before) + 0.01 if pings_before else 0.0
+
+
+@pytest.mark.slow
+def test_sighup_applies_a_valid_config_and_rejects_an_invalid_one(notify_socket, small_model, small_ir, training_clips,
+                                                                   tmp_path) -> None:
+    row = _clip(small_model, training_clips)
+    cfg = tmp_path / "config.yaml"
+    base = _config_text(training_clips / row["file"], small_ir, tmp_path)
+    cfg.write_text(base)
+    proc = _start(cfg, notify_socket.env(watchdog_s=2))
+    err = Stderr(proc)
+    assert notify_socket.wait("READY=1", 60), err.text()[-2000:]
+    cfg.write_text(base + "counter:\n  set_timeout_s: 25\nlogging:\n  level: debug\n")
+    proc.send_signal(signal.SIGHUP)
+    time.sleep(0.5)
+    cfg.write_text(base + "voting:\n  enter: 2\n  colour: blue\n")  # two problems: still one log line
+    proc.send_signal(signal.SIGHUP)
+    assert proc.wait(60) == 0  # the file ends: a clean stop
+    text = err.text()
+    assert "Traceback" not in text
+    applied = [line for line in text.splitlines() if "applied: counter, log_level changed" in line]
+    rejected = [line for line in text.splitlines() if "rejected" in line]
+    assert len(applied) == 1, text[-3000:]
+    assert len(rejected) == 1 and "voting.enter" in rejected[0] and "voting.colour" in rejected[0]
+    assert "DEBUG" in text.split(applied[0])[1], "the new log level applied at once"
+    counted = sum('"type":"rep"' in line for line in text.splitlines())
+    assert counted == int(row["reps"]) and f"stopped: {row['reps']} reps" in text, "no rep lost across both reloads"
+
+
+@pytest.mark.slow
+def test_reload_restarts_the_source_and_the_model_stage(small_model, small_ir, training_clips, tmp_path) -> None:
+    clips = [c for c in learned_clips(small_model, training_clips) if int(c["reps"]) >= 1]
+    first, second = clips[0], clips[1]
+    cfg = tmp_path / "config.yaml"
+    cfg.write_text(_config_text(training_clips / first["file"], small_ir, tmp_path))
+    svc = Service(config_mod.load(cfg), config_path=cfg)
+    old_inference = svc.pipe.inference
+    reps: list = []
+    svc.pipe.sink = lambda e: reps.append(e) if e.type == "rep" else None
+    model_copy = tmp_path / "model-copy"
+    shutil.copytree(small_ir.parent if small_ir.suffix == ".xml" else small_ir, model_copy)
+    ready = threading.Event()
+    svc.pipe.ready_hook = ready.set
+    voting_before = svc.pipe.voter
+    result = {}
+    runner = threading.Thread(target=lambda: result.setdefault("s", svc.run(install_signals=False)))
+    runner.start()
+    assert ready.wait(60)
+    cfg.write_text(_config_text(training_clips / second["file"], model_copy, tmp_path, "voting:\n  min_dwell: 2\n"))
+    svc.request_reload()
+    runner.join(60)
+    s = result["s"]
+    assert svc.pipe.inference is not old_inference and svc.pipe.voter is voting_before
+    assert svc.pipe.voter.cfg.min_dwell == 2
+    assert svc.cfg.source.uri == str(training_clips / second["file"])
+    # The first clip was cut at its start, before any rep; the second ran whole.
+    assert s.total == int(second["reps"]) == len(reps)
+    assert s.frames + s.dropped >= int(second["frames"])
+
+
+@pytest.mark.slow
+def test_sigterm_flushes_the_outbox_and_says_offline(small_model, small_ir, training_clips, tmp_path) -> None:
+    from test_mqtt import MOSQUITTO, Broker, Subscriber, retained, wait_for, write_config
+
+    if MOSQUITTO is None:
+        pytest.skip("mosquitto is not installed")
+    from homegym.daemon.outbox import Outbox
+
+    broker = Broker(tmp_path)
+    broker.start()
+    try:
+        row = _clip(small_model, training_clips)
+        phone = Subscriber(broker.port)
+        proc = _start(write_config(tmp_path, training_clips / row["file"], small_ir, broker.port, tmp_path / "state"), {})
+        err = Stderr(proc)
+        assert wait_for(lambda: any('"type":"rep"' in line for line in err.lines), 60)
+        t = time.monotonic()
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(15) == 0
+        assert time.monotonic() - t < 5, "exit within a few seconds"
+        events = [json.loads(line.split(": ", 1)[1]) for line in err.text().splitlines() if '{"schema":' in line]
+        logged = {e["seq"] for e in events if e["type"] in ("rep", "set_end")}
+        assert any(e["type"] == "set_end" for e in events), "stopping ends the set, and that event goes out too"
+
+        def delivered() -> set[int]:
+            return {json.loads(p)["seq"] for t, p, _ in list(phone.messages) if t in ("gym/reps", "gym/sets")}
+
+        assert wait_for(lambda: delivered() >= logged, 5), "every event counted before SIGTERM reached the phone"
+        box = Outbox(tmp_path / "state" / "outbox.sqlite3")
+        assert box.pending() == [] and box.last_seq == max(logged)
+        box.close()
+        assert retained(broker.port, "gym/status") == "offline"
+        phone.close()
+    finally:
+        broker.stop()
+
+
+def test_notifier_speaks_sd_notify_and_keeps_quiet_without_systemd(notify_socket) -> None:
+    n = Notifier({**notify_socket.env(watchdog_s=10), "WATCHDOG_PID": str(os.getpid())})
+    assert n.watchdog_interval_s == 5.0
+    n.ready("warming up")
+    n.watchdog(now=100.0)
+    n.watchdog(now=101.0)  # not yet due: half of WatchdogSec
+    n.watchdog(now=105.5)
+    n.stopping()
+    assert notify_socket.wait("STOPPING=1", 5)
+    assert [m for _, m in notify_socket.lines] == ["READY=1", "STATUS=warming up", "WATCHDOG=1", "WATCHDOG=1", "STOPPING=1",
+                                                   "STATUS=stopping"]
+    other = Notifier({**notify_socket.env(watchdog_s=10), "WATCHDOG_PID": "1"})  # the watchdog is another process's
+    assert other.watchdog_interval_s is None
+    quiet = Notifier({})
+    assert not quiet.enabled and quiet.send("READY=1") is False
+
+
+def test_notifier_reaches_an_abstract_socket() -> None:
+    name = f"homegym-test-{os.getpid()}"
+    with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM) as s:
+        s.bind("\0" + name)
+        s.settimeout(5)
+        Notifier({"NOTIFY_SOCKET": "@" + name}).ready("ok")
+        assert s.recv(100) == b"READY=1\nSTATUS=ok"
+
+
+def test_logs_under_the_journal_carry_priorities_and_no_timestamps() -> None:
+    code = ("import logging; from homegym import logsetup; logsetup.setup('info', timestamps=True); "
+            "logging.getLogger('homegym.x').warning('camera gone'); logging.getLogger('homegym.x').info('ready')")
+    r_fd, w_fd = os.pipe()
+    st = os.fstat(w_fd)
+    proc = subprocess.Popen([sys.executable, "-c", code], stderr=w_fd, env={**os.environ, "JOURNAL_STREAM": f"{st.st_dev}:{st.st_ino}"})
+    os.close(w_fd)
+    with os.fdopen(r_fd) as f:
+        journal = f.read()
+    assert proc.wait(30) == 0
+    assert journal.splitlines() == ["<4>homegym.x: camera gone", "<6>homegym.x: ready"]
+    plain = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)  # a terminal: timestamps of ours
+    assert plain.stderr.splitlines()[0].endswith("WARNING homegym.x: camera gone") and plain.stderr[:2] == "20"
