@@ -122,14 +122,13 @@ def cmd_check_config(a: argparse.Namespace) -> int:
 
 
 def cmd_count(a: argparse.Namespace) -> int:
-    import dataclasses
     import json
 
+    from .daemon.config import for_file
     from .daemon.events import RepEvent
     from .daemon.pipeline import Pipeline
 
-    cfg = _load_config(a.config)
-    cfg = dataclasses.replace(cfg, source=dataclasses.replace(cfg.source, uri=str(a.video), realtime=False))
+    cfg = for_file(_load_config(a.config), a.video)
 
     def sink(e) -> None:
         if a.json:
@@ -172,6 +171,23 @@ def cmd_run(a: argparse.Namespace) -> int:
     s = run(cfg, a.config, a.model, log_level_fixed=fixed)
     log.info("stopped: %d reps (%s), %d frames, %d dropped, %d reconnects", s.total,
              ", ".join(f"{k} {v}" for k, v in s.by_exercise.items()), s.frames, s.dropped, s.reconnects)
+    return 0
+
+
+def cmd_eval(a: argparse.Namespace) -> int:
+    from . import evaluate
+
+    report = evaluate.run(a.manifest, _load_config(a.config), a.model, a.split, a.poses)
+    if a.json:
+        print(report.to_json())
+    else:
+        print(evaluate.markdown(report))
+    if a.out:
+        a.out.mkdir(parents=True, exist_ok=True)
+        (a.out / "eval.md").write_text(evaluate.markdown(report) + "\n")
+        (a.out / "eval.json").write_text(report.to_json() + "\n")
+        if evaluate.chart(report, a.out / "eval.png"):
+            log.info("wrote %s", a.out / "eval.png")
     return 0
 
 
@@ -289,6 +305,17 @@ def build_parser() -> argparse.ArgumentParser:
              "  homegym run --config config.yaml --model models/first --log-level DEBUG\n", cmd_run)
     s.add_argument("--config", type=Path, help="config.yaml (default: built-in defaults)")
     s.add_argument("--model", type=Path, help="overrides model.path")
+
+    s = _add(sub, "eval", "count every clip of a manifest with the full pipeline and score it against the truth",
+             "  homegym eval ../shared/data/clips.csv --split eval --out runs/eval\n"
+             "  homegym eval my_clips.csv --model models/mine --config config.yaml --json\n", cmd_eval)
+    s.add_argument("manifest", type=Path, help="a clip manifest in the format of ../shared/data/clips.csv")
+    s.add_argument("--split", help="only the clips of this split (train or eval)")
+    s.add_argument("--model", type=Path, help="overrides model.path (default: the shipped model)")
+    s.add_argument("--config", type=Path, help="config.yaml for voting and counting (default: built-in defaults)")
+    s.add_argument("--poses", type=Path, help="pose traces for the per-frame labels (default: poses/ beside the manifest)")
+    s.add_argument("--json", action="store_true", help="print the report as JSON instead of markdown")
+    s.add_argument("--out", type=Path, help="also write eval.md, eval.json and eval.png (the chart) here")
 
     s = _add(sub, "install-service", "install the daemon as a systemd service (venv in /opt, config in /etc/homegym)",
              "  sudo .venv/bin/homegym install-service\n"

@@ -242,6 +242,13 @@ def parse(data: Any, where: str = "config") -> Config:
     )
 
 
+def for_file(cfg: Config, video: Path | str) -> Config:
+    """What ``homegym count`` (and ``eval``) run on: the file as the source, read as fast as the machine allows."""
+    import dataclasses
+
+    return dataclasses.replace(cfg, source=dataclasses.replace(cfg.source, uri=str(video), realtime=False))
+
+
 def load(path: Path | None) -> Config:
     """Load and validate a config file (None: all defaults)."""
     if path is None:

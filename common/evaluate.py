@@ -1,0 +1,161 @@
+"""``homegym eval``: the counting pipeline, exactly as ``homegym count`` runs it, over annotated clips.
+
+Per clip: true and counted reps, and frame accuracy where per-frame labels exist
+(a labels file beside the clip, else derived from the manifest's rep marks by the
+same rule as ``label --from-reps``). Overall, over clips with reps: MAE (mean of
+|counted - true| / true), OBO (share within ±1) and the exact share; over clips of
+other movements: false reps per clip.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from . import labelfile, manifest
+from .errors import UserError
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class ClipResult:
+    clip: str
+    exercise: str
+    true: int
+    counted: int
+    by_exercise: dict[str, int]
+    frames: int
+    frame_acc: float | None = None  # over labelled frames
+    labelled: int = 0
+
+
+@dataclass
+class Report:
+    clips: list[ClipResult] = field(default_factory=list)
+    mae: float | None = None
+    obo: float | None = None
+    exact: float | None = None
+    false_reps_per_other_clip: float | None = None
+    frame_acc: float | None = None
+    labelled_frames: int = 0
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self), indent=1)
+
+
+def _frame_labels(row: manifest.ClipRow, poses: Path | None) -> labelfile.LabelFile | None:
+    beside = labelfile.labels_path_for(row.path)
+    if beside.exists():
+        return labelfile.read(beside)
+    from homegym.train.from_reps import derive  # numpy only: no TensorFlow
+
+    derived = derive([row], poses)
+    return derived[0][1] if derived else None
+
+
+def evaluate_clip(row: manifest.ClipRow, cfg, model: Path | None, poses: Path | None) -> ClipResult:
+    from homegym.daemon.config import for_file
+    from homegym.daemon.pipeline import Pipeline
+
+    pipe = Pipeline(for_file(cfg, row.path), model, lambda e: None)
+    predicted: dict[int, int] = {}
+    pipe.frame_hook = lambda fid, t, frame, probs, vote, counter: predicted.__setitem__(fid, int(np.argmax(probs)))
+    s = pipe.run(offline=True)
+    res = ClipResult(row.path.name, row.exercise, row.reps or 0, s.total, dict(s.by_exercise), s.frames)
+    lf = _frame_labels(row, poses)
+    if lf is not None and predicted:
+        labels = pipe.inference.labels
+        truth = lf.per_frame(s.frames, {lab: i for i, lab in enumerate(labels)} | _unknown_labels(lf, labels))
+        pred = np.array([predicted.get(i, -2) for i in range(s.frames)])
+        mask = truth >= 0
+        res.labelled = int(mask.sum())
+        res.frame_acc = float((pred[mask] == truth[mask]).mean()) if res.labelled else None
+    return res
+
+
+def _unknown_labels(lf: labelfile.LabelFile, labels: tuple[str, ...]) -> dict[str, int]:
+    """Labels the model does not have (another exercise) count as wrong, never as right."""
+    return {lab: len(labels) for lab in lf.labels if lab not in labels}
+
+
+def summarise(clips: list[ClipResult]) -> Report:
+    r = Report(clips=clips)
+    rep_clips = [c for c in clips if c.exercise != manifest.OTHER and c.true > 0]
+    if rep_clips:
+        r.mae = float(np.mean([abs(c.counted - c.true) / c.true for c in rep_clips]))
+        r.obo = float(np.mean([abs(c.counted - c.true) <= 1 for c in rep_clips]))
+        r.exact = float(np.mean([c.counted == c.true for c in rep_clips]))
+    others = [c for c in clips if c.exercise == manifest.OTHER]
+    if others:
+        r.false_reps_per_other_clip = float(np.mean([c.counted for c in others]))
+    labelled = [c for c in clips if c.frame_acc is not None]
+    r.labelled_frames = sum(c.labelled for c in labelled)
+    if r.labelled_frames:
+        r.frame_acc = sum(c.frame_acc * c.labelled for c in labelled) / r.labelled_frames
+    return r
+
+
+def _pct(v: float | None) -> str:
+    return "–" if v is None else f"{100 * v:.1f}%"
+
+
+def markdown(r: Report) -> str:
+    lines = ["| clip | exercise | true | counted | frame acc (frames) |", "|---|---|---|---|---|"]
+    for c in r.clips:
+        lines.append(f"| {c.clip} | {c.exercise} | {c.true} | {c.counted} | {_pct(c.frame_acc)} ({c.labelled}) |")
+    lines += ["", "| metric | value |", "|---|---|",
+              f"| MAE (rep clips) | {'–' if r.mae is None else f'{r.mae:.3f}'} |",
+              f"| OBO (within ±1) | {_pct(r.obo)} |",
+              f"| exact | {_pct(r.exact)} |",
+              f"| false reps per clip of other movements | {'–' if r.false_reps_per_other_clip is None else f'{r.false_reps_per_other_clip:.2f}'} |",
+              f"| frame accuracy | {_pct(r.frame_acc)} ({r.labelled_frames} frames) |"]
+    return "\n".join(lines)
+
+
+def chart(r: Report, out: Path) -> bool:
+    """True counts against counted ones per clip; False (logged) where matplotlib is not installed."""
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        log.warning("matplotlib is not installed: no chart (pip install matplotlib)")
+        return False
+    fig, ax = plt.subplots(figsize=(max(6, 0.45 * len(r.clips)), 4))
+    x = np.arange(len(r.clips))
+    ax.bar(x - 0.2, [c.true for c in r.clips], 0.4, label="true")
+    ax.bar(x + 0.2, [c.counted for c in r.clips], 0.4, label="counted")
+    ax.set_xticks(x, [c.clip.rsplit(".", 1)[0] for c in r.clips], rotation=70, ha="right", fontsize=7)
+    ax.set_ylabel("reps")
+    mae = "–" if r.mae is None else f"{r.mae:.2f}"
+    ax.set_title(f"MAE {mae}, OBO {_pct(r.obo)}, frame acc {_pct(r.frame_acc)}")
+    ax.legend()
+    fig.tight_layout()
+    fig.savefig(out, dpi=100)
+    plt.close(fig)
+    return True
+
+
+def run(manifest_path: Path, cfg, model: Path | None, split: str | None, poses: Path | None) -> Report:
+    rows = manifest.read(manifest_path)
+    if split:
+        rows = [r for r in rows if r.split == split]
+    if not rows:
+        raise UserError(f"{manifest_path}: no clips{f' in split {split!r}' if split else ''}")
+    missing = [r.path for r in rows if not r.path.exists()]
+    if missing:
+        raise UserError(f"{manifest_path}: clip not found: {missing[0]}" + (f" (and {len(missing) - 1} more)" if len(missing) > 1 else ""))
+    if poses is None and (manifest_path.parent / "poses").is_dir():
+        poses = manifest_path.parent / "poses"
+    results = []
+    for i, row in enumerate(rows, 1):
+        res = evaluate_clip(row, cfg, model, poses)
+        log.info("[%d/%d] %s: true %d, counted %d, frame acc %s", i, len(rows), res.clip, res.true, res.counted, _pct(res.frame_acc))
+        results.append(res)
+    return summarise(results)
