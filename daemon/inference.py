@@ -73,6 +73,14 @@ class Inference:
         self.keep_frames = False
         self._queue = ov.AsyncInferQueue(self.compiled, requests)
         self._queue.set_callback(self._done)
+        # A live camera delivers one frame at a time: padding it to the batch would run the
+        # model `batch` times per frame. A second static shape, batch 1, takes those frames.
+        self._single_queue = None
+        if self.batch > 1:
+            single, _ = read_ir(model_path, core)
+            single.reshape([1, *list(single.input(0).get_partial_shape().to_shape())[1:]])
+            self._single_queue = ov.AsyncInferQueue(compile_model(core, single, device, self.info.precision, hint), requests)
+            self._single_queue.set_callback(self._done)
         self._lock = threading.Lock()
         self._finished: dict[int, Result] = {}
         self._next_out = 0
@@ -94,19 +102,27 @@ class Inference:
                                          batch.frames if self.keep_frames else None)
 
     def submit(self, batch: Batch) -> None:
-        """Start inference on a batch (padded to the IR's static size); blocks only while every request is busy."""
-        frames = batch.frames
-        n = len(frames)
-        if n < self.batch:
-            frames = np.concatenate([frames, np.repeat(frames[-1:], self.batch - n, axis=0)])
+        """Start inference: a full batch at once, a partial one frame by frame (batch 1); blocks only while
+        every request is busy. Results come back in submission order whichever way they went."""
+        n = len(batch.frames)
+        if n == self.batch:
+            self._start(self._queue, batch.frames, batch, n)
+            return
+        for i in range(n):
+            one = Batch(batch.frames[i: i + 1], batch.ids[i: i + 1], batch.times[i: i + 1], batch.dropped if i == 0 else 0)
+            self._start(self._single_queue, one.frames, one, 1)
+
+    def _start(self, queue, frames: np.ndarray, batch: Batch, n: int) -> None:
         seq = self._next_in
         self._next_in += 1
-        self._queue.start_async({0: frames}, (seq, batch, n, time.perf_counter()))
+        queue.start_async({0: frames}, (seq, batch, n, time.perf_counter()))
 
     def results(self, wait: bool = False) -> list[Result]:
         """Completed results in submission order; ``wait`` blocks until all submitted ones are done."""
         if wait:
             self._queue.wait_all()
+            if self._single_queue is not None:
+                self._single_queue.wait_all()
         out = []
         with self._lock:
             while self._next_out in self._finished:
