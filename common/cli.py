@@ -191,6 +191,17 @@ def cmd_eval(a: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_bench(a: argparse.Namespace) -> int:
+    from . import bench
+
+    report = bench.run(a.model, a.models or [], _load_config(a.config), a.clip, a.keras, a.short, a.device)
+    print(report.markdown())
+    if a.json:
+        a.json.write_text(report.to_json() + "\n")
+        log.info("wrote %s", a.json)
+    return 0
+
+
 def cmd_install_service(a: argparse.Namespace) -> int:
     from .daemon.install import Layout, install
 
@@ -316,6 +327,19 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--poses", type=Path, help="pose traces for the per-frame labels (default: poses/ beside the manifest)")
     s.add_argument("--json", action="store_true", help="print the report as JSON instead of markdown")
     s.add_argument("--out", type=Path, help="also write eval.md, eval.json and eval.png (the chart) here")
+
+    s = _add(sub, "bench", "measure the model, the pipeline, the seed's Keras loop, live CPU and rep latency in one run",
+             "  homegym bench --short                                   # a few seconds per figure (CI)\n"
+             "  homegym bench --models runs/ir/fp32 runs/ir/int8 --keras runs/train/model.keras --json bench.json\n",
+             cmd_bench)
+    s.add_argument("--model", type=Path, help="the IR the pipeline figures use (default: model.path, else the shipped model)")
+    s.add_argument("--models", type=Path, nargs="+", help="more IRs for the model figures (other precisions)")
+    s.add_argument("--config", type=Path, help="config.yaml (voting, counting, infer requests; default: built-in defaults)")
+    s.add_argument("--clip", type=Path, help="the clip (default: a rendered 30 fps 640x480 push-up clip)")
+    s.add_argument("--keras", type=Path, help="the Keras model for the seed's figures (default: the same architecture, untrained)")
+    s.add_argument("--device", nargs="+", help="devices for the model figures (default: every one present)")
+    s.add_argument("--short", action="store_true", help="a few seconds per figure instead of the full run")
+    s.add_argument("--json", type=Path, help="also write the figures as JSON here")
 
     s = _add(sub, "install-service", "install the daemon as a systemd service (venv in /opt, config in /etc/homegym)",
              "  sudo .venv/bin/homegym install-service\n"

@@ -1,0 +1,373 @@
+"""``homegym bench``: how fast, measured against the alternatives in one run on one machine.
+
+Figures: the IR alone (each device, each precision given, batch 1 and the daemon's
+batch, LATENCY and THROUGHPUT hints); the whole offline pipeline on a clip and its
+ratio to the IR alone on the same frames; the seed's way (Keras ``predict`` per
+frame, and batched) where TensorFlow is installed; the live daemon's CPU share and
+memory on a 30 fps real-time source; and the time from a rep's decision to the
+broker's acknowledgement of its event on loopback. ``--short`` spends a few seconds
+per figure (CI); the default is the full run.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import platform
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from .errors import UserError
+from .model_info import read_ir
+from .runtime import compile_model, make_core
+from .video import iter_frames, open_video
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Figure:
+    group: str  # model, pipeline, seed, live, latency
+    name: str
+    value: float | None
+    unit: str
+    p50_ms: float | None = None
+    p95_ms: float | None = None
+    ratio: float | None = None  # against the baseline named in ``note``
+    note: str = ""
+
+
+@dataclass
+class BenchReport:
+    machine: dict
+    figures: list[Figure] = field(default_factory=list)
+
+    def add(self, f: Figure) -> Figure:
+        self.figures.append(f)
+        log.info("%s / %s: %s %s%s", f.group, f.name, "–" if f.value is None else f"{f.value:.4g}", f.unit,
+                 f" (x{f.ratio:.2f} {f.note})" if f.ratio is not None else (f" ({f.note})" if f.note else ""))
+        return f
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self), indent=1)
+
+    def markdown(self) -> str:
+        def n(v, fmt="{:.1f}"):
+            return "–" if v is None else fmt.format(v)
+
+        lines = [f"Machine: {self.machine['cpu']} ({self.machine['cores']} cores), OpenVINO {self.machine['openvino']}, "
+                 f"devices {', '.join(self.machine['devices'])}", "",
+                 "| figure | what | value | p50 ms | p95 ms | ratio | against |", "|---|---|---|---|---|---|---|"]
+        for f in self.figures:
+            lines.append(f"| {f.group} | {f.name} | {n(f.value)} {f.unit} | {n(f.p50_ms, '{:.2f}')} | {n(f.p95_ms, '{:.2f}')} | "
+                         f"{n(f.ratio, '{:.2f}')} | {f.note} |")
+        return "\n".join(lines)
+
+
+def machine(core) -> dict:
+    cpu = platform.processor() or ""
+    try:
+        cpu = next(line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines() if line.startswith("model name"))
+    except (OSError, StopIteration):
+        pass
+    import openvino as ov
+
+    return {"cpu": cpu, "cores": os.cpu_count(), "openvino": ov.__version__, "devices": list(core.available_devices),
+            "python": platform.python_version()}
+
+
+def _percentiles(lat: list[float]) -> tuple[float | None, float | None]:
+    if not lat:
+        return None, None
+    a = np.array(lat) * 1000
+    return float(np.percentile(a, 50)), float(np.percentile(a, 95))
+
+
+def _frames(clip: Path, size: tuple[int, int], limit: int) -> np.ndarray:
+    frames = [f for _, f in iter_frames(clip, size=size)][:limit]
+    if not frames:
+        raise UserError(f"no frames in {clip}")
+    return np.stack(frames)
+
+
+# -- the IR alone ----------------------------------------------------------------------------------
+
+
+def model_figure(core, path: Path, device: str, hint: str, batch: int, frames: np.ndarray, seconds: float) -> Figure:
+    """Frames per second and the latency of each inference call (a frame waits for its whole batch)."""
+    import openvino as ov
+
+    model, info = read_ir(path, core)
+    if batch != info.batch:
+        shape = list(model.input(0).get_partial_shape().to_shape())
+        model.reshape([batch, *shape[1:]])
+    compiled = compile_model(core, model, device, info.precision, hint)
+    batches = [frames[i: i + batch] for i in range(0, len(frames) - batch + 1, batch)]
+    lat: list[float] = []
+    done = 0
+    t0 = time.perf_counter()
+    if hint == "LATENCY":
+        req = compiled.create_infer_request()
+        while time.perf_counter() - t0 < seconds or done == 0:
+            x = batches[(done // batch) % len(batches)]
+            t = time.perf_counter()
+            req.infer({0: x})
+            lat.append(time.perf_counter() - t)
+            done += batch
+    else:
+        nreq = int(compiled.get_property("OPTIMAL_NUMBER_OF_INFER_REQUESTS"))
+        q = ov.AsyncInferQueue(compiled, nreq)
+        q.set_callback(lambda req, t: lat.append(time.perf_counter() - t))
+        while time.perf_counter() - t0 < seconds or done == 0:
+            q.start_async({0: batches[(done // batch) % len(batches)]}, time.perf_counter())
+            done += batch
+        q.wait_all()
+    elapsed = time.perf_counter() - t0
+    p50, p95 = _percentiles(lat)
+    return Figure("model", f"{info.precision} {device} batch {batch} {hint}", done / elapsed, "fps", p50, p95)
+
+
+# -- the pipeline against the IR alone ---------------------------------------------------------------
+
+
+def pipeline_figures(report: BenchReport, model: Path, clip: Path, cfg, repeats: int) -> float:
+    """The offline pipeline on the clip, and the IR alone (same requests, same batch) on its decoded frames."""
+    from .daemon.config import for_file
+    from .daemon.inference import open_model
+    from .daemon.pipeline import Pipeline
+    from .daemon.ring import Batch
+
+    fps_pipe = []
+    for _ in range(repeats):
+        pipe = Pipeline(for_file(cfg, clip), model, lambda e: None)
+        s = pipe.run(offline=True)
+        fps_pipe.append(s.frames / s.wall_s)
+    inf = open_model(cfg.model, model)
+    frames = _frames(clip, inf.working_size, 100_000)
+    ids = np.arange(len(frames))
+    fps_raw = []
+    for _ in range(repeats):
+        t = time.perf_counter()
+        for i in range(0, len(frames), inf.batch):
+            inf.submit(Batch(frames[i: i + inf.batch], ids[i: i + inf.batch], ids[i: i + inf.batch] * 1.0, 0))
+            inf.results()
+        inf.results(wait=True)
+        fps_raw.append(len(frames) / (time.perf_counter() - t))
+    pipe_fps, raw_fps = max(fps_pipe), max(fps_raw)  # best of: the noise of a shared machine only slows
+    report.add(Figure("pipeline", f"IR alone on the clip's {len(frames)} frames (decoded beforehand)", raw_fps, "fps"))
+    report.add(Figure("pipeline", "homegym count: decode, downscale, ring, inference, voting, counting", pipe_fps, "fps",
+                      ratio=pipe_fps / raw_fps, note="IR alone (goal >= 0.83: adds <= 20 %)"))
+    return pipe_fps
+
+
+# -- the seed's way --------------------------------------------------------------------------------
+
+
+def seed_figures(report: BenchReport, model: Path, clip: Path, keras_model: Path | None, pipe_fps: float, seconds: float) -> None:
+    try:
+        import keras
+    except ImportError:
+        report.add(Figure("seed", "Keras per frame", None, "fps", note="TensorFlow not installed (pip install -e '.[train]')"))
+        return
+    _, info = read_ir(model, make_core(None))
+    if keras_model is not None:
+        km = keras.models.load_model(keras_model)
+        what = keras_model.name
+    else:  # speed depends on the architecture, not on the weights
+        from homegym.train.model import build
+
+        km = build(info.labels, info.input_size, float(info.provenance.get("alpha", 1.0)), "none")
+        what = f"same architecture, {info.input_size} px"
+    frames = _frames(clip, (info.input_size, info.input_size), 100_000)[..., ::-1].astype(np.float32)  # RGB, as trained
+    km.predict(frames[:1], verbose=0)
+    n, t = 0, time.perf_counter()
+    while time.perf_counter() - t < seconds or n == 0:
+        km.predict(frames[n % len(frames)][None], verbose=0)
+        n += 1
+    per_frame = n / (time.perf_counter() - t)
+    t = time.perf_counter()
+    km.predict(frames, batch_size=32, verbose=0)
+    batched = len(frames) / (time.perf_counter() - t)
+    report.add(Figure("seed", f"Keras model.predict per frame ({what})", per_frame, "fps"))
+    report.add(Figure("seed", f"Keras predict batched 32 ({what})", batched, "fps"))
+    report.add(Figure("seed", "homegym count against Keras per frame", pipe_fps, "fps", ratio=pipe_fps / per_frame,
+                      note="Keras per frame (goal >= 5)"))
+    report.add(Figure("seed", "homegym count against Keras batched", pipe_fps, "fps", ratio=pipe_fps / batched, note="Keras batched"))
+
+
+# -- the live daemon ---------------------------------------------------------------------------------
+
+
+def _proc_cpu_s(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime + stime
+
+
+def _proc_rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def live_figures(report: BenchReport, model: Path, clip: Path, seconds: float, work: Path) -> None:
+    """``homegym run`` itself on the clip read in real time: CPU seconds per second after READY=1, and RSS."""
+    cfg = work / "live.yaml"
+    cfg.write_text(f"source:\n  uri: {clip}\n  realtime: true\nmodel:\n  path: {model}\nmqtt:\n  enabled: false\n"
+                   f"state:\n  dir: {work / 'state'}\nlogging:\n  level: warning\n")
+    sock_path = str(work / "notify")
+    sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    sock.bind(sock_path)
+    sock.settimeout(60)
+    proc = subprocess.Popen([sys.executable, "-m", "homegym.cli", "run", "--config", str(cfg)], stderr=subprocess.PIPE,
+                            env={**os.environ, "NOTIFY_SOCKET": sock_path})
+    try:
+        while b"READY=1" not in sock.recv(4096):
+            pass
+        cpu0, t0 = _proc_cpu_s(proc.pid), time.monotonic()
+        time.sleep(seconds)
+        cpu1, t1 = _proc_cpu_s(proc.pid), time.monotonic()
+        rss = _proc_rss_mb(proc.pid)
+    except (TimeoutError, OSError) as e:
+        raise UserError(f"the live daemon did not come up: {e}") from None
+    finally:
+        proc.terminate()
+        err = proc.communicate(timeout=20)[1].decode(errors="replace")
+        sock.close()
+    if proc.returncode not in (0, -15):
+        raise UserError(f"the live daemon failed: {err.strip().splitlines()[-1:] or proc.returncode}")
+    share = (cpu1 - cpu0) / (t1 - t0)
+    cap, vinfo = open_video(clip)
+    cap.release()
+    report.add(Figure("live", f"homegym run on a {vinfo.fps:.0f} fps {vinfo.width}x{vinfo.height} real-time source, {t1 - t0:.0f} s",
+                      100 * share, "% of one core",
+                      ratio=share * 100 / 25, note="goal 25 % of one core"))
+    report.add(Figure("live", "resident memory of homegym run", rss, "MiB"))
+
+
+# -- rep latency to the broker ----------------------------------------------------------------------
+
+
+def latency_figures(report: BenchReport, model: Path, clip: Path, cfg, work: Path, rounds: int) -> None:
+    """From the counter's decision (the event handed to the publisher) to the broker's PUBACK, on loopback."""
+    mosquitto = shutil.which("mosquitto") or ("/usr/sbin/mosquitto" if Path("/usr/sbin/mosquitto").exists() else None)
+    from .daemon.config import for_file
+    from .daemon.inference import resolve_model_path
+    from .daemon.outbox import Outbox
+    from .daemon.pipeline import Pipeline
+    from .daemon.publisher import MqttConfig, Publisher
+
+    from .daemon.voting import Voter
+
+    cap, vinfo = open_video(clip)
+    cap.release()
+    _, info = read_ir(resolve_model_path(str(model), None), make_core(None))
+    delay_ms = 1000 * Voter(info.labels, cfg.voting).delay_frames / vinfo.fps
+    report.add(Figure("latency", f"voting window's own delay at {vinfo.fps:.0f} fps", delay_ms, "ms"))
+    if mosquitto is None:
+        report.add(Figure("latency", "rep decided -> broker PUBACK", None, "ms", note="mosquitto not installed"))
+        return
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    conf = work / "mosquitto.conf"
+    conf.write_text(("user root\n" if os.geteuid() == 0 else "") + f"listener {port} 127.0.0.1\nallow_anonymous true\n")
+    broker = subprocess.Popen([mosquitto, "-c", str(conf)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    outbox = Outbox(work / "outbox.sqlite3")
+    sent: dict[int, float] = {}
+    lat: list[float] = []
+    acked = threading.Event()
+    mark = outbox.mark_delivered
+
+    def delivered(seq: int) -> None:
+        mark(seq)
+        if seq in sent:
+            lat.append(time.perf_counter() - sent.pop(seq))
+            if not sent:
+                acked.set()
+
+    outbox.mark_delivered = delivered
+    pub = Publisher(MqttConfig(port=port, client_id="homegym-bench", ha_discovery=False), outbox)
+    try:
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", port), 0.2).close()
+                break
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise UserError("mosquitto did not start for the latency figure") from None
+                time.sleep(0.05)
+        pub.start()
+        if not pub.connected.wait(10):
+            raise UserError("could not connect to the bench's own mosquitto")
+        events = []
+        Pipeline(for_file(cfg, clip), model, events.append).run(offline=True)
+        reps = [e for e in events if e.type == "rep"]
+        if not reps:
+            report.add(Figure("latency", "rep decided -> broker PUBACK", None, "ms", note=f"no rep counted in {clip.name}"))
+            return
+        for _ in range(rounds):
+            for e in reps:
+                acked.clear()
+                sent[outbox.last_seq + 1] = time.perf_counter()
+                pub.handle(e)  # what the pipeline's sink does when the counter decides
+                acked.wait(2)
+        p50, p95 = _percentiles(lat)
+        report.add(Figure("latency", f"rep decided -> broker PUBACK (QoS 1, loopback, {len(lat)} reps)", p95, "ms p95", p50, p95,
+                          ratio=p95 / 50 if p95 is not None else None, note="goal 50 ms beyond the voting window"))
+    finally:
+        pub.stop(flush_timeout_s=1)
+        outbox.close()
+        broker.terminate()
+        broker.wait(10)
+
+
+# -- all of it ---------------------------------------------------------------------------------------
+
+
+def render_bench_clip(work: Path, seconds: float) -> Path:
+    """A 30 fps 640x480 push-up clip, a camera's frames (the renderer needs no TensorFlow)."""
+    from homegym.train.synth.clip import render_clip
+
+    res = render_clip(work, "pushup", seed=7, duration=seconds, fps=30.0, size=(640, 480), name="bench")
+    return work / f"{res.name}.mp4"
+
+
+def run(model: Path | None, models: list[Path], cfg, clip: Path | None, keras_model: Path | None, short: bool,
+        devices: list[str] | None) -> BenchReport:
+    from .daemon.inference import resolve_model_path
+
+    seconds = 2.0 if short else 10.0
+    core = make_core(None)
+    report = BenchReport(machine(core))
+    main = resolve_model_path(str(model) if model else cfg.model.path, cfg.model.precision)
+    irs = [main] + [resolve_model_path(str(m), None) for m in models]
+    work = Path(tempfile.mkdtemp(prefix="homegym-bench-"))
+    try:
+        clip = clip or render_bench_clip(work, 8.0 if short else 30.0)
+        _, info = read_ir(main, core)
+        frames = _frames(clip, info.working_size, 256)
+        for device in devices or [d for d in core.available_devices if d in ("CPU", "GPU", "NPU") or d.startswith("GPU")]:
+            for ir in irs:
+                _, ir_info = read_ir(ir, core)
+                for batch in sorted({1, ir_info.batch}):
+                    for hint in ("LATENCY", "THROUGHPUT"):
+                        report.add(model_figure(core, ir, device, hint, batch, frames, seconds))
+        pipe_fps = pipeline_figures(report, main, clip, cfg, repeats=1 if short else 3)
+        seed_figures(report, main, clip, keras_model, pipe_fps, seconds)
+        live_figures(report, main, clip, min(seconds * 2, 8.0) if short else 20.0, work)
+        latency_figures(report, main, clip, cfg, work, rounds=1 if short else 5)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    return report
