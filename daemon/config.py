@@ -66,6 +66,8 @@ SCHEMA: dict[str, dict[str, Key]] = {
         "exit": Key((int, float), 0.4, 0.0, 1.0),
         "min_dwell": Key(int, 3, 1, 300),
         "per_label": Key(dict, {}),
+        "fold_exercises": Key(bool, True),
+        "exercise_alpha": Key((int, float), 0.03, 0.001, 1.0),
     },
     "counter": {
         "exercise": Key((str, type(None)), None),
@@ -234,7 +236,8 @@ def parse(data: Any, where: str = "config") -> Config:
         source=SourceConfig(**s),
         model=ModelConfig(**values["model"]),
         ring_capacity=values["pipeline"]["ring_capacity"],
-        voting=VotingConfig(**{k: v[k] for k in ("method", "ema_alpha", "window", "enter", "exit", "min_dwell")}, per_label=per_label or {}),
+        voting=VotingConfig(**{k: v[k] for k in ("method", "ema_alpha", "window", "enter", "exit", "min_dwell", "fold_exercises",
+                                                 "exercise_alpha")}, per_label=per_label or {}),
         counter=CounterConfig(**c),
         mqtt=MqttConfig(**m),
         state=StateConfig(**values["state"]),

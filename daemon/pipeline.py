@@ -24,6 +24,7 @@ from .capture import Capture
 from .config import Config, SourceConfig
 from .counter import CounterConfig, RepCounter
 from .events import Event, PartialRepEvent
+from .exercise import ExerciseFold
 from .inference import Inference, Result, open_model
 from .ring import FrameRing
 from .voting import Vote, Voter, VotingConfig
@@ -55,6 +56,7 @@ class Pipeline:
         self.inference = open_model(cfg.model, model)
         labels = self.inference.labels
         self.voter = Voter(labels, cfg.voting)
+        self.fold = self._make_fold(labels, cfg)
         self.counter = RepCounter(labels, cfg.counter)
         w, h = self.inference.working_size
         self.ring = FrameRing(max(cfg.ring_capacity, 2 * self.inference.batch + 1), (h, w, 3))
@@ -144,7 +146,8 @@ class Pipeline:
             # A file's own clock (as fast as we can read it, counting must not change); a live source's capture time.
             t = self._t_base + (fid - self._id_base) / fps if fps else res.times[i] - self._t0
             self._last_t = t
-            vote = self.voter.update(res.probs[i])
+            probs = res.probs[i] if self.fold is None else self.fold.update(res.probs[i], self.counter.forced_exercise)
+            vote = self.voter.update(probs)
             if vote.changed:
                 log.debug("frame %d (%.2f s): phase %s", fid, t, vote.phase)
             events = self.counter.update(vote, t, int(fid))
@@ -157,8 +160,17 @@ class Pipeline:
 
     # -- restarting one stage (a reload) ---------------------------------------------------------
 
+    @staticmethod
+    def _make_fold(labels: tuple[str, ...], cfg: Config) -> ExerciseFold | None:
+        fold = ExerciseFold(labels, cfg.voting.exercise_alpha, cfg.counter.exercise)
+        return fold if cfg.voting.fold_exercises and fold.active else None
+
     def set_voting(self, cfg: VotingConfig) -> None:
         self.voter.reconfigure(cfg)
+        if self.fold is None or not cfg.fold_exercises:
+            self.fold = self._make_fold(self.counter.labels, self.cfg)
+        else:
+            self.fold.alpha = cfg.exercise_alpha
 
     def set_counter(self, cfg: CounterConfig) -> None:
         """New thresholds at once; the counts stay (a changed exercise of a seed-style model rebuilds the counter)."""
@@ -195,6 +207,7 @@ class Pipeline:
         inference.keep_frames = self.inference.keep_frames
         if inference.labels != self.inference.labels:
             self.voter = Voter(inference.labels, self.voter.cfg)
+            self.fold = self._make_fold(inference.labels, self.cfg)
             self._rebuild_counter(inference.labels, self.counter.cfg)
         self.inference = inference
 

@@ -24,6 +24,8 @@ class VotingConfig:
     exit: float = 0.4  # default exit threshold
     min_dwell: int = 3  # default dwell in frames
     per_label: dict[str, dict[str, float]] = field(default_factory=dict)  # label -> {enter, exit, min_dwell}
+    fold_exercises: bool = True  # fold a multi-exercise model's phases onto the exercise of the moment (exercise.py)
+    exercise_alpha: float = 0.03  # EMA weight of the newest frame in that slow exercise decision
 
     def get(self, label: str, key: str) -> float:
         return self.per_label.get(label, {}).get(key, getattr(self, key))

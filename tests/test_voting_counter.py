@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
@@ -167,3 +168,36 @@ def test_todays_totals_start_again_at_midnight() -> None:
                 if isinstance(e, RepEvent):
                     totals.append((e.total, e.exercise_total, counter.day))
     assert totals == [(6, 6, "2026-11-23"), (1, 1, "2026-11-24")]
+
+
+def test_fold_counts_a_bottom_the_model_splits_between_exercises() -> None:
+    """A push-up whose bottom reads half pushup_down, half squat_down: unfolded it never counts, folded it does."""
+    from homegym.daemon.exercise import ExerciseFold
+
+    labels = ("neither", "pushup_up", "pushup_down", "squat_up", "squat_down")
+    top, bottom = np.array([0.02, 0.9, 0.04, 0.02, 0.02]), np.array([0.04, 0.06, 0.45, 0.0, 0.45])
+    frames = ([top] * 20 + [bottom] * 20) * 3 + [top] * 20
+
+    def count(fold: ExerciseFold | None) -> int:
+        voter, counter = Voter(labels, VotingConfig()), RepCounter(labels, CounterConfig())
+        for i, p in enumerate(frames):
+            counter.update(voter.update(fold.update(p) if fold else p), i / 15, i)
+        return counter.by_exercise["pushup"]
+
+    assert count(None) == 0 and count(ExerciseFold(labels, alpha=0.05)) == 3
+
+
+def test_fold_switches_exercise_slowly_and_obeys_a_forced_one() -> None:
+    from homegym.daemon.exercise import ExerciseFold
+
+    labels = ("neither", "pushup_up", "pushup_down", "squat_up", "squat_down")
+    fold = ExerciseFold(labels, alpha=0.1)
+    squat = np.array([0.0, 0.1, 0.0, 0.9, 0.0])
+    assert fold.update(np.array([0.0, 0.9, 0.1, 0.0, 0.0])).tolist() == [0.0, 0.9, 0.1, 0.0, 0.0]
+    out = fold.update(squat)  # one squat frame does not switch the exercise; its mass folds onto push-up's labels
+    assert fold.current == "pushup" and out[1] == pytest.approx(1.0)
+    for _ in range(30):
+        out = fold.update(squat)
+    assert fold.current == "squat" and out[3] == pytest.approx(1.0)
+    assert fold.update(squat, forced="pushup")[1] == pytest.approx(1.0)
+    assert not ExerciseFold(("neither", "up", "down"), 0.1, exercise="pushup").active
