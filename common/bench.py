@@ -340,7 +340,7 @@ def render_bench_clip(work: Path, seconds: float) -> Path:
     """A 30 fps 640x480 push-up clip, a camera's frames (the renderer needs no TensorFlow)."""
     from homegym.train.synth.clip import render_clip
 
-    res = render_clip(work, "pushup", seed=7, duration=seconds, fps=30.0, size=(640, 480), name="bench")
+    res = render_clip(work, "pushup", seed=1, duration=seconds, fps=30.0, size=(640, 480), name="bench")
     return work / f"{res.name}.mp4"
 
 
