@@ -124,11 +124,21 @@ class Pipeline:
             "dropped": self._dropped_before + self.ring.dropped,
             "infer_latency_ms": round(1000 * self._latency_sum / max(self._batches, 1), 2),
             "source_connected": bool(cap and cap.connected),
-            "source_state": cap.state if cap else "connecting",
+            "source_state": self._source_state(),
             "source_last_frame_age_s": round(time.monotonic() - cap.last_frame_t, 1) if cap and cap.last_frame_t else None,
             "source_reconnects": self._reconnects_before + (cap.reconnects if cap else 0),
             "reps_total": self.counter.total,
         }
+
+    def _source_state(self) -> str:
+        """connecting, connected, stalled (connected, but no frame for stall_timeout_s), reconnecting or ended."""
+        if self.capture is None:
+            return "connecting"
+        cap = self.capture.stats
+        if cap.state == "connected" and self.capture.src.live and cap.last_frame_t \
+                and time.monotonic() - cap.last_frame_t > self.capture.cfg.stall_timeout_s:
+            return "stalled"
+        return cap.state
 
     def _emit(self, events: list[Event]) -> None:
         for e in events:

@@ -91,6 +91,8 @@ def test_stalled_stream_reconnects_and_counting_goes_on(small_model, small_ir, t
     server = _StallingMJPEG(jpgs, float(row["fps"]), stall_at=len(jpgs) // 3)
     cfg = Config(source=SourceConfig(uri=server.url, stall_timeout_s=1.0, reconnect_initial_s=0.1, reconnect_max_s=0.5))
     pipe = Pipeline(cfg, small_ir, lambda e: None)
+    stats: list[dict] = []  # what gym/stats carries: the camera watchdog's view
+    pipe.stats_hook, pipe.stats_interval_s = stats.append, 0.2
     result = {}
     runner = threading.Thread(target=lambda: result.setdefault("s", pipe.run()))
     runner.start()
@@ -102,6 +104,8 @@ def test_stalled_stream_reconnects_and_counting_goes_on(small_model, small_ir, t
     server.close()
     s = result["s"]
     assert server.connections >= 2 and s.reconnects >= 1
+    assert any(x["source_last_frame_age_s"] >= 0.5 for x in stats if x["source_last_frame_age_s"] is not None), "the gap shows"
+    assert stats[-1]["source_reconnects"] >= 1 and stats[-1]["source_state"] == "connected"
     assert s.frames >= len(jpgs) - 10  # the frames of both connections reached the counter
 
 

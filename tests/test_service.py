@@ -287,3 +287,42 @@ def test_logs_under_the_journal_carry_priorities_and_no_timestamps() -> None:
     assert journal.splitlines() == ["<4>homegym.x: camera gone", "<6>homegym.x: ready"]
     plain = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)  # a terminal: timestamps of ours
     assert plain.stderr.splitlines()[0].endswith("WARNING homegym.x: camera gone") and plain.stderr[:2] == "20"
+
+
+@pytest.mark.slow
+def test_reload_of_mqtt_settings_reconnects_without_losing_the_count(small_model, small_ir, training_clips, tmp_path) -> None:
+    from test_mqtt import MOSQUITTO, Broker, Subscriber, wait_for, write_config
+
+    if MOSQUITTO is None:
+        pytest.skip("mosquitto is not installed")
+    broker = Broker(tmp_path)
+    broker.start()
+    try:
+        clip, n = _long_clip(small_model, training_clips, tmp_path)
+        phone = Subscriber(broker.port, topic="#")
+        cfg = write_config(tmp_path, clip, small_ir, broker.port, tmp_path / "state")
+        svc = Service(config_mod.load(cfg), config_path=cfg)
+        runner = threading.Thread(target=lambda: svc.run(install_signals=False))
+        runner.start()
+
+        def reps(topic: str) -> list[dict]:
+            return [json.loads(p) for t, p, _ in list(phone.messages) if t == topic]
+
+        assert wait_for(lambda: len(reps("gym/reps")) >= 1, 60)
+        cfg.write_text(cfg.read_text().replace("mqtt:\n", "mqtt:\n  topic_prefix: home/gym\n"))
+        svc.request_reload()
+        runner.join(120)
+        before, after = reps("gym/reps"), reps("home/gym/reps")
+        assert before and after, "reps went out on the old prefix, then on the new one"
+        totals = sorted({r["total"] for r in before + after})
+        assert totals == list(range(1, n + 1)), "the count went on across the reload, no rep lost or repeated"
+        assert [t for t, p, _ in phone.messages if t == "home/gym/status"][-1:] == ["home/gym/status"]
+        phone.close()
+    finally:
+        broker.stop()
+
+
+def _long_clip(small_model, training_clips, tmp_path):
+    from test_mqtt import long_clip
+
+    return long_clip(small_model, training_clips, tmp_path / "workout.mp4")
