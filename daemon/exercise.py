@@ -4,8 +4,9 @@ A multi-exercise model often knows that a frame is a bottom before it knows whos
 push-up's bottom can read half ``pushup_down``, half ``squat_down``, so neither
 label reaches its enter threshold and the rep is lost. Counting needs the phase at
 frame rate but the exercise only at set level. So the exercise of the moment is
-the one with the most up+down probability under a slow EMA (or the forced one),
-and each frame's probabilities are folded onto it: all the ``*_up`` mass onto its
+the one with the most up+down probability under a slow EMA, and each frame's
+probabilities are folded onto it (a forced exercise is the counter's business: it
+ignores the others, so their reps must stay theirs): all the ``*_up`` mass onto its
 up label, all the ``*_down`` mass onto its down label, ``neither`` as it is. A
 model with one exercise passes through unchanged.
 """
@@ -35,12 +36,12 @@ class ExerciseFold:
     def active(self) -> bool:
         return len(self.exercises) > 1
 
-    def update(self, probs: np.ndarray, forced: str | None = None) -> np.ndarray:
+    def update(self, probs: np.ndarray) -> np.ndarray:
         if not self.active:
             return probs
         mass = np.array([probs[self._up_of[ex]] + probs[self._down_of[ex]] for ex in self.exercises])
         self._mass = mass if self._mass is None else self.alpha * mass + (1 - self.alpha) * self._mass
-        self.current = forced if forced in self.exercises else self.exercises[int(np.argmax(self._mass))]
+        self.current = self.exercises[int(np.argmax(self._mass))]
         out = np.zeros_like(probs)
         out[self._others] = probs[self._others]
         out[self._up_of[self.current]] = probs[self._ups].sum()

@@ -156,7 +156,7 @@ class Pipeline:
             # A file's own clock (as fast as we can read it, counting must not change); a live source's capture time.
             t = self._t_base + (fid - self._id_base) / fps if fps else res.times[i] - self._t0
             self._last_t = t
-            probs = res.probs[i] if self.fold is None else self.fold.update(res.probs[i], self.counter.forced_exercise)
+            probs = res.probs[i] if self.fold is None else self.fold.update(res.probs[i])
             vote = self.voter.update(probs)
             if vote.changed:
                 log.debug("frame %d (%.2f s): phase %s", fid, t, vote.phase)
