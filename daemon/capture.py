@@ -14,6 +14,8 @@ from dataclasses import dataclass
 
 import cv2
 
+from homegym.video import downscale
+
 from .config import SourceConfig
 from .ring import FrameRing
 from .source import SourceKind, classify, open_capture
@@ -92,7 +94,7 @@ class Capture(threading.Thread):
                     while not self.ring.wait_for_space(0.2):
                         if self._halt.is_set():
                             return
-                cv2.resize(frame, self.size, dst=self.ring.slot_for_write(), interpolation=cv2.INTER_AREA)
+                downscale(frame, self.size, dst=self.ring.slot_for_write())
                 self.ring.commit(frame_id, now)
                 frame_id += 1
                 self.stats.frames += 1

@@ -16,6 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import cv2
 import numpy as np
 
 from homegym.errors import UserError
@@ -25,7 +26,7 @@ from .config import Config, SourceConfig
 from .counter import CounterConfig, RepCounter
 from .events import Event, PartialRepEvent
 from .exercise import ExerciseFold
-from .inference import Inference, Result, open_model
+from .inference import Inference, Result, hint_for, open_model
 from .ring import FrameRing
 from .voting import Vote, Voter, VotingConfig
 
@@ -53,7 +54,8 @@ class Summary:
 class Pipeline:
     def __init__(self, cfg: Config, model: Path | None = None, sink: Callable[[Event], None] | None = None) -> None:
         self.cfg = cfg
-        self.inference = open_model(cfg.model, model)
+        cv2.setNumThreads(1)  # OpenCV's pool would fight inference for the cores over a downscale that needs none
+        self.inference = open_model(cfg.model, model, hint_for(cfg.source))
         labels = self.inference.labels
         self.voter = Voter(labels, cfg.voting)
         self.fold = self._make_fold(labels, cfg)

@@ -24,7 +24,7 @@ from homegym.errors import UserError
 from . import config as config_mod
 from .config import Config
 from .events import Event, RepEvent
-from .inference import open_model
+from .inference import hint_for, open_model
 from .notify import Notifier
 from .outbox import Outbox
 from .pipeline import Pipeline, Summary
@@ -142,7 +142,7 @@ class Service:
         try:
             new = config_mod.load(self.config_path)
             old = self.cfg
-            inference = open_model(new.model, self.model_override) if new.model != old.model else None
+            inference = open_model(new.model, self.model_override, hint_for(new.source)) if new.model != old.model else None
             publisher = Publisher(new.mqtt, self.outbox or self._open_outbox(new)) \
                 if new.mqtt != old.mqtt and new.mqtt.enabled else None
         except (UserError, OSError, RuntimeError) as e:

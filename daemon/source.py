@@ -10,6 +10,7 @@ from pathlib import Path
 import cv2
 
 from homegym.errors import UserError
+from homegym.video import capture_file
 
 log = logging.getLogger(__name__)
 URL = re.compile(r"^(rtsp|rtsps|http|https|rtmp|udp|tcp)://", re.I)
@@ -40,10 +41,11 @@ def open_capture(src: SourceKind, width: int, height: int, fps: float, read_time
     if src.kind == "file":
         if not Path(src.target).exists():
             raise UserError(f"video not found: {src.target}")
-        cap = cv2.VideoCapture(src.target)
+        cap = capture_file(src.target)
     elif src.kind == "stream":
         ms = int(read_timeout_s * 1000)
-        cap = cv2.VideoCapture(src.target, cv2.CAP_FFMPEG, [cv2.CAP_PROP_OPEN_TIMEOUT_MSEC, ms, cv2.CAP_PROP_READ_TIMEOUT_MSEC, ms])
+        cap = cv2.VideoCapture(src.target, cv2.CAP_FFMPEG, [cv2.CAP_PROP_OPEN_TIMEOUT_MSEC, ms, cv2.CAP_PROP_READ_TIMEOUT_MSEC, ms,
+                                             cv2.CAP_PROP_N_THREADS, 1])
     else:
         cap = cv2.VideoCapture(src.target, cv2.CAP_V4L2) if isinstance(src.target, str) else cv2.VideoCapture(src.target)
         if cap.isOpened():

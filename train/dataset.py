@@ -20,7 +20,7 @@ import numpy as np
 from homegym import labelfile, manifest
 from homegym.errors import UserError
 from homegym.labels import order_labels, parse_label
-from homegym.video import iter_frames
+from homegym.video import downscale, iter_frames
 
 log = logging.getLogger(__name__)
 
@@ -135,7 +135,7 @@ def _wh(size: int | tuple[int, int]) -> tuple[int, int]:
 def _cache_key(src: ClipSource, size: tuple[int, int], stride: int) -> str:
     h = hashlib.sha1()
     st = src.video.stat()
-    h.update(f"{src.video.resolve()}|{st.st_size}|{st.st_mtime_ns}|{size[0]}x{size[1]}|{stride}|v1".encode())
+    h.update(f"{src.video.resolve()}|{st.st_size}|{st.st_mtime_ns}|{size[0]}x{size[1]}|{stride}|v3".encode())
     return h.hexdigest()[:20]
 
 
@@ -186,7 +186,7 @@ def load(
                 img = cv2.imread(str(p), cv2.IMREAD_COLOR)
                 if img is None:
                     raise UserError(f"cannot read image {p}")
-                imgs.append(cv2.cvtColor(cv2.resize(img, size, interpolation=cv2.INTER_AREA), cv2.COLOR_BGR2RGB))
+                imgs.append(cv2.cvtColor(downscale(img, size), cv2.COLOR_BGR2RGB))
                 labs.append(index[lab_name])
             clip = Clip(s.name, s.group, s.split, np.stack(imgs), np.asarray(labs), np.arange(len(imgs)), s.name)
         log.info("[%d/%d] %s: %d labelled frames", n, len(sources), s.name, len(clip.labels))
