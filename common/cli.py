@@ -141,11 +141,13 @@ def cmd_count(a: argparse.Namespace) -> int:
     annot = None
     if a.annotate:
         from .daemon.annotate import Annotator
+        from .daemon.capture import stride_for
         from .video import open_video
 
         cap, info = open_video(a.video)
         cap.release()
-        annot = Annotator(a.annotate, pipe.inference.labels, info.fps, pipe.inference.working_size)
+        annot = Annotator(a.annotate, pipe.inference.labels, info.fps / stride_for(info.fps, cfg.infer_fps),
+                          pipe.inference.working_size)
         pipe.frame_hook = annot
     try:
         s = pipe.run(offline=True)
@@ -154,10 +156,11 @@ def cmd_count(a: argparse.Namespace) -> int:
             annot.close()
     if a.json:
         print(json.dumps({"type": "summary", "total": s.total, "by_exercise": s.by_exercise, "partial": s.partial,
-                          "frames": s.frames, "fps": round(s.fps, 1)}))
+                          "frames": s.frames, "frames_read": s.frames_read, "fps": round(s.fps, 1)}))
     else:
         per = ", ".join(f"{ex} {n}" for ex, n in s.by_exercise.items())
-        print(f"total {s.total} ({per}); {s.partial} partial; {s.frames} frames at {s.fps:.0f} fps")
+        print(f"total {s.total} ({per}); {s.partial} partial; {s.frames} frames inferred at {s.fps:.0f} fps "
+              f"(of {s.frames_read} read)")
     return 0
 
 

@@ -70,8 +70,9 @@ def evaluate_clip(row: manifest.ClipRow, cfg, model: Path | None, poses: Path | 
     lf = _frame_labels(row, poses)
     if lf is not None and predicted:
         labels = pipe.inference.labels
-        truth = lf.per_frame(s.frames, {lab: i for i, lab in enumerate(labels)} | _unknown_labels(lf, labels))
-        pred = np.array([predicted.get(i, -2) for i in range(s.frames)])
+        ids = np.fromiter(predicted, np.int64, len(predicted))  # the inferred frames (pipeline.infer_fps skips some)
+        pred = np.fromiter(predicted.values(), np.int64, len(predicted))
+        truth = lf.per_frame(int(ids.max()) + 1, {lab: i for i, lab in enumerate(labels)} | _unknown_labels(lf, labels))[ids]
         mask = truth >= 0
         res.labelled = int(mask.sum())
         res.frame_acc = float((pred[mask] == truth[mask]).mean()) if res.labelled else None

@@ -34,9 +34,20 @@ class CaptureStats:
     error: str | None = None
 
 
+def stride_for(fps: float, infer_fps: float | None) -> int:
+    """Every how many frames of a ``fps`` source one is inferred (``pipeline.infer_fps``; None: every one)."""
+    return max(1, round(fps / infer_fps)) if infer_fps and fps > 0 else 1
+
+
+def _nominal_fps(cap: cv2.VideoCapture, fallback: float) -> float:
+    """The rate the source states, where it is believable (streams may say 0 or 90000)."""
+    fps = cap.get(cv2.CAP_PROP_FPS)
+    return fps if 1.0 <= fps <= 240.0 else fallback
+
+
 class Capture(threading.Thread):
     def __init__(self, cfg: SourceConfig, ring: FrameRing, working_size: tuple[int, int], offline: bool,
-                 first_id: int = 0) -> None:
+                 first_id: int = 0, infer_fps: float | None = None) -> None:
         super().__init__(name="capture", daemon=True)
         self.cfg = cfg
         self.src: SourceKind = classify(cfg.uri)
@@ -45,13 +56,24 @@ class Capture(threading.Thread):
         self.offline = offline and not self.src.live and not cfg.realtime
         self.stats = CaptureStats()
         self.first_id = first_id  # frame ids go on across a restart of this stage
+        self.infer_fps = infer_fps
+        self.stride = 1  # every stride-th frame goes to the ring: see _set_stride
         self._halt = threading.Event()
         self._cap = None
         if not self.src.live:  # a missing or undecodable file is the user's error, raised here in the caller
             self._cap = open_capture(self.src, cfg.width, cfg.height, cfg.fps, cfg.stall_timeout_s)
-            self.stats.fps = self._cap.get(cv2.CAP_PROP_FPS) or 30.0
+            self.stats.fps = _nominal_fps(self._cap, 30.0)
             self.stats.connected = True
             self.stats.state = "connected"
+            self._set_stride()
+
+    def _set_stride(self) -> None:
+        """Pass on every stride-th frame, so inference runs at about ``infer_fps``: a rep lasts half a
+        second or more, and 15 frames a second see it as well as 30 at half the CPU. Ids and times stay
+        the source's own. A skipped frame is grabbed, never converted to pixels or downscaled."""
+        self.stride = stride_for(self.stats.fps, self.infer_fps)
+        if self.stride > 1:
+            log.info("inferring every %d. frame of %.1f fps (pipeline.infer_fps: %g)", self.stride, self.stats.fps, self.infer_fps)
 
     def stop(self) -> None:
         self._halt.set()
@@ -62,9 +84,10 @@ class Capture(threading.Thread):
             cap = open_capture(self.src, self.cfg.width, self.cfg.height, self.cfg.fps, self.cfg.stall_timeout_s)
             if cap is not None:
                 self._cap = cap
-                self.stats.fps = cap.get(cv2.CAP_PROP_FPS) or self.cfg.fps
+                self.stats.fps = _nominal_fps(cap, self.cfg.fps)
                 self.stats.connected = True
                 self.stats.state = "connected"
+                self._set_stride()
                 log.info("source %s connected (%dx%d at %.1f fps; %d reconnects so far)", self.src.target,
                          cap.get(cv2.CAP_PROP_FRAME_WIDTH), cap.get(cv2.CAP_PROP_FRAME_HEIGHT), self.stats.fps,
                          self.stats.reconnects)
@@ -81,7 +104,8 @@ class Capture(threading.Thread):
             while not self._halt.is_set():
                 if self._cap is None and not self._connect():
                     break
-                ok, frame = self._cap.read()
+                skip = (frame_id - self.first_id) % self.stride != 0
+                ok, frame = (self._cap.grab(), None) if skip else self._cap.read()
                 now = time.monotonic()
                 if not ok:
                     if not self.src.live:
@@ -90,12 +114,13 @@ class Capture(threading.Thread):
                     continue
                 if self.src.live and self.stats.last_frame_t and now - self.stats.last_frame_t > self.cfg.stall_timeout_s:
                     log.warning("source %s stalled for %.1f s", self.src.target, now - self.stats.last_frame_t)
-                if self.offline:
-                    while not self.ring.wait_for_space(0.2):
-                        if self._halt.is_set():
-                            return
-                downscale(frame, self.size, dst=self.ring.slot_for_write())
-                self.ring.commit(frame_id, now)
+                if not skip:
+                    if self.offline:
+                        while not self.ring.wait_for_space(0.2):
+                            if self._halt.is_set():
+                                return
+                    downscale(frame, self.size, dst=self.ring.slot_for_write())
+                    self.ring.commit(frame_id, now)
                 frame_id += 1
                 self.stats.frames += 1
                 self.stats.last_frame_t = now

@@ -57,14 +57,15 @@ SCHEMA: dict[str, dict[str, Key]] = {
     },
     "pipeline": {
         "ring_capacity": Key(int, 64, 4, 4096),
+        "infer_fps": Key((int, float, type(None)), 15, 1, 240),
     },
     "voting": {
         "method": Key(str, "ema", choices=("ema", "window")),
-        "ema_alpha": Key((int, float), 0.35, 0.01, 1.0),
+        "ema_alpha": Key((int, float), 0.5, 0.01, 1.0),
         "window": Key(int, 5, 1, 300),
         "enter": Key((int, float), 0.6, 0.0, 1.0),
         "exit": Key((int, float), 0.4, 0.0, 1.0),
-        "min_dwell": Key(int, 3, 1, 300),
+        "min_dwell": Key(int, 2, 1, 300),
         "per_label": Key(dict, {}),
         "fold_exercises": Key(bool, True),
         "exercise_alpha": Key((int, float), 0.03, 0.001, 1.0),
@@ -154,6 +155,7 @@ class Config:
     source: SourceConfig = field(default_factory=SourceConfig)
     model: ModelConfig = field(default_factory=ModelConfig)
     ring_capacity: int = 64
+    infer_fps: float | None = 15  # None: every frame
     voting: VotingConfig = field(default_factory=VotingConfig)
     counter: CounterConfig = field(default_factory=CounterConfig)
     mqtt: MqttConfig = field(default_factory=MqttConfig)
@@ -236,6 +238,7 @@ def parse(data: Any, where: str = "config") -> Config:
         source=SourceConfig(**s),
         model=ModelConfig(**values["model"]),
         ring_capacity=values["pipeline"]["ring_capacity"],
+        infer_fps=values["pipeline"]["infer_fps"],
         voting=VotingConfig(**{k: v[k] for k in ("method", "ema_alpha", "window", "enter", "exit", "min_dwell", "fold_exercises",
                                                  "exercise_alpha")}, per_label=per_label or {}),
         counter=CounterConfig(**c),

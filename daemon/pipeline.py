@@ -40,7 +40,8 @@ class Summary:
     total: int = 0
     by_exercise: dict[str, int] = field(default_factory=dict)
     partial: int = 0
-    frames: int = 0
+    frames: int = 0  # inferred
+    frames_read: int = 0  # from the source (pipeline.infer_fps passes on only some)
     dropped: int = 0
     reconnects: int = 0
     wall_s: float = 0.0
@@ -231,7 +232,7 @@ class Pipeline:
             self._dropped_before += self.ring.dropped
             w, h = self.inference.working_size
             self.ring = FrameRing(max(self.cfg.ring_capacity, 2 * self.inference.batch + 1), (h, w, 3))
-        cap = Capture(cfg, self.ring, self.inference.working_size, self._offline, first_id)
+        cap = Capture(cfg, self.ring, self.inference.working_size, self._offline, first_id, self.cfg.infer_fps)
         self.capture = cap
         self._media_fps = cap.stats.fps if not cap.src.live else None
         self._id_base, self._t_base = first_id, self._last_t
@@ -295,6 +296,7 @@ class Pipeline:
         s.total = self.counter.total
         s.by_exercise = dict(self.counter.by_exercise)
         s.reconnects = self._reconnects_before + cap.stats.reconnects
+        s.frames_read = int(cap.first_id + cap.stats.frames)
         s.dropped = self._dropped_before + self.ring.dropped
         s.wall_s = time.monotonic() - t0
         s.infer_latency_ms = 1000 * self._latency_sum / max(self._batches, 1)

@@ -168,7 +168,7 @@ class Service:
             pipe.stats_interval_s = new.mqtt.stats_interval_s
         if inference is not None:
             pipe.replace_model(inference)
-        if new.source != old.source or (new.ring_capacity != old.ring_capacity and inference is None):
+        if new.source != old.source or new.infer_fps != old.infer_fps or (new.ring_capacity != old.ring_capacity and inference is None):
             pipe.replace_source(new.source)
         if new.log_level != old.log_level and not self.log_level_fixed:
             logging.getLogger().setLevel(new.log_level.upper())

@@ -31,6 +31,46 @@ def test_count_is_exact_on_rendered_clips(small_model, small_ir, training_clips)
                 assert b < x["frame"] < b + 2 * 15, (x, b)
 
 
+def _doubled(src, dst) -> int:
+    """The clip at twice its frame rate, each frame twice: the same movement in time, twice the frames."""
+    cap = cv2.VideoCapture(str(src))
+    fps = cap.get(cv2.CAP_PROP_FPS)
+    out = None
+    n = 0
+    while True:
+        ok, frame = cap.read()
+        if not ok:
+            break
+        if out is None:
+            out = cv2.VideoWriter(str(dst), cv2.VideoWriter_fourcc(*"mp4v"), 2 * fps, (frame.shape[1], frame.shape[0]))
+        out.write(frame)
+        out.write(frame)
+        n += 2
+    out.release()
+    return n
+
+
+@pytest.mark.slow
+def test_a_30_fps_clip_is_inferred_at_15_and_counts_the_same(small_model, small_ir, training_clips, tmp_path) -> None:
+    """pipeline.infer_fps: 15 passes on every 2nd frame of a 30 fps source, with the source's own ids and
+    times, so the count is that of the 15 fps original; null infers every frame."""
+    c = next(c for c in learned_clips(small_model, training_clips) if int(c["reps"]) >= 2)
+    clip = tmp_path / "30fps.mp4"
+    n = _doubled(training_clips / c["file"], clip)
+    every = tmp_path / "every.yaml"
+    every.write_text("pipeline:\n  infer_fps: null\n")
+    for config, inferred in ((None, n // 2), (every, n)):
+        r = run_cli("count", str(clip), "--model", str(small_ir), "--json", *(["--config", str(config)] if config else []))
+        assert r.returncode == 0, r.stderr[-2000:]
+        lines = [json.loads(line) for line in r.stdout.splitlines()]
+        summary = lines[-1]
+        assert (summary["frames"], summary["frames_read"]) == (inferred, n)
+        if config is None:  # every 2nd frame of the doubled clip: exactly the original's frames
+            assert summary["total"] == int(c["reps"]), summary
+            bottoms = [2 * int(b) for b in c["rep_bottom_frames"].split(";")]
+            assert all(b < x["frame"] < b + 2 * 30 and x["frame"] % 2 == 0 for x, b in zip(lines[:-1], bottoms)), lines
+
+
 @pytest.mark.slow
 def test_count_prints_reps_and_writes_an_annotated_video(small_model, small_ir, training_clips, tmp_path) -> None:
     c = next(c for c in learned_clips(small_model, training_clips) if int(c["reps"]) >= 2)

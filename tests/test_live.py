@@ -121,3 +121,10 @@ def test_run_command_stops_cleanly_on_sigterm(small_model, small_ir, training_cl
     _, err = proc.communicate(timeout=15)
     assert proc.returncode == 0, err[-2000:]
     assert "compiled on CPU" in err and "stopped:" in err and "Traceback" not in err
+
+
+def test_inference_rate_passes_on_every_nth_frame() -> None:
+    from homegym.daemon.capture import stride_for
+
+    assert [stride_for(fps, 15) for fps in (30, 29.97, 25, 20, 15, 10, 60)] == [2, 2, 2, 1, 1, 1, 4]
+    assert stride_for(30, None) == 1 and stride_for(0, 15) == 1  # every frame; a source that names no rate

@@ -185,7 +185,7 @@ def test_reload_restarts_the_source_and_the_model_stage(small_model, small_ir, t
     clips = [c for c in learned_clips(small_model, training_clips) if int(c["reps"]) >= 1]
     first, second = clips[0], clips[1]
     cfg = tmp_path / "config.yaml"
-    cfg.write_text(_config_text(training_clips / first["file"], small_ir, tmp_path))
+    cfg.write_text(_config_text(training_clips / first["file"], small_ir, tmp_path, "voting:\n  min_dwell: 3\n"))
     svc = Service(config_mod.load(cfg), config_path=cfg)
     old_inference = svc.pipe.inference
     reps: list = []
