@@ -121,7 +121,7 @@ class Service:
         c = self.pipe.counter
         per = ", ".join(f"{ex} {n}" for ex, n in c.by_exercise.items())
         cap = self.pipe.capture.stats if self.pipe.capture else None
-        line = f"{fps:.1f} fps; {c.total} reps today ({per}); source {cap.state if cap else 'connecting'}"
+        line = f"{fps:.1f} fps inferred; {c.total} reps today ({per}); source {cap.state if cap else 'connecting'}"
         if self.publisher is not None:
             line += f"; mqtt {'connected' if self.publisher.connected.is_set() else 'disconnected'}"
         return line
