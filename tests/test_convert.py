@@ -48,7 +48,9 @@ def test_fp16_ir_agrees_with_keras(small_model, tmp_path_factory) -> None:
 @pytest.mark.slow
 @pytest.mark.xfail(strict=True, reason="known gap (issue 3 open): on this small, low-confidence test model INT8 agrees with "
                    "Keras on >= 99 % of training-clip frames but loses ~3 points of held-out accuracy (53.7 -> 50.6 %) on the "
-                   "development CPU (AVX2, no VNNI); the real 160 px model passes (46.2 -> 47.3 %)")
+                   "development CPU (AVX2, no VNNI); the real 160 px model passes (46.2 -> 47.3 %). INT8 flips 15-20 % of "
+                   "these held-out frames, so on 164 of them the difference is mostly sampling noise: a change of downscale "
+                   "alone moved it from -3 to +8 points, and all 478 held-out frames give +2.1")
 def test_int8_ir_agrees_with_keras_and_keeps_accuracy(small_model, tmp_path_factory) -> None:
     _, rep = _convert(small_model, tmp_path_factory, "int8")
     assert rep["parity_vs_keras"]["top1_agreement"] >= 0.99
