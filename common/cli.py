@@ -194,6 +194,24 @@ def cmd_eval(a: argparse.Namespace) -> int:
     return 0
 
 
+def _manifest_args(s: argparse.ArgumentParser, split_help: str, config_help: str) -> None:
+    """What eval and tune take alike: the clips, which of them, the model and the config."""
+    s.add_argument("manifest", type=Path, help="a clip manifest in the format of ../shared/data/clips.csv")
+    s.add_argument("--split", help=split_help)
+    s.add_argument("--model", type=Path, help="overrides model.path (default: the shipped model)")
+    s.add_argument("--config", type=Path, help=f"{config_help} (default: built-in defaults)")
+
+
+def cmd_tune(a: argparse.Namespace) -> int:
+    from . import tune
+
+    if a.top < 1:
+        raise UserError(f"--top must be 1 or more, got {a.top}")
+    current, ranked = tune.run(a.manifest, _load_config(a.config), a.model, a.split, a.held_back)
+    print(tune.to_json(current, ranked) if a.json else tune.markdown(current, ranked, a.top))
+    return 0
+
+
 def cmd_bench(a: argparse.Namespace) -> int:
     from . import bench
 
@@ -323,13 +341,20 @@ def build_parser() -> argparse.ArgumentParser:
     s = _add(sub, "eval", "count every clip of a manifest with the full pipeline and score it against the truth",
              "  homegym eval ../shared/data/clips.csv --split eval --out runs/eval\n"
              "  homegym eval my_clips.csv --model models/mine --config config.yaml --json\n", cmd_eval)
-    s.add_argument("manifest", type=Path, help="a clip manifest in the format of ../shared/data/clips.csv")
-    s.add_argument("--split", help="only the clips of this split (train or eval)")
-    s.add_argument("--model", type=Path, help="overrides model.path (default: the shipped model)")
-    s.add_argument("--config", type=Path, help="config.yaml for voting and counting (default: built-in defaults)")
+    _manifest_args(s, "only the clips of this split (train or eval)", "config.yaml for voting and counting")
     s.add_argument("--poses", type=Path, help="pose traces for the per-frame labels (default: poses/ beside the manifest)")
     s.add_argument("--json", action="store_true", help="print the report as JSON instead of markdown")
     s.add_argument("--out", type=Path, help="also write eval.md, eval.json and eval.png (the chart) here")
+
+    s = _add(sub, "tune", "choose the voting thresholds on annotated clips: the model runs once per clip, every candidate is replayed",
+             "  homegym tune ../shared/data/clips.csv --split train --held-back --config config.yaml\n"
+             "  homegym tune my_clips.csv --model models/mine --json\n", cmd_tune)
+    _manifest_args(s, "only the clips of this split (tune on train; judge on eval with homegym eval)",
+                   "config.yaml: everything but the tuned voting keys")
+    s.add_argument("--held-back", action="store_true",
+                   help="only the clips the model's training held back from fitting (its validation clips)")
+    s.add_argument("--top", type=int, default=10, help="candidates shown (default 10)")
+    s.add_argument("--json", action="store_true", help="every candidate's figures as JSON instead of markdown")
 
     s = _add(sub, "bench", "measure the model, the pipeline, the seed's Keras loop, live CPU and rep latency in one run",
              "  homegym bench --short                                   # a few seconds per figure (CI)\n"

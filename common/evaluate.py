@@ -58,20 +58,36 @@ def _frame_labels(row: manifest.ClipRow, poses: Path | None) -> labelfile.LabelF
     return derived[0][1] if derived else None
 
 
-def evaluate_clip(row: manifest.ClipRow, cfg, model: Path | None, poses: Path | None) -> ClipResult:
+@dataclass
+class Recording:
+    """A clip through the pipeline: its summary, the model's labels, and each inferred frame's
+    (frame id, time, class probabilities), which ``homegym tune`` replays."""
+
+    summary: object
+    labels: tuple[str, ...]
+    frames: list[tuple[int, float, np.ndarray]]
+
+
+def record_clip(row: manifest.ClipRow, cfg, model: Path | None) -> Recording:
     from homegym.daemon.config import for_file
     from homegym.daemon.pipeline import Pipeline
 
     pipe = Pipeline(for_file(cfg, row.path), model, lambda e: None)
-    predicted: dict[int, int] = {}
-    pipe.frame_hook = lambda fid, t, frame, probs, vote, counter: predicted.__setitem__(fid, int(np.argmax(probs)))
+    frames: list[tuple[int, float, np.ndarray]] = []
+    pipe.frame_hook = lambda fid, t, frame, probs, vote, counter: frames.append((fid, t, probs))
     s = pipe.run(offline=True)
+    return Recording(s, pipe.inference.labels, frames)
+
+
+def evaluate_clip(row: manifest.ClipRow, cfg, model: Path | None, poses: Path | None) -> ClipResult:
+    rec = record_clip(row, cfg, model)
+    s = rec.summary
     res = ClipResult(row.path.name, row.exercise, row.reps or 0, s.total, dict(s.by_exercise), s.frames)
     lf = _frame_labels(row, poses)
-    if lf is not None and predicted:
-        labels = pipe.inference.labels
-        ids = np.fromiter(predicted, np.int64, len(predicted))  # the inferred frames (pipeline.infer_fps skips some)
-        pred = np.fromiter(predicted.values(), np.int64, len(predicted))
+    if lf is not None and rec.frames:
+        labels = rec.labels
+        ids = np.array([f[0] for f in rec.frames], np.int64)  # the inferred frames (pipeline.infer_fps skips some)
+        pred = np.array([int(np.argmax(f[2])) for f in rec.frames], np.int64)
         truth = lf.per_frame(int(ids.max()) + 1, {lab: i for i, lab in enumerate(labels)} | _unknown_labels(lf, labels))[ids]
         mask = truth >= 0
         res.labelled = int(mask.sum())
@@ -143,7 +159,8 @@ def chart(r: Report, out: Path) -> bool:
     return True
 
 
-def run(manifest_path: Path, cfg, model: Path | None, split: str | None, poses: Path | None) -> Report:
+def rows_of(manifest_path: Path, split: str | None) -> list[manifest.ClipRow]:
+    """The manifest's clips (of one split), each checked to exist."""
     rows = manifest.read(manifest_path)
     if split:
         rows = [r for r in rows if r.split == split]
@@ -152,6 +169,11 @@ def run(manifest_path: Path, cfg, model: Path | None, split: str | None, poses: 
     missing = [r.path for r in rows if not r.path.exists()]
     if missing:
         raise UserError(f"{manifest_path}: clip not found: {missing[0]}" + (f" (and {len(missing) - 1} more)" if len(missing) > 1 else ""))
+    return rows
+
+
+def run(manifest_path: Path, cfg, model: Path | None, split: str | None, poses: Path | None) -> Report:
+    rows = rows_of(manifest_path, split)
     if poses is None and (manifest_path.parent / "poses").is_dir():
         poses = manifest_path.parent / "poses"
     results = []

@@ -52,6 +52,25 @@ class Summary:
         return self.frames / self.wall_s if self.wall_s > 0 else 0.0
 
 
+def step(fold: ExerciseFold | None, voter: Voter, counter: RepCounter, probs: np.ndarray, t: float,
+         frame: int) -> tuple[Vote, list[Event]]:
+    """One inferred frame through folding, voting and counting: the pipeline's per-frame logic, which
+    ``replay`` runs again on recorded probabilities."""
+    vote = voter.update(probs if fold is None else fold.update(probs))
+    return vote, counter.update(vote, t, frame)
+
+
+def replay(labels: tuple[str, ...], cfg: Config, frames: list[tuple[int, float, np.ndarray]]) -> RepCounter:
+    """Count recorded (frame id, time, probabilities) under ``cfg`` as the pipeline would have: what
+    ``homegym tune`` tries each candidate setting on, without running the model again."""
+    fold, voter, counter = Pipeline._make_fold(labels, cfg), Voter(labels, cfg.voting), RepCounter(labels, cfg.counter)
+    for fid, t, probs in frames:
+        step(fold, voter, counter, probs, t, fid)
+    if frames:
+        counter.stop(frames[-1][1], len(frames))
+    return counter
+
+
 class Pipeline:
     def __init__(self, cfg: Config, model: Path | None = None, sink: Callable[[Event], None] | None = None) -> None:
         self.cfg = cfg
@@ -159,11 +178,9 @@ class Pipeline:
             # A file's own clock (as fast as we can read it, counting must not change); a live source's capture time.
             t = self._t_base + (fid - self._id_base) / fps if fps else res.times[i] - self._t0
             self._last_t = t
-            probs = res.probs[i] if self.fold is None else self.fold.update(res.probs[i])
-            vote = self.voter.update(probs)
+            vote, events = step(self.fold, self.voter, self.counter, res.probs[i], t, int(fid))
             if vote.changed:
                 log.debug("frame %d (%.2f s): phase %s", fid, t, vote.phase)
-            events = self.counter.update(vote, t, int(fid))
             self._emit(events)
             if self.state_hook is not None and (vote.changed or events):
                 self.state_hook(self.counter.state())

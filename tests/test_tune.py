@@ -1,0 +1,56 @@
+"""``homegym tune``: the replay of recorded probabilities counts exactly as the pipeline does."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import pytest
+
+from conftest import one_line_error, run_cli
+from homegym.tune import GRID, candidates
+
+FIGURES = ("mae", "obo", "exact", "false_reps_per_other_clip")
+
+
+def test_candidates_cover_the_grid_with_exit_at_most_enter() -> None:
+    c = candidates()
+    assert all(x["exit"] <= x["enter"] for x in c)
+    assert len(c) == len({tuple(x.values()) for x in c}) == 3 * 3 * 3 * 2 * 2
+    assert set(c[0]) == set(GRID)
+
+
+@pytest.mark.slow
+def test_replayed_counts_are_the_pipelines(small_ir, training_clips, tmp_path) -> None:
+    """Every clip of the session's rendered set, held-out ones too (where the small model errs and the
+    settings matter): the config's own figures from the replay are those of `homegym eval`, and so are
+    those of the candidate that equals it."""
+    manifest = training_clips / "clips.csv"
+    cfg = tmp_path / "config.yaml"
+    cfg.write_text("voting:\n  ema_alpha: 0.35\n  min_dwell: 3\n  enter: 0.6\n  exit: 0.4\n  exercise_alpha: 0.1\n")
+    ev = run_cli("eval", str(manifest), "--model", str(small_ir), "--config", str(cfg), "--json")
+    tu = run_cli("tune", str(manifest), "--model", str(small_ir), "--config", str(cfg), "--json")
+    assert ev.returncode == 0 and tu.returncode == 0, (ev.stderr[-2000:], tu.stderr[-2000:])
+    evaluated, tuned = json.loads(ev.stdout), json.loads(tu.stdout)
+    assert {k: tuned["current"][k] for k in FIGURES} == pytest.approx({k: evaluated[k] for k in FIGURES})
+    same = next(c for c in tuned["ranked"] if c["voting"] == {"ema_alpha": 0.35, "min_dwell": 3, "enter": 0.6, "exit": 0.4,
+                                                               "exercise_alpha": 0.1})
+    assert {k: same[k] for k in FIGURES} == pytest.approx({k: evaluated[k] for k in FIGURES})
+    ranks = [(c["mae"], -c["obo"], c["false_reps_per_other_clip"]) for c in tuned["ranked"]]
+    assert ranks == sorted(ranks) and len(ranks) == len(candidates())
+    assert len({(c["mae"], c["obo"]) for c in tuned["ranked"]}) > 1, "the settings change the counts on held-out clips"
+
+
+@pytest.mark.slow
+def test_held_back_tunes_on_the_models_validation_clips_only(small_model, small_ir, training_clips, tmp_path) -> None:
+    val = set(json.loads((small_model[0] / "report.json").read_text())["split"]["clips"]["val"])
+    r = run_cli("tune", str(training_clips / "clips.csv"), "--model", str(small_ir), "--held-back", "--top", "3")
+    assert r.returncode == 0, r.stderr[-2000:]
+    recorded = {line.split("] ", 1)[1].split(".mp4:")[0] for line in r.stderr.splitlines() if "frames recorded" in line}
+    assert recorded and recorded <= val
+    assert "best, for config.yaml:" in r.stdout and "\nvoting:\n  ema_alpha: " in r.stdout
+    bare = tmp_path / "bare"
+    bare.mkdir()
+    for f in ("model.xml", "model.bin"):
+        shutil.copy(small_ir / f, bare / f)
+    assert "training report" in one_line_error(run_cli("tune", str(training_clips / "clips.csv"), "--model", str(bare), "--held-back"))
