@@ -87,7 +87,7 @@ def evaluate_clip(row: manifest.ClipRow, cfg, model: Path | None, poses: Path | 
     if lf is not None and rec.frames:
         labels = rec.labels
         ids = np.array([f[0] for f in rec.frames], np.int64)  # the inferred frames (pipeline.infer_fps skips some)
-        pred = np.array([int(np.argmax(f[2])) for f in rec.frames], np.int64)
+        pred = np.stack([f[2] for f in rec.frames]).argmax(1)
         truth = lf.per_frame(int(ids.max()) + 1, {lab: i for i, lab in enumerate(labels)} | _unknown_labels(lf, labels))[ids]
         mask = truth >= 0
         res.labelled = int(mask.sum())

@@ -68,10 +68,10 @@ def held_back(rows: list[manifest.ClipRow], cfg, model: Path | None) -> list[man
 
     report_path = resolve_model_path(str(model) if model else cfg.model.path, cfg.model.precision).parent / "train_report.json"
     try:
-        split = json.loads(report_path.read_text())["split"]["clips"]
-    except (OSError, ValueError, KeyError, TypeError):
+        val = set(json.loads(report_path.read_text())["split"]["clips"].get("val", []))
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
         raise UserError(f"--held-back needs the model's training report with its split: {report_path} not found or not one") from None
-    kept = [r for r in rows if r.name in set(split.get("val", []))]
+    kept = [r for r in rows if r.name in val]
     if not kept:
         raise UserError(f"none of the manifest's clips is among the model's validation clips ({report_path})")
     return kept

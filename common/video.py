@@ -50,6 +50,12 @@ def capture_file(path: str | Path) -> cv2.VideoCapture:
     return cv2.VideoCapture(str(path), cv2.CAP_FFMPEG, [cv2.CAP_PROP_N_THREADS, 1])
 
 
+def stated_fps(cap: cv2.VideoCapture, fallback: float) -> float:
+    """The frame rate a source states, where it is believable (containers and streams may say 0 or 90000)."""
+    fps = cap.get(cv2.CAP_PROP_FPS)
+    return fps if 1.0 <= fps <= 240.0 else fallback
+
+
 def open_video(path: Path) -> tuple[cv2.VideoCapture, VideoInfo]:
     """Open a video file and check that it decodes at least its first frame."""
     path = Path(path)
@@ -72,10 +78,9 @@ def open_video(path: Path) -> tuple[cv2.VideoCapture, VideoInfo]:
         cap.release()
         cap = capture_file(path)
     cap.set(cv2.CAP_PROP_POS_FRAMES, 0)
-    fps = cap.get(cv2.CAP_PROP_FPS)
     info = VideoInfo(
         path=path,
-        fps=fps if fps and 1.0 <= fps <= 240.0 else 30.0,
+        fps=stated_fps(cap, 30.0),
         frames=frames,
         width=int(cap.get(cv2.CAP_PROP_FRAME_WIDTH)),
         height=int(cap.get(cv2.CAP_PROP_FRAME_HEIGHT)),

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import cv2
 
-from homegym.video import downscale
+from homegym.video import downscale, stated_fps
 
 from .config import SourceConfig
 from .ring import FrameRing
@@ -39,12 +39,6 @@ def stride_for(fps: float, infer_fps: float | None) -> int:
     return max(1, round(fps / infer_fps)) if infer_fps and fps > 0 else 1
 
 
-def _nominal_fps(cap: cv2.VideoCapture, fallback: float) -> float:
-    """The rate the source states, where it is believable (streams may say 0 or 90000)."""
-    fps = cap.get(cv2.CAP_PROP_FPS)
-    return fps if 1.0 <= fps <= 240.0 else fallback
-
-
 class Capture(threading.Thread):
     def __init__(self, cfg: SourceConfig, ring: FrameRing, working_size: tuple[int, int], offline: bool,
                  first_id: int = 0, infer_fps: float | None = None) -> None:
@@ -62,7 +56,7 @@ class Capture(threading.Thread):
         self._cap = None
         if not self.src.live:  # a missing or undecodable file is the user's error, raised here in the caller
             self._cap = open_capture(self.src, cfg.width, cfg.height, cfg.fps, cfg.stall_timeout_s)
-            self.stats.fps = _nominal_fps(self._cap, 30.0)
+            self.stats.fps = stated_fps(self._cap, 30.0)
             self.stats.connected = True
             self.stats.state = "connected"
             self._set_stride()
@@ -84,7 +78,7 @@ class Capture(threading.Thread):
             cap = open_capture(self.src, self.cfg.width, self.cfg.height, self.cfg.fps, self.cfg.stall_timeout_s)
             if cap is not None:
                 self._cap = cap
-                self.stats.fps = _nominal_fps(cap, self.cfg.fps)
+                self.stats.fps = stated_fps(cap, self.cfg.fps)
                 self.stats.connected = True
                 self.stats.state = "connected"
                 self._set_stride()

@@ -83,7 +83,7 @@ class Inference:
         self._queue.set_callback(self._done)
         # A live camera delivers one frame at a time: padding it to the batch would run the
         # model `batch` times per frame. A second static shape, batch 1, takes those frames,
-        # on one CPU thread (6.8 against 9.1 ms of CPU a frame on two cores); a source that
+        # on one CPU thread (5.7 against 8.5 ms of CPU a frame on two cores); a source that
         # runs ahead of inference fills whole batches, which get every core.
         self._single_queue = None
         if self.batch > 1:
