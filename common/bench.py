@@ -27,6 +27,7 @@ from pathlib import Path
 
 import numpy as np
 
+from . import keras_import
 from .errors import UserError
 from .model_info import read_ir
 from .runtime import compile_model, make_core
@@ -212,7 +213,7 @@ def _decode_cpu(clip: Path, size: tuple[int, int]) -> tuple[float, float]:
 
 def seed_figures(report: BenchReport, model: Path, clip: Path, keras_model: Path | None, pipe_fps: float, seconds: float) -> None:
     try:
-        import keras
+        keras = keras_import.keras()
     except ImportError:
         report.add(Figure("seed", "Keras per frame", None, "fps", note="TensorFlow not installed (pip install -e '.[train]')"))
         return

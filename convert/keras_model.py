@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import json
-import os
+import zipfile
 from pathlib import Path
 
+from homegym import keras_import
 from homegym.errors import UserError
 from homegym.labels import order_labels
 
@@ -24,8 +25,9 @@ def load(path: Path, report_path: Path | None = None):
     except (ValueError, KeyError) as e:
         raise UserError(f"{report_path}: not a homegym training report ({e})") from None
     order_labels(labels)
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    import keras
+    if not zipfile.is_zipfile(path):  # Keras itself says "File not found" for a file that is there
+        raise UserError(f"cannot load Keras model {path}: not a .keras file (a zip archive)")
+    keras = keras_import.keras()
 
     try:
         model = keras.models.load_model(path, compile=False)

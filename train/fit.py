@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
-from homegym import __version__
+from homegym import __version__, keras_import
 from homegym.errors import UserError
 
 from . import dataset, report
@@ -114,8 +114,7 @@ def run(s: TrainSettings) -> dict:
     if missing:
         raise UserError(f"no training frames for label(s) {missing}: add clips with them or drop those labels")
 
-    import keras
-
+    keras = keras_import.keras()
     keras.utils.set_random_seed(s.seed)
     s.out.mkdir(parents=True, exist_ok=True)
     model = M.build(labels, s.size, s.alpha, s.weights, s.dense, s.dropout)

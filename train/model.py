@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from homegym import keras_import
 from homegym.errors import UserError
 
 BASE_NAME = "mobilenetv2"
@@ -31,7 +32,7 @@ def resolve_weights(weights: str, alpha: float) -> str | None:
 
 def build(labels: tuple[str, ...], size: int, alpha: float, weights: str, dense: int = 128, dropout: float = 0.2):
     """Input (N, size, size, 3) RGB 0..255 -> softmax over ``labels``."""
-    import keras
+    keras = keras_import.keras()
 
     w = resolve_weights(weights, alpha)
     try:
