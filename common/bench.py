@@ -104,15 +104,20 @@ def _frames(clip: Path, size: tuple[int, int], limit: int) -> np.ndarray:
 # -- the IR alone ----------------------------------------------------------------------------------
 
 
-def model_figure(core, path: Path, device: str, hint: str, batch: int, frames: np.ndarray, seconds: float) -> Figure:
-    """Frames per second and the latency of each inference call (a frame waits for its whole batch)."""
+def model_figure(core, path: Path, device: str, hint: str, batch: int, frames: np.ndarray, seconds: float,
+                 f32: bool = True, label: str = "") -> Figure:
+    """Frames per second and the latency of each inference call (a frame waits for its whole batch).
+
+    ``f32``: on the CPU, compute in f32 as the daemon does (an FP16 IR's weights are widened);
+    otherwise OpenVINO picks, bf16 on a CPU with AVX-512 BF16. The row names what ran.
+    """
     import openvino as ov
 
     model, info = read_ir(path, core)
     if batch != info.batch:
         shape = list(model.input(0).get_partial_shape().to_shape())
         model.reshape([batch, *shape[1:]])
-    compiled = compile_model(core, model, device, info.precision, hint)
+    compiled = compile_model(core, model, device, hint, cpu_f32=f32)
     batches = [frames[i: i + batch] for i in range(0, len(frames) - batch + 1, batch)]
     lat: list[float] = []
     done = 0
@@ -135,7 +140,68 @@ def model_figure(core, path: Path, device: str, hint: str, batch: int, frames: n
         q.wait_all()
     elapsed = time.perf_counter() - t0
     p50, p95 = _percentiles(lat)
-    return Figure("model", f"{info.precision} {device} batch {batch} {hint}", done / elapsed, "fps", p50, p95)
+    return Figure("model", f"{label or info.precision + ' IR'}, {_execution(compiled)} {device} batch {batch} {hint}",
+                  done / elapsed, "fps", p50, p95)
+
+
+def _execution(compiled) -> str:
+    """The float precision the device really computes in ('bf16', 'f32', ...)."""
+    try:
+        return f"runs {compiled.get_property('INFERENCE_PRECISION_HINT').to_string()} on"
+    except RuntimeError:  # a device without the property (the NPU): its own native precision
+        return "on"
+
+
+def _device_default(core, device: str) -> str | None:
+    try:
+        return core.get_property(device, "INFERENCE_PRECISION_HINT").to_string()
+    except RuntimeError:
+        return None
+
+
+def int8_variant(core, ir: Path, frames: np.ndarray, work: Path) -> Path | None:
+    """The shipped IR quantized to INT8 by NNCF (plain post-training), calibrated on every 2nd frame of
+    the bench clip: a speed figure for a model the user can make with ``homegym convert --precision
+    int8``. None where NNCF is not installed (the daemon's install)."""
+    try:
+        import nncf
+    except ImportError:
+        return None
+    import dataclasses
+
+    import openvino as ov
+
+    model, info = read_ir(ir, core)
+    calib = frames[::2]
+    batches = [calib[i: i + info.batch] for i in range(0, len(calib) - info.batch + 1, info.batch)]
+    quantized = nncf.quantize(model, nncf.Dataset(batches), subset_size=len(batches) * info.batch)
+    dataclasses.replace(info, precision="int8").write(quantized)
+    out = work / "int8" / "model.xml"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    ov.save_model(quantized, str(out))
+    return out
+
+
+def int8_figures(report: BenchReport, core, ir: Path, int8: Path, frames: np.ndarray, clip: Path, cfg) -> None:
+    """What INT8 costs in decisions: top-1 agreement with the shipped IR on the frames calibration never
+    saw, and the reps each counts on the clip (accuracy on real people: the convert and eval reports)."""
+    from .daemon.config import for_file
+    from .daemon.pipeline import Pipeline
+    from .runtime import infer_all
+
+    probs = []
+    for path in (ir, int8):
+        model, info = read_ir(path, core)
+        probs.append(infer_all(compile_model(core, model, "CPU"), frames[1::2], info.batch))
+    agree = float((probs[0].argmax(1) == probs[1].argmax(1)).mean())
+    report.add(Figure("model", f"int8 against the shipped IR: top-1 agreement on {len(probs[0])} frames of the clip "
+                      "that calibration never saw", 100 * agree, "%"))
+    reps = []
+    for path in (ir, int8):
+        events = []
+        Pipeline(for_file(cfg, clip), path, events.append).run(offline=True)
+        reps.append(sum(e.type == "rep" for e in events))
+    report.add(Figure("model", f"int8: reps counted on the clip by homegym count (the shipped IR: {reps[0]})", reps[1], "reps"))
 
 
 # -- the pipeline against the IR alone ---------------------------------------------------------------
@@ -400,12 +466,24 @@ def run(model: Path | None, models: list[Path], cfg, clip: Path | None, keras_mo
         clip = clip or render_bench_clip(work, 8.0 if short else 30.0)
         _, info = read_ir(main, core)
         frames = _frames(clip, info.working_size, 256)
+        int8 = int8_variant(core, main, frames, work)
+        # The shipped IR as the daemon runs it, as OpenVINO would by default (bf16 on some CPUs), and
+        # quantized to INT8; then any IRs given.
+        variants = [(main, True, ""), (main, False, f"{info.precision} IR, OpenVINO's default precision")]
+        variants += [(int8, True, "int8 of it")] if int8 else []
+        variants += [(ir, True, "") for ir in irs[1:]]
         for device in devices or [d for d in core.available_devices if d in ("CPU", "GPU", "NPU") or d.startswith("GPU")]:
-            for ir in irs:
+            for ir, f32, label in variants:
                 _, ir_info = read_ir(ir, core)
+                if not f32 and (not device.startswith("CPU") or _device_default(core, device) in (None, "f32")):
+                    continue  # the same as the row before: only the CPU is told to compute in f32
                 for batch in sorted({1, ir_info.batch}):
                     for hint in ("LATENCY", "THROUGHPUT"):
-                        report.add(model_figure(core, ir, device, hint, batch, frames, seconds))
+                        report.add(model_figure(core, ir, device, hint, batch, frames, seconds, f32, label))
+        if int8:
+            int8_figures(report, core, main, int8, frames, clip, cfg)
+        else:
+            report.add(Figure("model", "int8 of the shipped IR", None, "fps", note="NNCF not installed (pip install -e '.[train]')"))
         pipe_fps = pipeline_figures(report, main, clip, cfg, repeats=1 if short else 3)
         seed_figures(report, main, clip, keras_model, pipe_fps, seconds)
         for infer_fps in dict.fromkeys([cfg.infer_fps, None]):  # the configured rate (shipped: 15), and every frame

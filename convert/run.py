@@ -91,7 +91,7 @@ def run(s: ConvertSettings) -> dict:
     t0 = time.time()
     fp32 = to_ir.build(kmodel, ModelInfo(labels, size, working, s.batch, "fp32", provenance))
     ref_core = make_core(None)
-    ir_fp32 = compile_model(ref_core, fp32, "CPU", "fp32")
+    ir_fp32 = compile_model(ref_core, fp32, "CPU")
     model = fp32
     if s.precision == "int8":
         log.info("quantizing to INT8 with NNCF: %d calibration and %d control frames from the training clips", len(calib.labels), len(control.labels))
@@ -112,7 +112,7 @@ def run(s: ConvertSettings) -> dict:
     saved, saved_info = read_ir(xml, core)
     if saved_info != info:
         raise UserError(f"{xml}: the runtime info read back differs from what was written ({saved_info} != {info})")
-    ir = compile_model(ref_core, saved, "CPU", s.precision)
+    ir = compile_model(ref_core, saved, "CPU")
 
     def parity(fr: F.Frames) -> dict:
         kp = _keras_probs(kmodel, fr.bgr, size)
@@ -132,7 +132,7 @@ def run(s: ConvertSettings) -> dict:
     timings = []
     for _ in range(2):
         t = time.perf_counter()
-        compile_model(core, str(xml), s.device, s.precision)
+        compile_model(core, str(xml), s.device)
         timings.append(time.perf_counter() - t)
 
     failures = []

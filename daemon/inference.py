@@ -74,7 +74,7 @@ class Inference:
         if precision and precision != self.info.precision:
             raise UserError(f"{model_path} is {self.info.precision}, but the config asks for {precision}")
         t = time.perf_counter()
-        self.compiled = compile_model(core, model, device, self.info.precision, hint)
+        self.compiled = compile_model(core, model, device, hint)
         log.info("model %s (%s, %s, batch %d) compiled on %s in %.2f s", model_path, ", ".join(self.info.labels),
                  self.info.precision, self.info.batch, device, time.perf_counter() - t)
         self.batch = self.info.batch
@@ -89,7 +89,7 @@ class Inference:
         if self.batch > 1:
             single, _ = read_ir(model_path, core)
             single.reshape([1, *list(single.input(0).get_partial_shape().to_shape())[1:]])
-            compiled = compile_model(core, single, device, self.info.precision, hint, cpu_threads=1)
+            compiled = compile_model(core, single, device, hint, cpu_threads=1)
             self._single_queue = ov.AsyncInferQueue(compiled, requests)
             self._single_queue.set_callback(self._done)
         self._lock = threading.Lock()

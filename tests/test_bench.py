@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 
@@ -19,10 +20,16 @@ def test_bench_short_measures_every_figure(small_model, small_ir, training_clips
     figs = {(f["group"], f["name"]): f for f in report["figures"]}
     groups = {g for g, _ in figs}
     assert groups == {"model", "pipeline", "seed", "live", "latency"}, groups
-    model = [f for (g, _), f in figs.items() if g == "model"]
+    model = [f for (g, _), f in figs.items() if g == "model" and f["unit"] == "fps"]
     assert {f["name"].split()[-1] for f in model} == {"LATENCY", "THROUGHPUT"} and all(f["value"] > 0 for f in model)
-    assert {"batch 1", "batch 4"} <= {" ".join(f["name"].split()[2:4]) for f in model}
+    assert {"batch 1", "batch 4"} <= {re.search(r"batch \d+", f["name"])[0] for f in model}
     assert all(f["p95_ms"] >= f["p50_ms"] > 0 for f in model)
+    assert any(f["name"].startswith("fp32 IR, runs f32 on CPU") for f in model), "the daemon's way: f32 on the CPU"
+    assert any(f["name"].startswith("int8 of it, runs f32 on CPU") for f in model), "an INT8 variant (NNCF is installed here)"
+    agree = next(f for (g, n), f in figs.items() if g == "model" and "top-1 agreement" in n)
+    assert 0 <= agree["value"] <= 100
+    reps = next(f for (g, n), f in figs.items() if g == "model" and n.startswith("int8: reps counted"))
+    assert reps["value"] >= 0 and f"the shipped IR: {clip['reps']})" in reps["name"], "the learned clip counts right in f32"
     pipeline = next(f for (g, n), f in figs.items() if g == "pipeline" and n.startswith("homegym count"))
     raw = next(f for (g, n), f in figs.items() if g == "pipeline" and n.startswith("IR alone"))
     assert pipeline["ratio"] == pytest.approx(pipeline["value"] / raw["value"])
