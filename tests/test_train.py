@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 
 import pytest
 
@@ -50,3 +52,12 @@ def test_bad_weights_and_settings_are_one_line_errors(training_clips, tmp_path) 
     ):
         r = run_cli("train", str(training_clips), "-o", str(tmp_path / "x"), *args)
         assert r.returncode == 2 and msg in r.stderr and "Traceback" not in r.stderr, r.stderr[-1500:]
+
+
+def test_importing_keras_leaves_stderr_to_the_command() -> None:
+    """TensorFlow's native start-up lines (oneDNN on Intel CPUs, absl) go to the debug log, not the terminal."""
+    code = ("import logging, sys; logging.basicConfig(level=logging.DEBUG, stream=sys.stdout)\n"
+            "from homegym import keras_import; keras_import.keras()\n"
+            "print('after', file=sys.stderr)")
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0 and r.stderr == "after\n", r.stderr[-2000:]
