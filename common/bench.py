@@ -140,21 +140,16 @@ def model_figure(core, path: Path, device: str, hint: str, batch: int, frames: n
         q.wait_all()
     elapsed = time.perf_counter() - t0
     p50, p95 = _percentiles(lat)
-    return Figure("model", f"{label or info.precision + ' IR'}, {_execution(compiled)} {device} batch {batch} {hint}",
+    runs = _float_precision(compiled)
+    return Figure("model", f"{label or info.precision + ' IR'}, {f'runs {runs} on' if runs else 'on'} {device} batch {batch} {hint}",
                   done / elapsed, "fps", p50, p95)
 
 
-def _execution(compiled) -> str:
-    """The float precision the device really computes in ('bf16', 'f32', ...)."""
+def _float_precision(owner, *device: str) -> str | None:
+    """The float precision a compiled model (or a device, by default) computes in: 'bf16', 'f32', ...;
+    None for a device without the property (the NPU: its own native precision)."""
     try:
-        return f"runs {compiled.get_property('INFERENCE_PRECISION_HINT').to_string()} on"
-    except RuntimeError:  # a device without the property (the NPU): its own native precision
-        return "on"
-
-
-def _device_default(core, device: str) -> str | None:
-    try:
-        return core.get_property(device, "INFERENCE_PRECISION_HINT").to_string()
+        return owner.get_property(*device, "INFERENCE_PRECISION_HINT").to_string()
     except RuntimeError:
         return None
 
@@ -164,17 +159,17 @@ def int8_variant(core, ir: Path, frames: np.ndarray, work: Path) -> Path | None:
     the bench clip: a speed figure for a model the user can make with ``homegym convert --precision
     int8``. None where NNCF is not installed (the daemon's install)."""
     try:
-        import nncf
+        import nncf  # noqa: F401  (the train extra)
     except ImportError:
         return None
     import dataclasses
 
     import openvino as ov
 
+    from .convert import quantize
+
     model, info = read_ir(ir, core)
-    calib = frames[::2]
-    batches = [calib[i: i + info.batch] for i in range(0, len(calib) - info.batch + 1, info.batch)]
-    quantized = nncf.quantize(model, nncf.Dataset(batches), subset_size=len(batches) * info.batch)
+    quantized = quantize.plain(model, frames[::2], info.batch)
     dataclasses.replace(info, precision="int8").write(quantized)
     out = work / "int8" / "model.xml"
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -189,18 +184,16 @@ def int8_figures(report: BenchReport, core, ir: Path, int8: Path, frames: np.nda
     from .daemon.pipeline import Pipeline
     from .runtime import infer_all
 
-    probs = []
+    probs, reps = [], []
     for path in (ir, int8):
         model, info = read_ir(path, core)
         probs.append(infer_all(compile_model(core, model, "CPU"), frames[1::2], info.batch))
-    agree = float((probs[0].argmax(1) == probs[1].argmax(1)).mean())
-    report.add(Figure("model", f"int8 against the shipped IR: top-1 agreement on {len(probs[0])} frames of the clip "
-                      "that calibration never saw", 100 * agree, "%"))
-    reps = []
-    for path in (ir, int8):
         events = []
         Pipeline(for_file(cfg, clip), path, events.append).run(offline=True)
         reps.append(sum(e.type == "rep" for e in events))
+    agree = float((probs[0].argmax(1) == probs[1].argmax(1)).mean())
+    report.add(Figure("model", f"int8 against the shipped IR: top-1 agreement on {len(probs[0])} frames of the clip "
+                      "that calibration never saw", 100 * agree, "%"))
     report.add(Figure("model", f"int8: reps counted on the clip by homegym count (the shipped IR: {reps[0]})", reps[1], "reps"))
 
 
@@ -475,7 +468,7 @@ def run(model: Path | None, models: list[Path], cfg, clip: Path | None, keras_mo
         for device in devices or [d for d in core.available_devices if d in ("CPU", "GPU", "NPU") or d.startswith("GPU")]:
             for ir, f32, label in variants:
                 _, ir_info = read_ir(ir, core)
-                if not f32 and (not device.startswith("CPU") or _device_default(core, device) in (None, "f32")):
+                if not f32 and (not device.startswith("CPU") or _float_precision(core, device) in (None, "f32")):
                     continue  # the same as the row before: only the CPU is told to compute in f32
                 for batch in sorted({1, ir_info.batch}):
                     for hint in ("LATENCY", "THROUGHPUT"):

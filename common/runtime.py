@@ -71,7 +71,7 @@ def compile_model(core, model, device: str, hint: str = "LATENCY", cpu_threads: 
 
     On the CPU, every IR computes its floating-point parts in f32 (``cpu_f32``), FP16 ones too:
     OpenVINO's default on a CPU with AVX-512 BF16 is bf16, which on such a CPU without AMX
-    (measured on the development machine, 2026-11-24) ran the default model at 0.6x f32's speed
+    (measured on the development machine, 2026-11-24) ran the default model at 0.57-0.72x f32's speed
     and changed counts on real clips. ``cpu_f32=False`` leaves the choice to OpenVINO (the bench
     shows both). ``cpu_threads`` caps the threads one request uses on the CPU: a single frame
     split across cores costs more CPU time in synchronisation than it saves in latency.
