@@ -207,8 +207,8 @@ def cmd_tune(a: argparse.Namespace) -> int:
 
     if a.top < 1:
         raise UserError(f"--top must be 1 or more, got {a.top}")
-    current, ranked = tune.run(a.manifest, _load_config(a.config), a.model, a.split, a.held_back)
-    print(tune.to_json(current, ranked) if a.json else tune.markdown(current, ranked, a.top))
+    current, ranked = tune.run(a.manifest, _load_config(a.config), a.model, a.split, a.held_back, a.grid)
+    print(tune.to_json(current, ranked, a.grid) if a.json else tune.markdown(current, ranked, a.top, a.grid))
     return 0
 
 
@@ -346,11 +346,14 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--json", action="store_true", help="print the report as JSON instead of markdown")
     s.add_argument("--out", type=Path, help="also write eval.md, eval.json and eval.png (the chart) here")
 
-    s = _add(sub, "tune", "choose the voting thresholds on annotated clips: the model runs once per clip, every candidate is replayed",
-             "  homegym tune ../shared/data/clips.csv --split train --held-back --config config.yaml\n"
+    s = _add(sub, "tune", "choose the voting or periodicity settings on annotated clips: the model runs once per clip, every candidate is replayed",
+             "  homegym tune ../shared/data/clips.csv --split train --config config.yaml\n"
+             "  homegym tune ../shared/data/clips.csv --split train --config config.yaml --grid periodicity\n"
              "  homegym tune my_clips.csv --model models/mine --json\n", cmd_tune)
     _manifest_args(s, "only the clips of this split (tune on train; judge on eval with homegym eval)",
-                   "config.yaml: everything but the tuned voting keys")
+                   "config.yaml: everything but the tuned keys")
+    s.add_argument("--grid", choices=("voting", "periodicity"), default="voting",
+                   help="the config section whose keys are tried (default voting)")
     s.add_argument("--held-back", action="store_true",
                    help="only the clips the model's training held back from fitting (its validation clips)")
     s.add_argument("--top", type=int, default=10, help="candidates shown (default 10)")

@@ -61,11 +61,11 @@ def _frame_labels(row: manifest.ClipRow, poses: Path | None) -> labelfile.LabelF
 @dataclass
 class Recording:
     """A clip through the pipeline: its summary, the model's labels, and each inferred frame's
-    (frame id, time, class probabilities), which ``homegym tune`` replays."""
+    (frame id, time, class probabilities, pooled features or None), which ``homegym tune`` replays."""
 
     summary: object
     labels: tuple[str, ...]
-    frames: list[tuple[int, float, np.ndarray]]
+    frames: list[tuple[int, float, np.ndarray, np.ndarray | None]]
 
 
 def record_clip(row: manifest.ClipRow, cfg, model: Path | None) -> Recording:
@@ -73,8 +73,8 @@ def record_clip(row: manifest.ClipRow, cfg, model: Path | None) -> Recording:
     from homegym.daemon.pipeline import Pipeline
 
     pipe = Pipeline(for_file(cfg, row.path), model, lambda e: None)
-    frames: list[tuple[int, float, np.ndarray]] = []
-    pipe.frame_hook = lambda fid, t, frame, probs, vote, counter: frames.append((fid, t, probs))
+    frames: list[tuple[int, float, np.ndarray, np.ndarray | None]] = []
+    pipe.frame_hook = lambda fid, t, frame, probs, feats, vote, counter: frames.append((fid, t, probs, feats))
     s = pipe.run(offline=True)
     return Recording(s, pipe.inference.labels, frames)
 

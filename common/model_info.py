@@ -54,6 +54,21 @@ class ModelInfo:
             raise UserError(f"{where}: malformed HomeGym runtime info: {e}") from None
 
 
+def add_features_output(model) -> int | None:
+    """Expose the pooled features the classifier's head reads (the input of its first MatMul) as a
+    second output, and return their width; None for a model without such a head. They cost nothing
+    extra: the network computes them anyway, and the daemon's periodicity follows them."""
+    for op in model.get_ordered_ops():
+        if op.get_type_name() == "MatMul":
+            src = op.input(0).get_source_output()
+            shape = src.get_partial_shape()
+            if shape.rank.is_static and shape.rank.get_length() == 2 and shape[1].is_static:
+                model.add_outputs([src])
+                return shape[1].get_length()
+            return None
+    return None
+
+
 def read_ir(path: Path, core=None):
     """Read an IR file and its contract; one-line errors for a missing or corrupt file."""
     import openvino as ov

@@ -1,7 +1,8 @@
-"""``homegym tune``: choose the voting thresholds on annotated clips — the train split, never the eval one.
+"""``homegym tune``: choose the voting or periodicity settings on annotated clips — the train split, never the eval one.
 
 The model runs once per clip, exactly as ``homegym count`` runs it; the probabilities
-of every inferred frame are then replayed through folding, voting and counting
+and pooled features of every inferred frame are then replayed through folding,
+periodicity, voting and counting
 (``daemon.pipeline.replay``, the pipeline's own per-frame step) for each candidate
 setting, which costs milliseconds where a model run costs seconds. Candidates are
 ranked by MAE, then OBO, then fewer false reps on clips of other movements; the best
@@ -30,11 +31,19 @@ GRID: dict[str, tuple[float, ...]] = {
     "exit": (0.3, 0.4),
     "exercise_alpha": (0.03, 0.1),
 }
+# The periodicity keys (daemon/periodicity.py), tried with the voting as configured.
+PERIODICITY_GRID: dict[str, tuple[float, ...]] = {
+    "window_s": (4, 6, 8),
+    "min_agreement": (0.5, 0.6, 0.7, 0.8),
+    "sharpness": (2, 4, 8),
+    "min_phase_swing": (0.05, 0.1, 0.2),
+}
+GRIDS = {"voting": GRID, "periodicity": PERIODICITY_GRID}  # config section -> its grid
 
 
 @dataclasses.dataclass
 class Candidate:
-    voting: dict[str, float]
+    values: dict[str, float]
     report: evaluate.Report
 
     def rank(self) -> tuple[float, float, float]:
@@ -78,8 +87,8 @@ def held_back(rows: list[manifest.ClipRow], cfg, model: Path | None) -> list[man
 
 
 def run(manifest_path: Path, cfg, model: Path | None, split: str | None, only_held_back: bool = False,
-        grid: dict[str, tuple[float, ...]] = GRID) -> tuple[evaluate.Report, list[Candidate]]:
-    """The given config's own figures, and every candidate's, best first."""
+        section: str = "voting") -> tuple[evaluate.Report, list[Candidate]]:
+    """The given config's own figures, and every candidate's of the section's grid, best first."""
     rows = evaluate.rows_of(manifest_path, split)
     if only_held_back:
         rows = held_back(rows, cfg, model)
@@ -87,8 +96,8 @@ def run(manifest_path: Path, cfg, model: Path | None, split: str | None, only_he
     for i, row in enumerate(rows, 1):
         recordings.append((row, evaluate.record_clip(row, cfg, model)))
         log.info("[%d/%d] %s: %d frames recorded", i, len(rows), row.path.name, len(recordings[-1][1].frames))
-    ranked = [Candidate(v, score(recordings, dataclasses.replace(cfg, voting=dataclasses.replace(cfg.voting, **v))))
-              for v in candidates(grid)]
+    ranked = [Candidate(v, score(recordings, dataclasses.replace(cfg, **{section: dataclasses.replace(getattr(cfg, section), **v)})))
+              for v in candidates(GRIDS[section])]
     ranked.sort(key=Candidate.rank)
     return score(recordings, cfg), ranked
 
@@ -99,23 +108,23 @@ def _fmt(v: float | None, pct: bool = False) -> str:
     return f"{100 * v:.1f}%" if pct else f"{v:.3f}"
 
 
-def markdown(current: evaluate.Report, ranked: list[Candidate], top: int) -> str:
-    keys = list(ranked[0].voting) if ranked else []
+def markdown(current: evaluate.Report, ranked: list[Candidate], top: int, section: str = "voting") -> str:
+    keys = list(ranked[0].values) if ranked else []
     lines = ["| " + " | ".join(keys) + " | MAE | OBO | exact | false reps/other clip |",
              "|" + "---|" * (len(keys) + 4)]
     for c in ranked[:top]:
         r = c.report
-        lines.append("| " + " | ".join(f"{c.voting[k]:g}" for k in keys) +
+        lines.append("| " + " | ".join(f"{c.values[k]:g}" for k in keys) +
                      f" | {_fmt(r.mae)} | {_fmt(r.obo, True)} | {_fmt(r.exact, True)} | {_fmt(r.false_reps_per_other_clip)} |")
     lines += ["", f"the config as given: MAE {_fmt(current.mae)}, OBO {_fmt(current.obo, True)}, exact {_fmt(current.exact, True)}, "
               f"false reps/other clip {_fmt(current.false_reps_per_other_clip)}"]
     if ranked:
-        lines += ["", "best, for config.yaml:", "", "voting:"] + [f"  {k}: {v:g}" for k, v in ranked[0].voting.items()]
+        lines += ["", "best, for config.yaml:", "", f"{section}:"] + [f"  {k}: {v:g}" for k, v in ranked[0].values.items()]
     return "\n".join(lines)
 
 
-def to_json(current: evaluate.Report, ranked: list[Candidate]) -> str:
+def to_json(current: evaluate.Report, ranked: list[Candidate], section: str = "voting") -> str:
     def figures(r: evaluate.Report) -> dict:
         return {k: getattr(r, k) for k in ("mae", "obo", "exact", "false_reps_per_other_clip")}
 
-    return json.dumps({"current": figures(current), "ranked": [{"voting": c.voting, **figures(c.report)} for c in ranked]}, indent=1)
+    return json.dumps({"current": figures(current), "ranked": [{section: c.values, **figures(c.report)} for c in ranked]}, indent=1)

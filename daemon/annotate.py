@@ -31,7 +31,8 @@ class Annotator:
             raise UserError(f"cannot write {path}: no mp4v encoder or the folder is not writable")
         self.history: deque[np.ndarray] = deque(maxlen=TIMELINE)
 
-    def __call__(self, frame_id: int, t: float, frame: np.ndarray, probs: np.ndarray, vote: Vote, counter: RepCounter) -> None:
+    def __call__(self, frame_id: int, t: float, frame: np.ndarray, probs: np.ndarray, feats: np.ndarray | None, vote: Vote,
+                 counter: RepCounter) -> None:
         img = np.zeros((self.size[1], self.size[0], 3), np.uint8)
         img[: self.vh, : self.vw] = cv2.resize(frame, (self.vw, self.vh), interpolation=cv2.INTER_LINEAR)
         x0 = self.vw + 10

@@ -17,6 +17,7 @@ import yaml
 from homegym.errors import UserError
 
 from .counter import CounterConfig
+from .periodicity import PeriodicityConfig
 from .publisher import MqttConfig
 from .voting import VotingConfig
 
@@ -69,6 +70,13 @@ SCHEMA: dict[str, dict[str, Key]] = {
         "per_label": Key(dict, {}),
         "fold_exercises": Key(bool, True),
         "exercise_alpha": Key((int, float), 0.03, 0.001, 1.0),
+    },
+    "periodicity": {
+        "enabled": Key(bool, True),
+        "window_s": Key((int, float), 6.0, 1.0, 60.0),
+        "min_agreement": Key((int, float), 0.8, 0.0, 1.0),
+        "min_phase_swing": Key((int, float), 0.1, 0.0, 1.0),
+        "sharpness": Key((int, float), 4.0, 0.1, 20.0),
     },
     "counter": {
         "exercise": Key((str, type(None)), None),
@@ -157,6 +165,7 @@ class Config:
     ring_capacity: int = 64
     infer_fps: float | None = 15  # None: every frame
     voting: VotingConfig = field(default_factory=VotingConfig)
+    periodicity: PeriodicityConfig = field(default_factory=PeriodicityConfig)
     counter: CounterConfig = field(default_factory=CounterConfig)
     mqtt: MqttConfig = field(default_factory=MqttConfig)
     state: StateConfig = field(default_factory=StateConfig)
@@ -241,6 +250,7 @@ def parse(data: Any, where: str = "config") -> Config:
         infer_fps=values["pipeline"]["infer_fps"],
         voting=VotingConfig(**{k: v[k] for k in ("method", "ema_alpha", "window", "enter", "exit", "min_dwell", "fold_exercises",
                                                  "exercise_alpha")}, per_label=per_label or {}),
+        periodicity=PeriodicityConfig(**values["periodicity"]),
         counter=CounterConfig(**c),
         mqtt=MqttConfig(**m),
         state=StateConfig(**values["state"]),

@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from homegym.errors import UserError
-from homegym.model_info import read_ir
+from homegym.model_info import add_features_output, read_ir
 from homegym.runtime import compile_model, make_core
 
 from .config import ModelConfig, SourceConfig
@@ -33,6 +33,7 @@ class Result:
     probs: np.ndarray  # (n, labels) class probabilities
     latency_s: float  # submit to completion
     frames: np.ndarray | None = None  # the batch's pixels, when kept (for --annotate)
+    feats: np.ndarray | None = None  # (n, feature_dim) pooled features, where the model exposes them
 
 
 def resolve_model_path(path: str | None, precision: str | None) -> Path:
@@ -71,6 +72,9 @@ class Inference:
 
         core = make_core(cache_dir)
         model, self.info = read_ir(model_path, core)
+        self.feature_dim = add_features_output(model)
+        if self.feature_dim is None:
+            log.warning("model %s has no pooled-feature layer before a MatMul head: periodicity is off", model_path)
         if precision and precision != self.info.precision:
             raise UserError(f"{model_path} is {self.info.precision}, but the config asks for {precision}")
         t = time.perf_counter()
@@ -88,6 +92,7 @@ class Inference:
         self._single_queue = None
         if self.batch > 1:
             single, _ = read_ir(model_path, core)
+            add_features_output(single)
             single.reshape([1, *list(single.input(0).get_partial_shape().to_shape())[1:]])
             compiled = compile_model(core, single, device, hint, cpu_threads=1)
             self._single_queue = ov.AsyncInferQueue(compiled, requests)
@@ -108,9 +113,10 @@ class Inference:
     def _done(self, request, userdata) -> None:
         seq, batch, n, t0 = userdata
         probs = request.get_output_tensor(0).data[:n].copy()
+        feats = request.get_output_tensor(1).data[:n].copy() if self.feature_dim else None
         with self._lock:
             self._finished[seq] = Result(batch.ids, batch.times, probs, time.perf_counter() - t0,
-                                         batch.frames if self.keep_frames else None)
+                                         batch.frames if self.keep_frames else None, feats)
 
     def submit(self, batch: Batch) -> None:
         """Start inference: a full batch at once, a partial one frame by frame (batch 1); blocks only while

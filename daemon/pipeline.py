@@ -1,6 +1,7 @@
 """The daemon's data flow (DESIGN.md), one direction, no back-edges:
 
-source -> capture thread -> ring -> inference (async, batched) -> voting -> counter -> events -> sink
+source -> capture thread -> ring -> inference (async, batched) -> exercise folding -> periodicity
+       -> voting -> counter -> events -> sink
 
 ``homegym count`` runs it offline on a file (as fast as the machine allows, no frame
 dropped); ``homegym run`` runs the very same objects on a live source.
@@ -27,12 +28,14 @@ from .counter import CounterConfig, RepCounter
 from .events import Event, PartialRepEvent
 from .exercise import ExerciseFold
 from .inference import Inference, Result, hint_for, open_model
+from .periodicity import Periodicity, PeriodicityConfig
 from .ring import FrameRing
 from .voting import Vote, Voter, VotingConfig
 
 log = logging.getLogger(__name__)
 
-FrameHook = Callable[[int, float, np.ndarray, np.ndarray, Vote, RepCounter], None]
+# frame id, time, pixels, class probabilities, pooled features (or None), the vote, the counter
+FrameHook = Callable[[int, float, np.ndarray, np.ndarray, "np.ndarray | None", Vote, RepCounter], None]
 
 
 @dataclass
@@ -52,20 +55,30 @@ class Summary:
         return self.frames / self.wall_s if self.wall_s > 0 else 0.0
 
 
-def step(fold: ExerciseFold | None, voter: Voter, counter: RepCounter, probs: np.ndarray, t: float,
-         frame: int) -> tuple[Vote, list[Event]]:
-    """One inferred frame through folding, voting and counting: the pipeline's per-frame logic, which
-    ``replay`` runs again on recorded probabilities."""
-    vote = voter.update(probs if fold is None else fold.update(probs))
+def step(fold: ExerciseFold | None, periodicity: Periodicity | None, voter: Voter, counter: RepCounter,
+         probs: np.ndarray, feats: np.ndarray | None, t: float, frame: int) -> tuple[Vote, list[Event]]:
+    """One inferred frame through folding, periodicity, voting and counting: the pipeline's per-frame
+    logic, which ``replay`` runs again on recorded probabilities and features."""
+    if fold is not None:
+        probs = fold.update(probs)
+    if periodicity is not None and feats is not None:
+        probs = periodicity.update(probs, feats, t)
+    vote = voter.update(probs)
     return vote, counter.update(vote, t, frame)
 
 
-def replay(labels: tuple[str, ...], cfg: Config, frames: list[tuple[int, float, np.ndarray]]) -> RepCounter:
-    """Count recorded (frame id, time, probabilities) under ``cfg`` as the pipeline would have: what
-    ``homegym tune`` tries each candidate setting on, without running the model again."""
+def make_periodicity(labels: tuple[str, ...], dim: int | None, cfg: PeriodicityConfig) -> Periodicity | None:
+    return Periodicity(labels, dim, cfg) if cfg.enabled and dim else None
+
+
+def replay(labels: tuple[str, ...], cfg: Config, frames: list[tuple[int, float, np.ndarray, np.ndarray | None]]) -> RepCounter:
+    """Count recorded (frame id, time, probabilities, features) under ``cfg`` as the pipeline would
+    have: what ``homegym tune`` tries each candidate setting on, without running the model again."""
     fold, voter, counter = Pipeline._make_fold(labels, cfg), Voter(labels, cfg.voting), RepCounter(labels, cfg.counter)
-    for fid, t, probs in frames:
-        step(fold, voter, counter, probs, t, fid)
+    dim = next((len(f[3]) for f in frames if f[3] is not None), None)
+    periodicity = make_periodicity(labels, dim, cfg.periodicity)
+    for fid, t, probs, feats in frames:
+        step(fold, periodicity, voter, counter, probs, feats, t, fid)
     if frames:
         counter.stop(frames[-1][1], len(frames))
     return counter
@@ -79,6 +92,7 @@ class Pipeline:
         labels = self.inference.labels
         self.voter = Voter(labels, cfg.voting)
         self.fold = self._make_fold(labels, cfg)
+        self.periodicity = make_periodicity(labels, self.inference.feature_dim, cfg.periodicity)
         self.counter = RepCounter(labels, cfg.counter)
         w, h = self.inference.working_size
         self.ring = FrameRing(max(cfg.ring_capacity, 2 * self.inference.batch + 1), (h, w, 3))
@@ -178,14 +192,15 @@ class Pipeline:
             # A file's own clock (as fast as we can read it, counting must not change); a live source's capture time.
             t = self._t_base + (fid - self._id_base) / fps if fps else res.times[i] - self._t0
             self._last_t = t
-            vote, events = step(self.fold, self.voter, self.counter, res.probs[i], t, int(fid))
+            feats = res.feats[i] if res.feats is not None else None
+            vote, events = step(self.fold, self.periodicity, self.voter, self.counter, res.probs[i], feats, t, int(fid))
             if vote.changed:
                 log.debug("frame %d (%.2f s): phase %s", fid, t, vote.phase)
             self._emit(events)
             if self.state_hook is not None and (vote.changed or events):
                 self.state_hook(self.counter.state())
             if self.frame_hook is not None and res.frames is not None:
-                self.frame_hook(int(fid), t, res.frames[i], res.probs[i], vote, self.counter)
+                self.frame_hook(int(fid), t, res.frames[i], res.probs[i], feats, vote, self.counter)
         self.summary.frames += len(res.ids)
 
     # -- restarting one stage (a reload) ---------------------------------------------------------
@@ -201,6 +216,10 @@ class Pipeline:
             self.fold = self._make_fold(self.counter.labels, self.cfg)
         else:
             self.fold.alpha = cfg.exercise_alpha
+
+    def set_periodicity(self, cfg: PeriodicityConfig) -> None:
+        """A new periodicity setting starts its window afresh (a reload)."""
+        self.periodicity = make_periodicity(self.counter.labels, self.inference.feature_dim, cfg)
 
     def set_counter(self, cfg: CounterConfig) -> None:
         """New thresholds at once; the counts stay (a changed exercise of a seed-style model rebuilds the counter)."""
@@ -239,6 +258,7 @@ class Pipeline:
             self.voter = Voter(inference.labels, self.voter.cfg)
             self.fold = self._make_fold(inference.labels, self.cfg)
             self._rebuild_counter(inference.labels, self.counter.cfg)
+        self.periodicity = make_periodicity(inference.labels, inference.feature_dim, self.cfg.periodicity)  # new features
         self.inference = inference
 
     def _start_capture(self, cfg: SourceConfig) -> None:

@@ -156,6 +156,8 @@ class Service:
         pipe.cfg = new
         if new.voting != old.voting:
             pipe.set_voting(new.voting)
+        if new.periodicity != old.periodicity:
+            pipe.set_periodicity(new.periodicity)
         if new.counter != old.counter:
             pipe.set_counter(new.counter)
         if new.mqtt != old.mqtt:

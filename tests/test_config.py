@@ -30,6 +30,7 @@ def test_bad_config_reports_each_problem_on_its_own_line(tmp_path) -> None:
     bad.write_text(
         "source:\n  uri: 0\n  colour: red\n"
         "voting:\n  ema_alpha: 3\n  min_dwell: two\n  per_label:\n    pushup_down: {enter: 2}\n"
+        "periodicity:\n  window_s: 0.5\n  enabled: yes please\n"
         "counter:\n  min_rep_s: 5\n  max_rep_s: 2\n"
         "mqtt_typo: {}\n"
     )
@@ -37,7 +38,8 @@ def test_bad_config_reports_each_problem_on_its_own_line(tmp_path) -> None:
     assert r.returncode == 2 and "Traceback" not in r.stderr
     lines = r.stderr.strip().splitlines()
     expected = ["source.colour: unknown key", "voting.ema_alpha: expected 0.01..1, got 3", "voting.min_dwell: expected an integer",
-                "voting.per_label.pushup_down.enter: expected 0..1", "counter.min_rep_s: must be below", "mqtt_typo: unknown section"]
+                "voting.per_label.pushup_down.enter: expected 0..1", "periodicity.window_s: expected 1..60, got 0.5",
+                "periodicity.enabled: expected", "counter.min_rep_s: must be below", "mqtt_typo: unknown section"]
     assert len(lines) == len(expected) and all(line.startswith("homegym check-config: error: ") for line in lines)
     for want in expected:
         assert sum(want in line for line in lines) == 1, want

@@ -8,7 +8,7 @@ import shutil
 import pytest
 
 from conftest import one_line_error, run_cli
-from homegym.tune import GRID, candidates
+from homegym.tune import GRID, PERIODICITY_GRID, candidates
 
 FIGURES = ("mae", "obo", "exact", "false_reps_per_other_clip")
 
@@ -18,6 +18,8 @@ def test_candidates_cover_the_grid_with_exit_at_most_enter() -> None:
     assert all(x["exit"] <= x["enter"] for x in c)
     assert len(c) == len({tuple(x.values()) for x in c}) == 3 * 3 * 3 * 2 * 2
     assert set(c[0]) == set(GRID)
+    p = candidates(PERIODICITY_GRID)
+    assert len(p) == 3 * 4 * 3 * 3 and set(p[0]) == set(PERIODICITY_GRID)
 
 
 @pytest.mark.slow
@@ -44,11 +46,12 @@ def test_replayed_counts_are_the_pipelines(small_ir, training_clips, tmp_path) -
 @pytest.mark.slow
 def test_held_back_tunes_on_the_models_validation_clips_only(small_model, small_ir, training_clips, tmp_path) -> None:
     val = set(json.loads((small_model[0] / "report.json").read_text())["split"]["clips"]["val"])
-    r = run_cli("tune", str(training_clips / "clips.csv"), "--model", str(small_ir), "--held-back", "--top", "3")
+    r = run_cli("tune", str(training_clips / "clips.csv"), "--model", str(small_ir), "--held-back", "--top", "3",
+                "--grid", "periodicity")
     assert r.returncode == 0, r.stderr[-2000:]
     recorded = {line.split("] ", 1)[1].split(".mp4:")[0] for line in r.stderr.splitlines() if "frames recorded" in line}
     assert recorded and recorded <= val
-    assert "best, for config.yaml:" in r.stdout and "\nvoting:\n  ema_alpha: " in r.stdout
+    assert "best, for config.yaml:" in r.stdout and "\nperiodicity:\n  window_s: " in r.stdout
     bare = tmp_path / "bare"
     bare.mkdir()
     for f in ("model.xml", "model.bin"):

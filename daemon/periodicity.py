@@ -1,0 +1,149 @@
+"""Periodicity: the movement's own repetition, fused with the classifier's phases.
+
+On people and rooms it never saw, the classifier often knows that a set is running,
+and of which exercise, but not which frame is a top and which a bottom. The pooled
+features the classifier's head reads swing back and forth with every rep, though:
+over the last few seconds, their main direction of variation (the window's first
+principal component) is, for someone repeating a movement, that movement. So the
+phase comes from where the newest frame lies along it, and the classifier keeps
+the rest: how much of the frame is an exercise at all (its up+down mass), which
+exercise (folding), and which end of the swing is the bottom (the sign of the
+swing's correlation with the classifier's own down-minus-up over the window).
+Where the two do not agree (a curl: the swing is the forearm, the classifier sees
+a person standing throughout), the classifier's probabilities pass through as they
+are, and so they do until the window holds enough frames.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from homegym.labels import parse_label
+
+
+@dataclass(frozen=True)
+class PeriodicityConfig:
+    enabled: bool = True
+    window_s: float = 6.0  # the stretch of recent frames whose main swing is the movement
+    min_agreement: float = 0.8  # |correlation| of the swing with the classifier's down-minus-up
+    sharpness: float = 4.0  # how fast the swing's claim on a frame grows beyond the outer 30 % of its range
+    min_phase_swing: float = 0.1  # spread (std) the classifier's down-minus-up must show over the window
+
+
+@dataclass(frozen=True)
+class Swing:
+    position: float  # the newest frame along the swing: -1 at the window's top, +1 at its bottom
+    agreement: float  # correlation of the swing with the classifier's down-minus-up, oriented (>= 0)
+
+
+class Periodicity:
+    MAX_FPS = 60  # the window's capacity in frames per second of window_s
+    MIN_FRAMES = 8  # fewer frames say nothing about a swing
+    ITERATIONS = 2  # power-iteration steps a frame, from the last frame's direction
+    RANGE = (5, 95)  # percentiles of the window's positions taken as its top and bottom
+    MARGIN = 0.4  # |position| beyond which the swing calls a frame top or bottom: the outer 30 % of the range
+    CUT = 6.0  # a frame-to-frame change this many times the usual one is a cut (or a jumped camera)
+
+    def __init__(self, labels: tuple[str, ...], dim: int, cfg: PeriodicityConfig) -> None:
+        parsed = [parse_label(lab) for lab in labels]
+        self._ups = np.array([i for i, p in enumerate(parsed) if p.phase == "up"], dtype=int)
+        self._downs = np.array([i for i, p in enumerate(parsed) if p.phase == "down"], dtype=int)
+        # One (up, down) pair per exercise, in the order of its up label.
+        pairs = {}
+        for i, p in enumerate(parsed):
+            if p.phase:
+                pairs.setdefault(p.exercise, [None, None])[0 if p.phase == "up" else 1] = i
+        self._pairs = [(u, d) for u, d in pairs.values() if u is not None and d is not None]
+        self.dim = dim
+        self.reconfigure(cfg)
+
+    def reconfigure(self, cfg: PeriodicityConfig) -> None:
+        """A new window starts empty: its frames were kept for the old length."""
+        self.cfg = cfg
+        cap = max(self.MIN_FRAMES, math.ceil(cfg.window_s * self.MAX_FPS))
+        self._x = np.zeros((cap, self.dim), np.float32)
+        self._q = np.zeros(cap)
+        self._t = np.full(cap, -np.inf)
+        self._i = 0
+        self._v: np.ndarray | None = None
+        self._step: float | None = None  # the usual frame-to-frame change (a slow average)
+        self.last: Swing | None = None
+        self.cuts = 0
+
+    def _swing(self, t: float) -> Swing | None:
+        keep = self._t >= t - self.cfg.window_s
+        if keep.sum() < self.MIN_FRAMES:
+            return None
+        x, q = self._x[keep], self._q[keep]
+        mean = x.mean(axis=0)
+        newest = self._x[(self._i - 1) % len(self._x)]
+        v, iterations = self._v, self.ITERATIONS
+        if v is None:  # the first window: start from the newest frame's offset, and iterate longer
+            v, iterations = newest - mean, 20
+        for _ in range(iterations):
+            w = x @ v - mean @ v
+            v = x.T @ w - mean * w.sum()
+            norm = float(np.linalg.norm(v))
+            if norm == 0.0:
+                return None
+            v /= norm
+        if self._v is not None and float(v @ self._v) < 0:
+            v = -v  # the same direction as last frame's, so the position does not jump sign
+        self._v = v
+        proj = x @ v
+        lo, hi = np.percentile(proj, self.RANGE)
+        if hi <= lo or proj.std() == 0.0 or q.std() <= self.cfg.min_phase_swing:
+            return None
+        corr = float(np.corrcoef(proj, q)[0, 1])
+        # Against the swing's range, not its mean: a set with long holds at the top (or a first rep
+        # after a pause) has its mean near the top, and the top must still read as the top.
+        position = float(np.clip((newest @ v - (hi + lo) / 2) / ((hi - lo) / 2), -3.0, 3.0))
+        return Swing(position if corr >= 0 else -position, abs(corr))
+
+    def _cut_check(self, feats: np.ndarray) -> None:
+        """After a cut the window's older frames show another picture, and the swing between the two
+        would be all the window sees: start the window again at the cut."""
+        if self._i == 0:
+            return
+        step = float(np.linalg.norm(feats - self._x[(self._i - 1) % len(self._x)]))
+        if self._step is not None and self._i > self.MIN_FRAMES and step > self.CUT * self._step:
+            self._t[:] = -np.inf
+            self._v = None
+            self.cuts += 1
+            return
+        self._step = step if self._step is None else 0.9 * self._step + 0.1 * step
+
+    def update(self, probs: np.ndarray, feats: np.ndarray, t: float) -> np.ndarray:
+        """Take one frame; returns its probabilities, the phase split by the swing where it agrees."""
+        q = float(probs[self._downs].sum() - probs[self._ups].sum())
+        self._cut_check(feats)
+        slot = self._i % len(self._x)
+        self._x[slot] = feats
+        self._q[slot] = q
+        self._t[slot] = t
+        self._i += 1
+        self.last = swing = self._swing(t)
+        if swing is None or swing.agreement < self.cfg.min_agreement:
+            return probs
+        # The exercise of the frame: the pair with the most phase mass (after folding, the only one).
+        up, down = max(self._pairs, key=lambda p: probs[p[0]] + probs[p[1]])
+        cls_up, cls_down = float(probs[self._ups].sum()), float(probs[self._downs].sum())
+        mass = cls_up + cls_down
+        # The swing claims a frame for the bottom or the top only beyond MARGIN (the outer 30 % of its
+        # range, as the labels define a bottom); a half-deep dip stays the classifier's to call.
+        bottom = _sigmoid(self.cfg.sharpness * (swing.position - self.MARGIN))
+        top = _sigmoid(self.cfg.sharpness * (-swing.position - self.MARGIN))
+        rest = 1.0 - bottom - top  # > 0: the two claims never overlap
+        out = probs.copy()
+        out[self._ups] = 0.0
+        out[self._downs] = 0.0
+        out[up] = mass * top + rest * cls_up
+        out[down] = mass * bottom + rest * cls_down
+        return out
+
+
+def _sigmoid(x: float) -> float:
+    return 1.0 / (1.0 + math.exp(-max(-50.0, min(50.0, x))))
