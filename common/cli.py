@@ -310,15 +310,17 @@ def build_parser() -> argparse.ArgumentParser:
     s = _add(sub, "convert", "compile a trained Keras model to an OpenVINO IR for the NPU or the CPU, checked on real frames",
              "  homegym convert runs/first/model.keras -o models/first\n"
              "  homegym convert runs/first/model.keras -o models/int8 --precision int8 --device AUTO:NPU,CPU\n"
-             "  homegym convert model.keras -o models/npu --device NPU --batch 1 --working-size 320x240\n", cmd_convert)
-    s.add_argument("model", type=Path, help="the model.keras written by 'homegym train' (its report.json beside it)")
+             "  homegym convert model.keras -o models/npu --device NPU --batch 1 --working-size 320x240\n"
+             "  homegym convert models/first -o models/first_int8 --precision int8      # from an IR: no TensorFlow needed\n", cmd_convert)
+    s.add_argument("model", type=Path, help="the model.keras written by 'homegym train' (its report.json beside it), or an IR "
+                   "written by convert (model.xml or its folder, train_report.json beside it) to re-convert, e.g. to int8")
     s.add_argument("-o", "--out", type=Path, required=True, help="output folder: model.xml, model.bin, convert_report.json, train_report.json")
     s.add_argument("--precision", default="fp32", choices=["fp32", "fp16", "int8"], help="default fp32; int8 is NNCF post-training quantization")
     s.add_argument("--batch", type=int, default=4, help="static batch size (the NPU compiles only static shapes; default 4, the daemon's)")
     s.add_argument("--working-size", type=_size, default=None, help="WIDTHxHEIGHT of the frames the IR takes (default: the model's size)")
     s.add_argument("--device", default="CPU", help="CPU, NPU, GPU, AUTO or AUTO:NPU,CPU (compiled here as a check; default CPU)")
     s.add_argument("--cache-dir", type=Path, default=DEFAULT_CACHE, help=f"OpenVINO model cache, or 'none' (default {DEFAULT_CACHE})")
-    s.add_argument("--report", type=Path, help="the training report (default: report.json beside the model)")
+    s.add_argument("--report", type=Path, help="the training report (default: report.json beside the model, train_report.json beside an IR)")
     s.add_argument("--data", type=Path, nargs="+", help="the training data, if it moved since training (for calibration and the checks)")
     s.add_argument("--stride", type=int, default=3, help="sample every N-th video frame for the checks (default 3)")
     s.add_argument("--calibration-frames", type=int, default=300, help="training frames for INT8 calibration (default 300)")

@@ -1,4 +1,4 @@
-"""``homegym convert``: a trained Keras model to the OpenVINO IR the daemon runs, checked on real frames."""
+"""``homegym convert``: a trained Keras model (or an IR of ours) to the OpenVINO IR the daemon runs, checked on real frames."""
 
 from __future__ import annotations
 
@@ -57,25 +57,57 @@ def _keras_probs(model, bgr: np.ndarray, size: int) -> np.ndarray:
     return model.predict(rgb.astype(np.float32), batch_size=64, verbose=0)
 
 
+def _is_ir(path: Path) -> bool:
+    return path.suffix == ".xml" or (path.is_dir() and (path / "model.xml").exists())
+
+
 def run(s: ConvertSettings) -> dict:
+    """Convert a Keras model, or re-convert an IR of ours (say the shipped FP16 one to INT8, when its
+    Keras file is not at hand); every check compares the output with that source."""
     if s.precision not in PRECISIONS:
         raise UserError(f"--precision must be one of {', '.join(PRECISIONS)}, got {s.precision!r}")
     if s.batch < 1 or s.batch > 64:
         raise UserError(f"--batch must be 1..64, got {s.batch}")
     core = make_core(s.cache_dir)
     check_device(core, s.device)  # before the slow part: an unknown or absent device fails at once
-    kmodel, report = keras_model.load(s.model, s.report)
-    labels = tuple(report["labels"])
-    size = int(kmodel.input_shape[1])
-    working = s.working_size or (size, size)
-    test = report.get("evaluation", {}).get("test", {})
-    provenance = {
-        "trained": report.get("created"),
-        "data": report.get("data", {}).get("sources"),
-        "split": {k: report.get("split", {}).get(k) for k in ("seed", "method", "frames")},
-        "held_out_accuracy": test.get("accuracy"),
-        "model": report.get("model"),
-    }
+    ref_core = make_core(None)
+    from_ir = _is_ir(Path(s.model))
+    if from_ir:
+        src_xml = Path(s.model) / "model.xml" if Path(s.model).is_dir() else Path(s.model)
+        if src_xml.resolve() == (Path(s.out) / "model.xml").resolve():
+            raise UserError(f"-o {s.out} would overwrite the source IR: choose another folder")
+        source, src_info = read_ir(s.model, ref_core)
+        if PRECISIONS.index(s.precision) < PRECISIONS.index(src_info.precision):
+            raise UserError(f"cannot make an {s.precision.upper()} IR from an {src_info.precision.upper()} one "
+                            "(the lost precision does not come back): convert the Keras model")
+        report_path = s.report or Path(s.model if Path(s.model).is_dir() else Path(s.model).parent) / "train_report.json"
+        if not report_path.exists():
+            raise UserError(f"training report not found: {report_path} (convert writes it beside the IR; pass --report)")
+        try:
+            report = json.loads(report_path.read_text())
+        except ValueError as e:
+            raise UserError(f"{report_path}: not a homegym training report ({e})") from None
+        if s.working_size and tuple(s.working_size) != src_info.working_size:
+            raise UserError(f"--working-size cannot change an IR's input ({src_info.working_size[0]}x{src_info.working_size[1]}): "
+                            "convert the Keras model")
+        labels, size, working, provenance = src_info.labels, src_info.input_size, src_info.working_size, src_info.provenance
+        source.reshape([s.batch, *list(source.input(0).get_partial_shape().to_shape())[1:]])
+        reference, ref_name = "ir", "source"
+    else:
+        kmodel, report = keras_model.load(s.model, s.report)
+        report_path = s.report or s.model.parent / "report.json"
+        labels = tuple(report["labels"])
+        size = int(kmodel.input_shape[1])
+        working = s.working_size or (size, size)
+        test = report.get("evaluation", {}).get("test", {})
+        provenance = {
+            "trained": report.get("created"),
+            "data": report.get("data", {}).get("sources"),
+            "split": {k: report.get("split", {}).get(k) for k in ("seed", "method", "frames")},
+            "held_out_accuracy": test.get("accuracy"),
+            "model": report.get("model"),
+        }
+        reference, ref_name = "keras", "fp32"
     info = ModelInfo(labels, size, working, s.batch, s.precision, provenance)
 
     log.info("loading real frames at %dx%d for the checks", *working)
@@ -89,17 +121,18 @@ def run(s: ConvertSettings) -> dict:
     calib, control, check = F.disjoint(train, [n_q, n_q, s.check_frames], seed=2)
 
     t0 = time.time()
-    fp32 = to_ir.build(kmodel, ModelInfo(labels, size, working, s.batch, "fp32", provenance))
-    ref_core = make_core(None)
-    ir_fp32 = compile_model(ref_core, fp32, "CPU")
-    model = fp32
+    # The source as an IR in floating point: the model quantized, and what INT8's accuracy is held to.
+    base = source if from_ir else to_ir.build(kmodel, ModelInfo(labels, size, working, s.batch, "fp32", provenance))
+    ir_ref = compile_model(ref_core, base, "CPU")
+    ref_probs = (lambda bgr: infer_all(ir_ref, bgr, s.batch)) if from_ir else (lambda bgr: _keras_probs(kmodel, bgr, size))
+    model = base
     if s.precision == "int8":
         log.info("quantizing to INT8 with NNCF: %d calibration and %d control frames from the training clips", len(calib.labels), len(control.labels))
-        control_ref = infer_all(ir_fp32, control.bgr, s.batch).argmax(1)
+        control_ref = infer_all(ir_ref, control.bgr, s.batch).argmax(1)
         # Aim at half the allowed disagreement, so the bound still holds on frames the control never saw.
-        model = quantize.int8(fp32, calib.bgr, control.bgr, control_ref, s.batch, max_drop=(1 - LOW_PRECISION_AGREEMENT) / 2)
-    if model is fp32:
-        model = fp32.clone()  # fp32 stays the reference; the copy carries this precision's contract
+        model = quantize.int8(base, calib.bgr, control.bgr, control_ref, s.batch, max_drop=(1 - LOW_PRECISION_AGREEMENT) / 2)
+    if model is base:
+        model = base.clone()  # the source stays the reference; the copy carries this precision's contract
     info.write(model)
     s.out.mkdir(parents=True, exist_ok=True)
     import openvino as ov
@@ -115,7 +148,7 @@ def run(s: ConvertSettings) -> dict:
     ir = compile_model(ref_core, saved, "CPU")
 
     def parity(fr: F.Frames) -> dict:
-        kp = _keras_probs(kmodel, fr.bgr, size)
+        kp = ref_probs(fr.bgr)
         ip = infer_all(ir, fr.bgr, s.batch)
         return {"frames": len(fr.labels), "max_abs_diff": float(np.abs(kp - ip).max()),
                 "top1_agreement": float((kp.argmax(1) == ip.argmax(1)).mean())}
@@ -124,7 +157,7 @@ def run(s: ConvertSettings) -> dict:
     parity_held_out = parity(F.sample(held_out, s.check_frames, seed=4))
     acc = {
         "frames": len(held_out.labels),
-        "fp32": float((infer_all(ir_fp32, held_out.bgr, s.batch).argmax(1) == held_out.labels).mean()),
+        ref_name: float((infer_all(ir_ref, held_out.bgr, s.batch).argmax(1) == held_out.labels).mean()),
         s.precision: float((infer_all(ir, held_out.bgr, s.batch).argmax(1) == held_out.labels).mean()),
     }
     parity = parity_train
@@ -143,8 +176,8 @@ def run(s: ConvertSettings) -> dict:
             failures.append(f"FP32 top-1 agreement {parity['top1_agreement']:.2%} < 100%")
     elif parity["top1_agreement"] < LOW_PRECISION_AGREEMENT:
         failures.append(f"{s.precision.upper()} top-1 agreement {parity['top1_agreement']:.2%} < {LOW_PRECISION_AGREEMENT:.0%}")
-    if s.precision == "int8" and acc["fp32"] - acc["int8"] > INT8_ACCURACY_DROP:
-        failures.append(f"INT8 held-out accuracy {acc['int8']:.2%} is more than 1 point below FP32's {acc['fp32']:.2%}")
+    if s.precision == "int8" and acc[ref_name] - acc["int8"] > INT8_ACCURACY_DROP:
+        failures.append(f"INT8 held-out accuracy {acc['int8']:.2%} is more than 1 point below the {ref_name}'s {acc[ref_name]:.2%}")
 
     result = {
         "model": str(s.model),
@@ -155,28 +188,29 @@ def run(s: ConvertSettings) -> dict:
         "device": s.device,
         "convert_s": round(convert_s, 2),
         "compile_s": {"first": round(timings[0], 3), "cached": round(timings[1], 3), "cache_dir": str(s.cache_dir) if s.cache_dir else None},
-        "parity_vs_keras": parity,  # on training-clip frames not used for calibration: the enforced figure
-        "parity_vs_keras_held_out": parity_held_out,  # reported: low-confidence frames of unseen rooms flip first
+        "reference": reference,  # what the checks compare with: the Keras model, or the source IR
+        "parity": parity,  # on training-clip frames not used for calibration: the enforced figure
+        "parity_held_out": parity_held_out,  # reported: low-confidence frames of unseen rooms flip first
         "held_out_accuracy": acc,
         "passed": not failures,
         "failures": failures,
     }
     (s.out / "convert_report.json").write_text(json.dumps(result, indent=1) + "\n")
-    src_report = s.report or s.model.parent / "report.json"
-    if src_report.resolve() != (s.out / "train_report.json").resolve():
-        shutil.copyfile(src_report, s.out / "train_report.json")
+    if Path(report_path).resolve() != (s.out / "train_report.json").resolve():
+        shutil.copyfile(report_path, s.out / "train_report.json")
     if failures:
         raise ParityError("parity check failed: " + "; ".join(failures) + f" (IR written to {xml}, details in convert_report.json)")
     return result
 
 
 def summary(r: dict) -> str:
-    p, h, a = r["parity_vs_keras"], r["parity_vs_keras_held_out"], r["held_out_accuracy"]
+    p, h, a = r["parity"], r["parity_held_out"], r["held_out_accuracy"]
+    ref = "Keras" if r["reference"] == "keras" else "the source IR"
     lines = [
         f"IR: {r['ir']}  ({r['precision'].upper()}, batch {r['input']['batch']}, in {r['input']['working_size'][0]}x{r['input']['working_size'][1]} uint8 BGR)",
         f"labels: {', '.join(r['labels'])}",
-        f"parity vs Keras on {p['frames']} real training-clip frames: max |diff| {p['max_abs_diff']:.2e}, top-1 agreement {p['top1_agreement']:.2%}",
-        f"parity vs Keras on {h['frames']} held-out frames: max |diff| {h['max_abs_diff']:.2e}, top-1 agreement {h['top1_agreement']:.2%}",
+        f"parity vs {ref} on {p['frames']} real training-clip frames: max |diff| {p['max_abs_diff']:.2e}, top-1 agreement {p['top1_agreement']:.2%}",
+        f"parity vs {ref} on {h['frames']} held-out frames: max |diff| {h['max_abs_diff']:.2e}, top-1 agreement {h['top1_agreement']:.2%}",
         "held-out accuracy on {} frames: ".format(a["frames"]) + ", ".join(f"{k.upper()} {v:.2%}" for k, v in a.items() if k != "frames"),
         f"compiled on {r['device']}: {r['compile_s']['first']:.2f} s, again from the cache {r['compile_s']['cached']:.2f} s",
     ]
