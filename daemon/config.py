@@ -55,6 +55,7 @@ SCHEMA: dict[str, dict[str, Key]] = {
         "precision": Key((str, type(None)), None, choices=(None, "fp32", "fp16", "int8")),
         "cache_dir": Key((str, type(None)), "auto"),
         "infer_requests": Key(int, 2, 1, 16),
+        "cpu_precision": Key(str, "f32", choices=("f32", "auto")),
     },
     "pipeline": {
         "ring_capacity": Key(int, 64, 4, 4096),
@@ -135,6 +136,7 @@ class ModelConfig:
     precision: str | None = None
     cache_dir: str | None = "auto"
     infer_requests: int = 2
+    cpu_precision: str = "f32"  # "auto": OpenVINO's default on the CPU (bf16 where the CPU has it)
 
     def cache_path(self) -> Path | None:
         """"auto": $CACHE_DIRECTORY/ov_cache under systemd, else ~/.cache/homegym/ov_cache; None: no cache."""

@@ -62,12 +62,12 @@ def hint_for(source: SourceConfig) -> str:
 def open_model(cfg: ModelConfig, override: Path | None = None, hint: str = "LATENCY") -> Inference:
     """The configured model (``override``: the command line's --model), compiled and ready."""
     path = resolve_model_path(str(override) if override else cfg.path, cfg.precision)
-    return Inference(path, cfg.device, cfg.cache_path(), cfg.infer_requests, cfg.precision, hint)
+    return Inference(path, cfg.device, cfg.cache_path(), cfg.infer_requests, cfg.precision, hint, cfg.cpu_precision == "f32")
 
 
 class Inference:
     def __init__(self, model_path: Path, device: str = "CPU", cache_dir: Path | None = None, requests: int = 2,
-                 precision: str | None = None, hint: str = "LATENCY") -> None:
+                 precision: str | None = None, hint: str = "LATENCY", cpu_f32: bool = True) -> None:
         import openvino as ov
 
         core = make_core(cache_dir)
@@ -78,7 +78,7 @@ class Inference:
         if precision and precision != self.info.precision:
             raise UserError(f"{model_path} is {self.info.precision}, but the config asks for {precision}")
         t = time.perf_counter()
-        self.compiled = compile_model(core, model, device, hint)
+        self.compiled = compile_model(core, model, device, hint, cpu_f32=cpu_f32)
         log.info("model %s (%s, %s, batch %d) compiled on %s in %.2f s", model_path, ", ".join(self.info.labels),
                  self.info.precision, self.info.batch, device, time.perf_counter() - t)
         self.batch = self.info.batch
@@ -94,7 +94,7 @@ class Inference:
             single, _ = read_ir(model_path, core)
             add_features_output(single)
             single.reshape([1, *list(single.input(0).get_partial_shape().to_shape())[1:]])
-            compiled = compile_model(core, single, device, hint, cpu_threads=1)
+            compiled = compile_model(core, single, device, hint, cpu_threads=1, cpu_f32=cpu_f32)
             self._single_queue = ov.AsyncInferQueue(compiled, requests)
             self._single_queue.set_callback(self._done)
         self._lock = threading.Lock()

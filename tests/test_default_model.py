@@ -55,3 +55,19 @@ def test_eval_figures_in_the_shipped_report_are_reproduced() -> None:
     assert [(c["clip"], c["counted"]) for c in got["clips"]] == [(c["clip"], c["counted"]) for c in shipped["clips"]]
     for k in ("mae", "obo", "exact", "false_reps_per_other_clip", "frame_acc"):
         assert got[k] == pytest.approx(shipped[k], abs=1e-3), k
+
+
+@pytest.mark.parametrize("cpu_precision", ["f32", "auto"])
+def test_cpu_precision_is_f32_unless_the_config_leaves_it_to_openvino(cpu_precision) -> None:
+    """f32 (the default, what the eval figures were measured in) on every CPU; auto: OpenVINO's own choice
+    (bf16 on a CPU with AVX-512 BF16), both for the batch and the single-frame requests."""
+    import openvino as ov
+
+    from homegym.daemon.config import ModelConfig
+    from homegym.daemon.inference import open_model
+
+    inf = open_model(ModelConfig(cache_dir=None, cpu_precision=cpu_precision))
+    want = "f32" if cpu_precision == "f32" else ov.Core().get_property("CPU", "INFERENCE_PRECISION_HINT").to_string()
+    assert inf.compiled.get_property("INFERENCE_PRECISION_HINT").to_string() == want
+    assert inf._single_queue is not None
+    assert inf.feature_dim == 1280, "the pooled features are the IR's second output"
