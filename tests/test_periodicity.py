@@ -108,3 +108,18 @@ def test_a_reload_starts_a_new_window() -> None:
     assert per.last is not None
     per.reconfigure(PeriodicityConfig(window_s=3))
     assert per.last is None and per.cfg.window_s == 3
+
+
+def test_the_pipeline_follows_the_config_and_a_reload() -> None:
+    """The shipped model exposes its pooled features, so the pipeline tracks the swing; a reload that
+    turns periodicity off, or changes it, takes effect (with a new window)."""
+    from homegym.daemon.config import ModelConfig
+    from homegym.daemon.pipeline import Pipeline
+
+    cfg = dataclasses.replace(Config(), model=ModelConfig(cache_dir=None))
+    pipe = Pipeline(cfg)
+    assert isinstance(pipe.periodicity, Periodicity) and pipe.periodicity.dim == 1280
+    pipe.set_periodicity(PeriodicityConfig(enabled=False))
+    assert pipe.periodicity is None
+    pipe.set_periodicity(PeriodicityConfig(window_s=4))
+    assert pipe.periodicity.cfg.window_s == 4
