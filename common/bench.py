@@ -464,15 +464,21 @@ def run(model: Path | None, models: list[Path], cfg, clip: Path | None, keras_mo
         # quantized to INT8; then any IRs given.
         variants = [(main, True, ""), (main, False, f"{info.precision} IR, OpenVINO's default precision")]
         variants += [(int8, True, "int8 of it")] if int8 else []
-        variants += [(ir, True, "") for ir in irs[1:]]
+        for ir in irs[1:]:
+            ir_info = read_ir(ir, core)[1]
+            w, h = ir_info.working_size
+            variants.append((ir, True, f"{ir.parent.name}: {ir_info.precision} IR, {w}x{h} in"))
+        sized = {info.working_size: frames}  # each IR takes the clip's frames at its own working size
         for device in devices or [d for d in core.available_devices if d in ("CPU", "GPU", "NPU") or d.startswith("GPU")]:
             for ir, f32, label in variants:
                 _, ir_info = read_ir(ir, core)
                 if not f32 and (not device.startswith("CPU") or _float_precision(core, device) in (None, "f32")):
                     continue  # the same as the row before: only the CPU is told to compute in f32
+                if ir_info.working_size not in sized:
+                    sized[ir_info.working_size] = _frames(clip, ir_info.working_size, 256)
                 for batch in sorted({1, ir_info.batch}):
                     for hint in ("LATENCY", "THROUGHPUT"):
-                        report.add(model_figure(core, ir, device, hint, batch, frames, seconds, f32, label))
+                        report.add(model_figure(core, ir, device, hint, batch, sized[ir_info.working_size], seconds, f32, label))
         if int8:
             int8_figures(report, core, main, int8, frames, clip, cfg)
         else:

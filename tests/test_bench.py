@@ -8,13 +8,16 @@ import re
 import pytest
 
 from conftest import learned_clips, run_cli
+from homegym.daemon.inference import DEFAULT_MODEL_DIR
 
 
 @pytest.mark.slow
 def test_bench_short_measures_every_figure(small_model, small_ir, training_clips, tmp_path) -> None:
     clip = next(c for c in learned_clips(small_model, training_clips) if int(c["reps"]) >= 2)
     out = tmp_path / "bench.json"
-    r = run_cli("bench", "--short", "--model", str(small_ir), "--clip", str(training_clips / clip["file"]), "--json", str(out))
+    # --models: another IR with another working size (the shipped model's) takes the frames at its own size.
+    r = run_cli("bench", "--short", "--model", str(small_ir), "--models", str(DEFAULT_MODEL_DIR), "--clip",
+                str(training_clips / clip["file"]), "--json", str(out))
     assert r.returncode == 0, r.stderr[-3000:]
     report = json.loads(out.read_text())
     figs = {(f["group"], f["name"]): f for f in report["figures"]}
@@ -26,6 +29,7 @@ def test_bench_short_measures_every_figure(small_model, small_ir, training_clips
     assert all(f["p95_ms"] >= f["p50_ms"] > 0 for f in model)
     assert any(f["name"].startswith("fp32 IR, runs f32 on CPU") for f in model), "the daemon's way: f32 on the CPU"
     assert any(f["name"].startswith("int8 of it, runs f32 on CPU") for f in model), "an INT8 variant (NNCF is installed here)"
+    assert len([f for f in model if f["name"].startswith("default: fp16 IR, 128x128 in")]) == 4, "the IR given, at its own size"
     agree = next(f for (g, n), f in figs.items() if g == "model" and "top-1 agreement" in n)
     assert 0 <= agree["value"] <= 100
     reps = next(f for (g, n), f in figs.items() if g == "model" and n.startswith("int8: reps counted"))
