@@ -72,7 +72,7 @@ def compile_model(core, model, device: str, hint: str = "LATENCY", cpu_threads: 
     On the CPU, every IR computes its floating-point parts in f32 (``cpu_f32``), FP16 ones too:
     OpenVINO's default on a CPU with AVX-512 BF16 is bf16, which changes counts on real clips
     (measured 2026-11-24: no better, no worse, but different from CPU to CPU), and its speed
-    depends on the CPU (0.57-0.72x f32 on an Intel Xeon without AMX, 2.2-3.4x on an AMD Zen 4).
+    depends on the CPU (0.57-0.72x f32 on an Intel Xeon without AMX, 1.0-3.4x on an AMD Zen 4).
     ``cpu_f32=False`` leaves the choice to OpenVINO (``model.cpu_precision: auto``; the bench
     shows both). ``cpu_threads`` caps the threads one request uses on the CPU: a single frame
     split across cores costs more CPU time in synchronisation than it saves in latency.
