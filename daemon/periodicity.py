@@ -5,8 +5,10 @@ and of which exercise, but not which frame is a top and which a bottom. The pool
 features the classifier's head reads swing back and forth with every rep, though:
 over the last few seconds, their main direction of variation (the window's first
 principal component) is, for someone repeating a movement, that movement. So the
-phase comes from where the newest frame lies along it, and the classifier keeps
-the rest: how much of the frame is an exercise at all (its up+down mass), which
+phase comes from where the newest frame lies along it (in the outer 30 % of its
+range at either end, as the labels define a top and a bottom; in between, the
+classifier's own split stands, so a half-deep dip is not a rep), and the classifier
+keeps the rest: how much of the frame is an exercise at all (its up+down mass), which
 exercise (folding), and which end of the swing is the bottom (the sign of the
 swing's correlation with the classifier's own down-minus-up over the window).
 Where the two do not agree (a curl: the swing is the forearm, the classifier sees
