@@ -464,14 +464,14 @@ def run(model: Path | None, models: list[Path], cfg, clip: Path | None, keras_mo
         # quantized to INT8; then any IRs given.
         variants = [(main, True, ""), (main, False, f"{info.precision} IR, OpenVINO's default precision")]
         variants += [(int8, True, "int8 of it")] if int8 else []
+        infos = {ir: read_ir(ir, core)[1] for ir in [main, *([int8] if int8 else []), *irs[1:]]}
         for ir in irs[1:]:
-            ir_info = read_ir(ir, core)[1]
-            w, h = ir_info.working_size
-            variants.append((ir, True, f"{ir.parent.name}: {ir_info.precision} IR, {w}x{h} in"))
+            w, h = infos[ir].working_size
+            variants.append((ir, True, f"{ir.parent.name}: {infos[ir].precision} IR, {w}x{h} in"))
         sized = {info.working_size: frames}  # each IR takes the clip's frames at its own working size
         for device in devices or [d for d in core.available_devices if d in ("CPU", "GPU", "NPU") or d.startswith("GPU")]:
             for ir, f32, label in variants:
-                _, ir_info = read_ir(ir, core)
+                ir_info = infos[ir]
                 if not f32 and (not device.startswith("CPU") or _float_precision(core, device) in (None, "f32")):
                     continue  # the same as the row before: only the CPU is told to compute in f32
                 if ir_info.working_size not in sized:

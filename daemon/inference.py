@@ -77,6 +77,7 @@ class Inference:
             log.warning("model %s has no pooled-feature layer before a MatMul head: periodicity is off", model_path)
         if precision and precision != self.info.precision:
             raise UserError(f"{model_path} is {self.info.precision}, but the config asks for {precision}")
+        single = model.clone() if self.info.batch > 1 else None  # the batch-1 copy, features output included
         t = time.perf_counter()
         self.compiled = compile_model(core, model, device, hint, cpu_f32=cpu_f32)
         log.info("model %s (%s, %s, batch %d) compiled on %s in %.2f s", model_path, ", ".join(self.info.labels),
@@ -90,9 +91,7 @@ class Inference:
         # on one CPU thread (5.7 against 8.5 ms of CPU a frame on two cores); a source that
         # runs ahead of inference fills whole batches, which get every core.
         self._single_queue = None
-        if self.batch > 1:
-            single, _ = read_ir(model_path, core)
-            add_features_output(single)
+        if single is not None:
             single.reshape([1, *list(single.input(0).get_partial_shape().to_shape())[1:]])
             compiled = compile_model(core, single, device, hint, cpu_threads=1, cpu_f32=cpu_f32)
             self._single_queue = ov.AsyncInferQueue(compiled, requests)

@@ -73,7 +73,6 @@ class Periodicity:
         self._v: np.ndarray | None = None
         self._step: float | None = None  # the usual frame-to-frame change (a slow average)
         self.last: Swing | None = None
-        self.cuts = 0
 
     def _swing(self, t: float) -> Swing | None:
         keep = self._t >= t - self.cfg.window_s
@@ -114,7 +113,6 @@ class Periodicity:
         if self._step is not None and self._i > self.MIN_FRAMES and step > self.CUT * self._step:
             self._t[:] = -np.inf
             self._v = None
-            self.cuts += 1
             return
         self._step = step if self._step is None else 0.9 * self._step + 0.1 * step
 
