@@ -88,7 +88,7 @@ def cmd_train(a: argparse.Namespace) -> int:
 
     s = TrainSettings(
         data=a.data, out=a.out, size=a.size, alpha=a.alpha, weights=a.weights, epochs=a.epochs, batch=a.batch, lr=a.lr,
-        dense=a.dense, stride=a.stride, augment=a.augment, fine_tune_epochs=a.fine_tune_epochs, fine_tune_lr=a.fine_tune_lr,
+        dense=a.dense, stride=a.stride, framing=a.framing, augment=a.augment, fine_tune_epochs=a.fine_tune_epochs, fine_tune_lr=a.fine_tune_lr,
         unfreeze=None if a.unfreeze == "all" else int(a.unfreeze), seed=a.seed, test_fraction=a.test_fraction,
         val_fraction=a.val_fraction, patience=a.patience, steps_per_epoch=a.steps_per_epoch,
         **({"cache": None if str(a.cache) == "none" else a.cache} if a.cache is not None else {}),
@@ -300,6 +300,8 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--batch", type=int, default=32, help="batch size (default 32)")
     s.add_argument("--dense", type=int, default=128, help="units of the Dense ReLU layer (default 128)")
     s.add_argument("--stride", type=int, default=2, help="use every N-th video frame (default 2)")
+    s.add_argument("--framing", default="full", choices=["full", "motion"],
+                   help="the model's input: the whole frame, or a crop around what moved (default full; the shipped model: motion)")
     s.add_argument("--augment", action=argparse.BooleanOptionalAction, default=True, help="augment training frames (default on)")
     s.add_argument("--seed", type=int, default=0, help="seed of the split, the shuffling and the weights (default 0)")
     s.add_argument("--test-fraction", type=float, default=0.2, help="held-out share of clips without a split column (default 0.2)")

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .errors import UserError
+from .framing import Framing
 from .labels import order_labels
 
 RT = "homegym"  # the rt_info section
@@ -22,6 +23,7 @@ class ModelInfo:
     batch: int
     precision: str  # fp32 | fp16 | int8
     provenance: dict = field(default_factory=dict)  # training data, split, accuracy (from the train report)
+    framing: Framing = field(default_factory=Framing)  # how a frame becomes the input: whole, or the motion crop
 
     def write(self, model) -> None:
         """Store in an ``openvino.Model``'s runtime info (saved with the IR)."""
@@ -33,23 +35,27 @@ class ModelInfo:
             "precision": self.precision,
             "input": INPUT_LAYOUT,
             "provenance": json.dumps(self.provenance, sort_keys=True),
+            "framing": json.dumps(self.framing.to_dict(), sort_keys=True),
         }
         for k, v in values.items():
             model.set_rt_info(v, [RT, k])
 
     @classmethod
     def read(cls, model, where: str = "model") -> ModelInfo:
-        def get(key: str) -> str:
+        def get(key: str, default: str | None = None) -> str:
             try:
                 return str(model.get_rt_info([RT, key]).astype(str))
             except RuntimeError:
+                if default is not None:
+                    return default
                 raise UserError(f"{where} is not a HomeGym IR: runtime info '{RT}/{key}' is missing (convert it with 'homegym convert')") from None
 
         try:
             labels = tuple(json.loads(get("labels")))
             order_labels(labels)  # validates the vocabulary
             w, h = (int(v) for v in get("working_size").split("x"))
-            return cls(labels, int(get("input_size")), (w, h), int(get("batch")), get("precision"), json.loads(get("provenance")))
+            return cls(labels, int(get("input_size")), (w, h), int(get("batch")), get("precision"), json.loads(get("provenance")),
+                       Framing.from_dict(json.loads(get("framing", "{}"))))  # IRs from before framing: the whole frame
         except (ValueError, TypeError) as e:
             raise UserError(f"{where}: malformed HomeGym runtime info: {e}") from None
 

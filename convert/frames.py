@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from homegym.errors import UserError
+from homegym.framing import Framing
 from homegym.train import dataset
 
 log = logging.getLogger(__name__)
@@ -25,8 +26,9 @@ class Frames:
     labels: np.ndarray  # (N,) label index in the report's order
 
 
-def load(report: dict, working_size: tuple[int, int], data: list[Path] | None, stride: int, cache: Path | None) -> dict[str, Frames]:
-    """``{"train": ..., "test": ...}`` frames at the working size, split as the report says.
+def load(report: dict, working_size: tuple[int, int], data: list[Path] | None, stride: int, cache: Path | None,
+         framing: Framing) -> dict[str, Frames]:
+    """``{"train": ..., "test": ...}`` frames at the working size under the model's framing, split as the report says.
 
     Training clips are sampled every ``stride``-th frame (calibration and parity need a few
     hundred); held-out clips give every frame, because the accuracy difference between two
@@ -46,7 +48,7 @@ def load(report: dict, working_size: tuple[int, int], data: list[Path] | None, s
         picked = [s for s in sources if assignment[s.name] in sides]
         if not picked:
             continue
-        clips, labels = dataset.load(picked, working_size, every, cache)
+        clips, labels = dataset.load(picked, working_size, every, cache, framing)
         seen |= set(labels)
         # The part's own label indices, renumbered in the model's order (a part may lack a label).
         to_model = np.array([model_labels.index(lab) if lab in model_labels else -1 for lab in labels])

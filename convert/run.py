@@ -13,6 +13,7 @@ import cv2
 import numpy as np
 
 from homegym.errors import UserError
+from homegym.framing import Framing
 from homegym.model_info import ModelInfo, read_ir
 from homegym.runtime import DEFAULT_CACHE, check_device, compile_model, infer_all, make_core
 
@@ -91,6 +92,7 @@ def run(s: ConvertSettings) -> dict:
             raise UserError(f"--working-size cannot change an IR's input ({src_info.working_size[0]}x{src_info.working_size[1]}): "
                             "convert the Keras model")
         labels, size, working, provenance = src_info.labels, src_info.input_size, src_info.working_size, src_info.provenance
+        framing = src_info.framing
         source.reshape([s.batch, *list(source.input(0).get_partial_shape().to_shape())[1:]])
         reference, ref_name = "ir", "source"
     else:
@@ -99,6 +101,7 @@ def run(s: ConvertSettings) -> dict:
         labels = tuple(report["labels"])
         size = int(kmodel.input_shape[1])
         working = s.working_size or (size, size)
+        framing = Framing.from_dict(report.get("model", {}).get("framing"))
         test = report.get("evaluation", {}).get("test", {})
         provenance = {
             "trained": report.get("created"),
@@ -108,10 +111,10 @@ def run(s: ConvertSettings) -> dict:
             "model": report.get("model"),
         }
         reference, ref_name = "keras", "fp32"
-    info = ModelInfo(labels, size, working, s.batch, s.precision, provenance)
+    info = ModelInfo(labels, size, working, s.batch, s.precision, provenance, framing)
 
     log.info("loading real frames at %dx%d for the checks", *working)
-    frames = F.load(report, working, s.data, s.stride, s.frame_cache)
+    frames = F.load(report, working, s.data, s.stride, s.frame_cache, framing)
     held_out = F.sample(frames["test"], s.eval_frames, seed=1)
     train = frames.get("train")
     if train is None:
@@ -122,7 +125,7 @@ def run(s: ConvertSettings) -> dict:
 
     t0 = time.time()
     # The source as an IR in floating point: the model quantized, and what INT8's accuracy is held to.
-    base = source if from_ir else to_ir.build(kmodel, ModelInfo(labels, size, working, s.batch, "fp32", provenance))
+    base = source if from_ir else to_ir.build(kmodel, ModelInfo(labels, size, working, s.batch, "fp32", provenance, framing))
     ir_ref = compile_model(ref_core, base, "CPU")
     ref_probs = (lambda bgr: infer_all(ir_ref, bgr, s.batch)) if from_ir else (lambda bgr: _keras_probs(kmodel, bgr, size))
     model = base
@@ -183,7 +186,7 @@ def run(s: ConvertSettings) -> dict:
         "model": str(s.model),
         "ir": str(xml),
         "labels": list(labels),
-        "input": {"working_size": list(working), "input_size": size, "batch": s.batch, "layout": "uint8 BGR NHWC"},
+        "input": {"working_size": list(working), "input_size": size, "batch": s.batch, "layout": "uint8 BGR NHWC", "framing": framing.to_dict()},
         "precision": s.precision,
         "device": s.device,
         "convert_s": round(convert_s, 2),

@@ -1,4 +1,4 @@
-"""The capture thread: read, downscale to the working size, stamp (frame id, monotonic time), write to the ring.
+"""The capture thread: read, frame for the model (whole, or the motion crop) at the working size, stamp (frame id, time), write to the ring.
 
 A file ends the run cleanly; offline it waits for the ring (back-pressure, no frame
 lost), in real time it drops like a camera. A live source that fails or stalls is
@@ -14,7 +14,8 @@ from dataclasses import dataclass
 
 import cv2
 
-from homegym.video import downscale, stated_fps
+from homegym.framing import Framer, Framing
+from homegym.video import stated_fps
 
 from .config import SourceConfig
 from .ring import FrameRing
@@ -41,12 +42,13 @@ def stride_for(fps: float, infer_fps: float | None) -> int:
 
 class Capture(threading.Thread):
     def __init__(self, cfg: SourceConfig, ring: FrameRing, working_size: tuple[int, int], offline: bool,
-                 first_id: int = 0, infer_fps: float | None = None) -> None:
+                 first_id: int = 0, infer_fps: float | None = None, framing: Framing | None = None) -> None:
         super().__init__(name="capture", daemon=True)
         self.cfg = cfg
         self.src: SourceKind = classify(cfg.uri)
         self.ring = ring
         self.size = working_size
+        self.framer = Framer(framing or Framing(), working_size)  # the model's framing, as it was trained
         self.offline = offline and not self.src.live and not cfg.realtime
         self.stats = CaptureStats()
         self.first_id = first_id  # frame ids go on across a restart of this stage
@@ -78,6 +80,7 @@ class Capture(threading.Thread):
             cap = open_capture(self.src, self.cfg.width, self.cfg.height, self.cfg.fps, self.cfg.stall_timeout_s)
             if cap is not None:
                 self._cap = cap
+                self.framer.reset()  # another connection may frame the room anew
                 self.stats.fps = stated_fps(cap, self.cfg.fps)
                 self.stats.connected = True
                 self.stats.state = "connected"
@@ -113,7 +116,9 @@ class Capture(threading.Thread):
                         while not self.ring.wait_for_space(0.2):
                             if self._halt.is_set():
                                 return
-                    downscale(frame, self.size, dst=self.ring.slot_for_write())
+                    # a file's own clock, as training framed it; a camera's is the wall clock
+                    t = now if self.src.live else (frame_id - self.first_id) / self.stats.fps
+                    self.framer(frame, t, dst=self.ring.slot_for_write())
                     self.ring.commit(frame_id, now)
                 frame_id += 1
                 self.stats.frames += 1

@@ -243,7 +243,8 @@ class Pipeline:
 
     def replace_model(self, inference: Inference) -> None:
         """Swap in a compiled model: at once if it takes the same frames, else with a new ring and capture."""
-        same_frames = (inference.working_size, inference.batch) == (self.inference.working_size, self.inference.batch)
+        same_frames = ((inference.working_size, inference.batch, inference.info.framing)
+                       == (self.inference.working_size, self.inference.batch, self.inference.info.framing))
         if same_frames:
             self._swap_inference(inference)
         else:
@@ -269,7 +270,8 @@ class Pipeline:
             self._dropped_before += self.ring.dropped
             w, h = self.inference.working_size
             self.ring = FrameRing(max(self.cfg.ring_capacity, 2 * self.inference.batch + 1), (h, w, 3))
-        cap = Capture(cfg, self.ring, self.inference.working_size, self._offline, first_id, self.cfg.infer_fps)
+        cap = Capture(cfg, self.ring, self.inference.working_size, self._offline, first_id, self.cfg.infer_fps,
+                      self.inference.info.framing)
         self.capture = cap
         self._media_fps = cap.stats.fps if not cap.src.live else None
         self._id_base, self._t_base = first_id, self._last_t

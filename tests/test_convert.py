@@ -89,13 +89,14 @@ def test_an_ir_converts_to_int8_without_its_keras_model_or_tensorflow(small_ir, 
 def test_check_frames_keep_the_models_label_order_when_a_side_lacks_a_label(small_model, training_clips) -> None:
     """Each side of the split is decoded on its own; a side without push-ups must not renumber the labels."""
     from homegym.convert import frames as F
+    from homegym.framing import Framing
 
     rep = json.loads((small_model[0] / "report.json").read_text())
     clips = rep["data"]["clips"]
     for name, c in clips.items():  # held out: squats and the other movements only
         if name.startswith("pushup"):
             c["split"] = "train"
-    sides = F.load(rep, (48, 48), [training_clips], 3, None)
+    sides = F.load(rep, (48, 48), [training_clips], 3, None, Framing())
     labels = rep["labels"]
     assert set(np.unique(sides["test"].labels)) == {labels.index(x) for x in ("neither", "squat_up", "squat_down")}
     assert set(np.unique(sides["train"].labels)) == set(range(len(labels)))

@@ -29,19 +29,32 @@ def test_small_model_beats_chance_on_held_out_clips(small_model) -> None:
 
 
 @pytest.mark.slow
-def test_augmented_and_fine_tune_phases_run(training_clips, tmp_path) -> None:
+def test_augmented_fine_tuned_motion_crop_model_trains_converts_and_counts(training_clips, tmp_path) -> None:
+    """The whole chain for a model on motion crops: the framing goes from the report into the IR, and the daemon crops."""
     out = tmp_path / "aug"
     r = run_cli("train", str(training_clips), "-o", str(out), "--weights", "none", "--alpha", "0.35", "--size", "64",
                 "--epochs", "1", "--fine-tune-epochs", "1", "--unfreeze", "all", "--steps-per-epoch", "3",
-                "--batch", "8", "--stride", "6", "--cache", "none")
+                "--batch", "8", "--stride", "6", "--cache", "none", "--framing", "motion")
     assert r.returncode == 0, r.stderr[-2000:]
     rep = json.loads((out / "report.json").read_text())
     assert rep["settings"]["augment"] is True
     assert rep["history"]["phase_starts"] == [0, 1] and len(rep["history"]["loss"]) == 2
+    assert rep["model"]["framing"]["mode"] == "motion"
     import keras
 
     model = keras.models.load_model(out / "model.keras")
     assert model.output_shape[-1] == len(rep["labels"])
+
+    ir = tmp_path / "ir"
+    r = run_cli("convert", str(out / "model.keras"), "-o", str(ir), "--stride", "6", "--cache-dir", "none")
+    assert r.returncode == 0, r.stderr[-2000:]
+    from homegym.framing import Framing
+    from homegym.model_info import read_ir
+
+    assert read_ir(ir)[1].framing == Framing.from_dict(rep["model"]["framing"]) != Framing()
+    clip = sorted(training_clips.glob("pushup_*.mp4"))[0]
+    r = run_cli("count", str(clip), "--model", str(ir))
+    assert r.returncode == 0, r.stderr[-2000:]
 
 
 def test_bad_weights_and_settings_are_one_line_errors(training_clips, tmp_path) -> None:

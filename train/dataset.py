@@ -19,8 +19,9 @@ import numpy as np
 
 from homegym import labelfile, manifest
 from homegym.errors import UserError
+from homegym.framing import Framer, Framing
 from homegym.labels import order_labels, parse_label
-from homegym.video import downscale, iter_frames
+from homegym.video import downscale, iter_frames, open_video
 
 log = logging.getLogger(__name__)
 
@@ -132,22 +133,28 @@ def _wh(size: int | tuple[int, int]) -> tuple[int, int]:
     return (size, size) if isinstance(size, int) else (int(size[0]), int(size[1]))
 
 
-def _cache_key(src: ClipSource, size: tuple[int, int], stride: int) -> str:
+def _cache_key(src: ClipSource, size: tuple[int, int], stride: int, framing: Framing) -> str:
     h = hashlib.sha1()
     st = src.video.stat()
-    h.update(f"{src.video.resolve()}|{st.st_size}|{st.st_mtime_ns}|{size[0]}x{size[1]}|{stride}|v3".encode())
+    h.update(f"{src.video.resolve()}|{st.st_size}|{st.st_mtime_ns}|{size[0]}x{size[1]}|{stride}|{sorted(framing.to_dict().items())}|v3".encode())
     return h.hexdigest()[:20]
 
 
-def _decode_video(src: ClipSource, size: tuple[int, int], stride: int, cache: Path | None) -> tuple[np.ndarray, np.ndarray]:
-    """All sampled frames of a video at ``size`` (w, h), RGB, with their frame numbers; cached on disk."""
-    path = cache / f"{_cache_key(src, size, stride)}.npz" if cache else None
+def _decode_video(src: ClipSource, size: tuple[int, int], stride: int, cache: Path | None,
+                  framing: Framing) -> tuple[np.ndarray, np.ndarray]:
+    """All sampled frames of a video at ``size`` (w, h), RGB, with their frame numbers; cached on disk.
+
+    Framed as the daemon's capture frames them: the sampled frames only, at the video's own time."""
+    path = cache / f"{_cache_key(src, size, stride, framing)}.npz" if cache else None
     if path is not None and path.exists():
         with np.load(path) as z:
             return z["frames"], z["index"]
     frames, index = [], []
-    for i, frame in iter_frames(src.video, stride=stride, size=size):
-        frames.append(cv2.cvtColor(frame, cv2.COLOR_BGR2RGB))
+    cap, info = open_video(src.video)
+    cap.release()
+    framer = Framer(framing, size)
+    for i, frame in iter_frames(src.video, stride=stride):
+        frames.append(cv2.cvtColor(framer(frame, i / info.fps), cv2.COLOR_BGR2RGB))
         index.append(i)
     arr = np.stack(frames) if frames else np.zeros((0, size[1], size[0], 3), np.uint8)
     idx = np.asarray(index, dtype=np.int32)
@@ -160,11 +167,13 @@ def _decode_video(src: ClipSource, size: tuple[int, int], stride: int, cache: Pa
 
 
 def load(
-    sources: list[ClipSource], size: int | tuple[int, int], stride: int, cache: Path | None
+    sources: list[ClipSource], size: int | tuple[int, int], stride: int, cache: Path | None,
+    framing: Framing | None = None,
 ) -> tuple[list[Clip], tuple[str, ...]]:
-    """Decode every source's labelled frames at ``size`` (an int for square, or (w, h)), RGB;
-    returns the clips and the ordered label set."""
+    """Decode every source's labelled frames at ``size`` (an int for square, or (w, h)), RGB, under
+    ``framing`` (stills have no motion: they stay whole); returns the clips and the ordered label set."""
     size = _wh(size)
+    framing = framing or Framing()
     labels = set()
     for s in sources:
         labels |= s.labels.labels if s.labels else {lab for _, lab in s.images}
@@ -175,7 +184,7 @@ def load(
     clips = []
     for n, s in enumerate(sources, start=1):
         if s.video is not None:
-            frames, fidx = _decode_video(s, size, stride, cache)
+            frames, fidx = _decode_video(s, size, stride, cache, framing)
             per_frame = s.labels.per_frame(int(fidx.max()) + 1 if len(fidx) else 0, index)
             lab = per_frame[fidx] if len(fidx) else np.zeros(0, np.int16)
             keep = lab >= 0

@@ -13,6 +13,7 @@ import numpy as np
 
 from homegym import __version__, keras_import
 from homegym.errors import UserError
+from homegym.framing import Framing
 
 from . import dataset, report
 from . import model as M
@@ -33,6 +34,7 @@ class TrainSettings:
     dense: int = 128
     dropout: float = 0.2
     stride: int = 2
+    framing: str = "full"  # full | motion (homegym.framing)
     augment: bool = True
     fine_tune_epochs: int = 0
     fine_tune_lr: float = 1e-5
@@ -100,8 +102,9 @@ def run(s: TrainSettings) -> dict:
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     t0 = time.time()
     sources = dataset.discover(s.data)
-    log.info("found %d clips; decoding frames at %dx%d, stride %d", len(sources), s.size, s.size, s.stride)
-    clips, labels = dataset.load(sources, s.size, s.stride, s.cache)
+    framing = Framing(s.framing)
+    log.info("found %d clips; decoding frames at %dx%d, stride %d, framing %s", len(sources), s.size, s.size, s.stride, s.framing)
+    clips, labels = dataset.load(sources, s.size, s.stride, s.cache, framing)
     split = dataset.split_clips(clips, s.seed, s.test_fraction, s.val_fraction)
     k = len(labels)
     xtr, ytr = dataset.gather(clips, split, dataset.TRAIN)
@@ -182,7 +185,7 @@ def run(s: TrainSettings) -> dict:
         "machine": {"platform": platform.platform(), "processor": platform.processor() or platform.machine(), "cpus": os.cpu_count()},
         "labels": list(labels),
         "model": {"file": "model.keras", "input": "RGB uint8-range float, NHWC", "size": s.size, "alpha": s.alpha, "weights": s.weights,
-                  "dense": s.dense, "dropout": s.dropout, "params": int(model.count_params())},
+                  "framing": framing.to_dict(), "dense": s.dense, "dropout": s.dropout, "params": int(model.count_params())},
         "settings": {k: (str(v) if isinstance(v, Path) else v) for k, v in asdict(s).items() if k not in ("data", "out")},
         "data": {
             "sources": [str(p) for p in s.data],
