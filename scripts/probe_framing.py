@@ -1,4 +1,5 @@
-"""Choose the framing on the train split only: a linear probe on frozen ImageNet features, cross-validated by source.
+"""Choose the framing and the features' centring on the train split only: a linear probe on frozen ImageNet
+features, cross-validated by source.
 
 For each framing (the whole frame, and motion crops with the given settings), the train
 clips of a manifest are decoded as `homegym train` decodes them, MobileNetV2's frozen
@@ -7,8 +8,13 @@ the sources and scored on the fifth it never saw (5 folds). What wins here is wh
 new people's phases apart without any fine-tuning. Needs the train extra (scikit-learn
 comes with NNCF). About 5 min per framing on 2 cores.
 
+``--centre S ...`` also tries each frame's features minus their mean over the stream's
+last S seconds (every sampled frame, the current one included, as a daemon would keep
+it): what stays of the room and the person is their constant part, which the mean takes
+away, and what moves is the posture.
+
     python scripts/probe_framing.py ../shared/data/clips.csv --weights ../shared/data/weights/mobilenet_v2_1.0_no_top_imagenet.weights.h5 \
-        --motion '{"min_scale": 0.3, "margin": 0.15}' '{"min_scale": 0.45, "margin": 0.25}'
+        --motion '{"min_scale": 0.3, "margin": 0.15}' '{"min_scale": 0.45, "margin": 0.25}' --centre 0 2 3 4 8
 """
 
 from __future__ import annotations
@@ -20,6 +26,16 @@ from pathlib import Path
 import numpy as np
 
 
+def centred(feats: np.ndarray, seconds: np.ndarray, window: float) -> np.ndarray:
+    """Each row minus the mean of the rows of the last ``window`` seconds up to and including it (0: as is)."""
+    if window <= 0:
+        return feats
+    total = np.vstack([np.zeros((1, feats.shape[1])), np.cumsum(feats, 0)])
+    first = np.searchsorted(seconds, seconds - window, side="right")
+    last = np.arange(1, len(feats) + 1)
+    return feats - (total[last] - total[first]) / (last - first)[:, None]
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("manifest", type=Path)
@@ -27,6 +43,8 @@ def main() -> None:
     ap.add_argument("--size", type=int, default=128)
     ap.add_argument("--stride", type=int, default=2)
     ap.add_argument("--motion", nargs="*", default=["{}"], help="motion-crop settings to try, as JSON (default: the defaults)")
+    ap.add_argument("--centre", nargs="*", type=float, default=[0.0],
+                    help="seconds of the stream's trailing feature mean to subtract (0: none; default 0)")
     ap.add_argument("--C", type=float, default=1e-4, help="inverse L2 strength of the probe")
     a = ap.parse_args()
 
@@ -44,19 +62,23 @@ def main() -> None:
     sources = [s for s in dataset.discover([a.manifest]) if s.split == "train"]
     framings = [Framing()] + [Framing("motion", **json.loads(m)) for m in a.motion]
     for framing in framings:
-        clips, labels = dataset.load(sources, a.size, a.stride, TrainSettings([], Path()).cache, framing)  # train's frame cache
-        x = np.concatenate([c.frames for c in clips]).astype(np.float32) / 127.5 - 1.0
-        y = np.concatenate([c.labels for c in clips])
-        groups = np.concatenate([[c.group] * len(c.labels) for c in clips])
-        feats = base.predict(x, batch_size=64, verbose=0)
-        confusion = np.zeros((len(labels), len(labels)), int)
-        for tr, te in GroupKFold(5).split(feats, y, groups):
-            scaler = StandardScaler().fit(feats[tr])
-            probe = LogisticRegression(C=a.C, max_iter=3000, class_weight="balanced").fit(scaler.transform(feats[tr]), y[tr])
-            np.add.at(confusion, (y[te], probe.predict(scaler.transform(feats[te]))), 1)
-        recall = confusion.diagonal() / np.maximum(confusion.sum(1), 1)
-        print(f"{json.dumps(framing.to_dict())}: unseen-source accuracy {confusion.trace() / confusion.sum():.1%} over {len(y)} frames; "
-              + ", ".join(f"{lab} {r:.0%}" for lab, r in zip(labels, recall)), flush=True)
+        clips, labels = dataset.load(sources, a.size, a.stride, TrainSettings([], Path()).cache, framing,  # train's frame cache
+                                     unlabelled=True)
+        feats = [base.predict(c.frames.astype(np.float32) / 127.5 - 1.0, batch_size=64, verbose=0) for c in clips]
+        keep = [c.labels >= 0 for c in clips]
+        y = np.concatenate([c.labels[k] for c, k in zip(clips, keep)])
+        groups = np.concatenate([[c.group] * int(k.sum()) for c, k in zip(clips, keep)])
+        for seconds in a.centre:
+            x = np.concatenate([centred(f, c.frame_index / c.fps, seconds)[k] for c, f, k in zip(clips, feats, keep)])
+            confusion = np.zeros((len(labels), len(labels)), int)
+            for tr, te in GroupKFold(5).split(x, y, groups):
+                scaler = StandardScaler().fit(x[tr])
+                probe = LogisticRegression(C=a.C, max_iter=3000, class_weight="balanced").fit(scaler.transform(x[tr]), y[tr])
+                np.add.at(confusion, (y[te], probe.predict(scaler.transform(x[te]))), 1)
+            recall = confusion.diagonal() / np.maximum(confusion.sum(1), 1)
+            print(f"{json.dumps(framing.to_dict())}, centred on {seconds:g} s: unseen-source accuracy "
+                  f"{confusion.trace() / confusion.sum():.1%} over {len(y)} frames; "
+                  + ", ".join(f"{lab} {r:.0%}" for lab, r in zip(labels, recall)), flush=True)
 
 
 if __name__ == "__main__":

@@ -61,6 +61,18 @@ def test_videos_with_labels_and_image_folders_load_the_same_frames(rendered, tmp
     assert {c.name for c in img_clips} == {c.name for c in clips}
 
 
+def test_unlabelled_frames_can_be_kept_for_a_streams_statistics(rendered, tmp_path) -> None:
+    sources = dataset.discover([rendered])
+    labelled, _ = dataset.load(sources, 32, 3, cache=tmp_path / "cache")
+    every, _ = dataset.load(sources, 32, 3, cache=tmp_path / "cache", unlabelled=True)
+    assert sum((c.labels < 0).sum() for c in every) > 0  # the rendered clips start and end unlabelled
+    for lab, all_ in zip(labelled, every):
+        keep = all_.labels >= 0
+        assert (all_.frames[keep] == lab.frames).all() and (all_.frame_index[keep] == lab.frame_index).all()
+        assert (np.diff(all_.frame_index) == 3).all()  # every sampled frame, none skipped
+        assert all_.fps == lab.fps > 0
+
+
 def test_rep_manifest_is_a_dataset(rendered) -> None:
     sources = dataset.discover([rendered / "clips.csv"])
     assert len(sources) == 10 and all(s.labels is not None for s in sources)

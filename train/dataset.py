@@ -50,6 +50,7 @@ class Clip:
     labels: np.ndarray  # (N,) label index
     frame_index: np.ndarray  # (N,) frame number in the video (or image number)
     source: str
+    fps: float = 0.0  # the video's frame rate (0 for stills): frame_index / fps is the frame's time
 
 
 def _image_group(rel: Path) -> str:
@@ -141,14 +142,16 @@ def _cache_key(src: ClipSource, size: tuple[int, int], stride: int, framing: Fra
 
 
 def _decode_video(src: ClipSource, size: tuple[int, int], stride: int, cache: Path | None,
-                  framing: Framing) -> tuple[np.ndarray, np.ndarray]:
-    """All sampled frames of a video at ``size`` (w, h), RGB, with their frame numbers; cached on disk.
+                  framing: Framing) -> tuple[np.ndarray, np.ndarray, float]:
+    """All sampled frames of a video at ``size`` (w, h), RGB, with their frame numbers and the video's
+    frame rate; cached on disk.
 
     Framed as the daemon's capture frames them: the sampled frames only, at the video's own time."""
     path = cache / f"{_cache_key(src, size, stride, framing)}.npz" if cache else None
     if path is not None and path.exists():
         with np.load(path) as z:
-            return z["frames"], z["index"]
+            if "fps" in z:  # caches written before the frame rate was kept are decoded again
+                return z["frames"], z["index"], float(z["fps"])
     frames, index = [], []
     cap, info = open_video(src.video)
     cap.release()
@@ -161,17 +164,20 @@ def _decode_video(src: ClipSource, size: tuple[int, int], stride: int, cache: Pa
     if path is not None:
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_name(path.stem + ".tmp.npz")
-        np.savez(tmp, frames=arr, index=idx)
+        np.savez(tmp, frames=arr, index=idx, fps=info.fps)
         tmp.replace(path)
-    return arr, idx
+    return arr, idx, info.fps
 
 
 def load(
     sources: list[ClipSource], size: int | tuple[int, int], stride: int, cache: Path | None,
-    framing: Framing | None = None,
+    framing: Framing | None = None, unlabelled: bool = False,
 ) -> tuple[list[Clip], tuple[str, ...]]:
     """Decode every source's labelled frames at ``size`` (an int for square, or (w, h)), RGB, under
-    ``framing`` (stills have no motion: they stay whole); returns the clips and the ordered label set."""
+    ``framing`` (stills have no motion: they stay whole); returns the clips and the ordered label set.
+
+    ``unlabelled`` keeps a video's every sampled frame, those without a label as -1: what a stream's
+    own statistics (its recent mean, say) are taken over, as the daemon sees it."""
     size = _wh(size)
     framing = framing or Framing()
     labels = set()
@@ -184,11 +190,11 @@ def load(
     clips = []
     for n, s in enumerate(sources, start=1):
         if s.video is not None:
-            frames, fidx = _decode_video(s, size, stride, cache, framing)
+            frames, fidx, fps = _decode_video(s, size, stride, cache, framing)
             per_frame = s.labels.per_frame(int(fidx.max()) + 1 if len(fidx) else 0, index)
             lab = per_frame[fidx] if len(fidx) else np.zeros(0, np.int16)
-            keep = lab >= 0
-            clip = Clip(s.name, s.group, s.split, frames[keep], lab[keep].astype(np.int64), fidx[keep], str(s.video))
+            keep = np.ones(len(lab), bool) if unlabelled else lab >= 0
+            clip = Clip(s.name, s.group, s.split, frames[keep], lab[keep].astype(np.int64), fidx[keep], str(s.video), fps)
         else:
             imgs, labs = [], []
             for p, lab_name in s.images:
@@ -200,7 +206,7 @@ def load(
             clip = Clip(s.name, s.group, s.split, np.stack(imgs), np.asarray(labs), np.arange(len(imgs)), s.name)
         log.info("[%d/%d] %s: %d labelled frames", n, len(sources), s.name, len(clip.labels))
         clips.append(clip)
-    return [c for c in clips if len(c.labels)], ordered
+    return [c for c in clips if (c.labels >= 0).any()], ordered
 
 
 @dataclass(frozen=True)
