@@ -137,7 +137,7 @@ def _wh(size: int | tuple[int, int]) -> tuple[int, int]:
 def _cache_key(src: ClipSource, size: tuple[int, int], stride: int, framing: Framing) -> str:
     h = hashlib.sha1()
     st = src.video.stat()
-    h.update(f"{src.video.resolve()}|{st.st_size}|{st.st_mtime_ns}|{size[0]}x{size[1]}|{stride}|{sorted(framing.to_dict().items())}|v3".encode())
+    h.update(f"{src.video.resolve()}|{st.st_size}|{st.st_mtime_ns}|{size[0]}x{size[1]}|{stride}|{sorted(framing.to_dict().items())}|v4".encode())
     return h.hexdigest()[:20]
 
 
@@ -150,8 +150,7 @@ def _decode_video(src: ClipSource, size: tuple[int, int], stride: int, cache: Pa
     path = cache / f"{_cache_key(src, size, stride, framing)}.npz" if cache else None
     if path is not None and path.exists():
         with np.load(path) as z:
-            if "fps" in z:  # caches written before the frame rate was kept are decoded again
-                return z["frames"], z["index"], float(z["fps"])
+            return z["frames"], z["index"], float(z["fps"])
     frames, index = [], []
     cap, info = open_video(src.video)
     cap.release()
@@ -193,7 +192,7 @@ def load(
             frames, fidx, fps = _decode_video(s, size, stride, cache, framing)
             per_frame = s.labels.per_frame(int(fidx.max()) + 1 if len(fidx) else 0, index)
             lab = per_frame[fidx] if len(fidx) else np.zeros(0, np.int16)
-            keep = np.ones(len(lab), bool) if unlabelled else lab >= 0
+            keep = slice(None) if unlabelled else lab >= 0
             clip = Clip(s.name, s.group, s.split, frames[keep], lab[keep].astype(np.int64), fidx[keep], str(s.video), fps)
         else:
             imgs, labs = [], []
@@ -204,7 +203,7 @@ def load(
                 imgs.append(cv2.cvtColor(downscale(img, size), cv2.COLOR_BGR2RGB))
                 labs.append(index[lab_name])
             clip = Clip(s.name, s.group, s.split, np.stack(imgs), np.asarray(labs), np.arange(len(imgs)), s.name)
-        log.info("[%d/%d] %s: %d labelled frames", n, len(sources), s.name, len(clip.labels))
+        log.info("[%d/%d] %s: %d labelled frames", n, len(sources), s.name, int((clip.labels >= 0).sum()))
         clips.append(clip)
     return [c for c in clips if (c.labels >= 0).any()], ordered
 
