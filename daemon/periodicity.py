@@ -65,22 +65,32 @@ class Periodicity:
     def reconfigure(self, cfg: PeriodicityConfig) -> None:
         """A new window starts empty: its frames were kept for the old length."""
         self.cfg = cfg
-        cap = max(self.MIN_FRAMES, math.ceil(cfg.window_s * self.MAX_FPS))
-        self._x = np.zeros((cap, self.dim), np.float32)
-        self._q = np.zeros(cap)
-        self._t = np.full(cap, -np.inf)
-        self._i = 0
+        self._cap = cap = max(self.MIN_FRAMES, math.ceil(cfg.window_s * self.MAX_FPS))
+        # Each frame is written twice, at its slot and a capacity further on, so the newest frames are
+        # always one contiguous view: the window is read in place, never gathered into a copy.
+        self._x = np.zeros((2 * cap, self.dim), np.float32)
+        self._q = np.zeros(2 * cap)
+        self._t = np.zeros(2 * cap)
+        self._i = 0  # frames taken
+        self._first = 0  # the first frame of the current window (a cut starts it again)
         self._v: np.ndarray | None = None
         self._step: float | None = None  # the usual frame-to-frame change (a slow average)
         self.last: Swing | None = None
 
+    def _window(self, t: float) -> slice:
+        """The frames of the last ``window_s`` seconds, oldest first, as a slice of the doubled ring
+        (capture times only grow, so the window's start is a binary search)."""
+        end = (self._i - 1) % self._cap + self._cap + 1
+        start = end - min(self._i - self._first, self._cap)
+        return slice(start + int(np.searchsorted(self._t[start:end], t - self.cfg.window_s)), end)
+
     def _swing(self, t: float) -> Swing | None:
-        keep = self._t >= t - self.cfg.window_s
-        if keep.sum() < self.MIN_FRAMES:
+        window = self._window(t)
+        x, q = self._x[window], self._q[window]
+        if len(x) < self.MIN_FRAMES:
             return None
-        x, q = self._x[keep], self._q[keep]
         mean = x.mean(axis=0)
-        newest = self._x[(self._i - 1) % len(self._x)]
+        newest = x[-1]
         v, iterations = self._v, self.ITERATIONS
         if v is None:  # the first window: start from the newest frame's offset, and iterate longer
             v, iterations = newest - mean, 20
@@ -95,10 +105,12 @@ class Periodicity:
             v = -v  # the same direction as last frame's, so the position does not jump sign
         self._v = v
         proj = x @ v
-        lo, hi = np.percentile(proj, self.RANGE)
-        if hi <= lo or proj.std() == 0.0 or q.std() <= self.cfg.min_phase_swing:
+        lo, hi = _percentiles(proj, self.RANGE)
+        p, d = proj - proj.mean(), q - q.mean()
+        pp, dd = float(p @ p), float(d @ d)
+        if hi <= lo or pp == 0.0 or dd <= len(q) * self.cfg.min_phase_swing ** 2:  # q's std <= min_phase_swing
             return None
-        corr = float(np.corrcoef(proj, q)[0, 1])
+        corr = float(p @ d) / math.sqrt(pp * dd)
         # Against the swing's range, not its mean: a set with long holds at the top (or a first rep
         # after a pause) has its mean near the top, and the top must still read as the top.
         position = float(np.clip((newest @ v - (hi + lo) / 2) / ((hi - lo) / 2), -3.0, 3.0))
@@ -109,9 +121,9 @@ class Periodicity:
         would be all the window sees: start the window again at the cut."""
         if self._i == 0:
             return
-        step = float(np.linalg.norm(feats - self._x[(self._i - 1) % len(self._x)]))
+        step = float(np.linalg.norm(feats - self._x[(self._i - 1) % self._cap]))
         if self._step is not None and self._i > self.MIN_FRAMES and step > self.CUT * self._step:
-            self._t[:] = -np.inf
+            self._first = self._i
             self._v = None
             return
         self._step = step if self._step is None else 0.9 * self._step + 0.1 * step
@@ -120,10 +132,10 @@ class Periodicity:
         """Take one frame; returns its probabilities, the phase split by the swing where it agrees."""
         q = float(probs[self._downs].sum() - probs[self._ups].sum())
         self._cut_check(feats)
-        slot = self._i % len(self._x)
-        self._x[slot] = feats
-        self._q[slot] = q
-        self._t[slot] = t
+        for slot in (self._i % self._cap, self._i % self._cap + self._cap):
+            self._x[slot] = feats
+            self._q[slot] = q
+            self._t[slot] = t
         self._i += 1
         self.last = swing = self._swing(t)
         if swing is None or swing.agreement < self.cfg.min_agreement:
@@ -143,6 +155,19 @@ class Periodicity:
         out[up] = mass * top + rest * cls_up
         out[down] = mass * bottom + rest * cls_down
         return out
+
+
+def _percentiles(values: np.ndarray, percents: tuple[float, float]) -> tuple[float, float]:
+    """``np.percentile``'s linear interpolation, one sort for both: numpy's own spends more time in
+    Python than in sorting a window's few hundred values."""
+    s = np.sort(values)
+    out = []
+    for pct in percents:
+        pos = (len(s) - 1) * pct / 100.0
+        i = int(pos)
+        j = min(i + 1, len(s) - 1)
+        out.append(float(s[i] + (s[j] - s[i]) * (pos - i)))
+    return out[0], out[1]
 
 
 def _sigmoid(x: float) -> float:

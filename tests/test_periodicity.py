@@ -123,3 +123,32 @@ def test_the_pipeline_follows_the_config_and_a_reload() -> None:
     assert pipe.periodicity is None
     pipe.set_periodicity(PeriodicityConfig(window_s=4))
     assert pipe.periodicity.cfg.window_s == 4
+
+
+def test_the_window_is_the_last_seconds_since_the_last_cut_read_in_place() -> None:
+    """The doubled ring hands out exactly the frames a copy of the last ``window_s`` seconds would hold,
+    across wrap-arounds, dropped frames (uneven times) and a cut."""
+    cfg = PeriodicityConfig(window_s=2.0)
+    per = Periodicity(LABELS, DIM, cfg)
+    rng = np.random.default_rng(3)
+    times = np.cumsum(rng.choice([1 / 60, 1 / 30, 0.2], size=600, p=[0.6, 0.3, 0.1]))
+    feats = rng.normal(size=(len(times), DIM)).astype(np.float32)
+    cut = 400
+    feats[cut:] += 50.0  # another picture: the window starts again here
+    probs = unsure_classifier(np.zeros(len(times)))
+    for i, (p, f, t) in enumerate(zip(probs, feats, times)):
+        per.update(p, f, float(t))
+        first = cut if i >= cut else 0
+        expect = [j for j in range(first, i + 1) if times[j] >= t - cfg.window_s]
+        window = per._window(float(t))
+        assert np.array_equal(per._t[window], times[expect])
+        assert np.array_equal(per._x[window], feats[expect])
+
+
+def test_percentiles_are_numpys() -> None:
+    from homegym.daemon.periodicity import _percentiles
+
+    rng = np.random.default_rng(0)
+    for n in (1, 2, 8, 97, 360):
+        v = rng.normal(size=n)
+        assert np.allclose(_percentiles(v, Periodicity.RANGE), np.percentile(v, Periodicity.RANGE))
