@@ -83,16 +83,24 @@ def evaluate_clip(row: manifest.ClipRow, cfg, model: Path | None, poses: Path | 
     rec = record_clip(row, cfg, model)
     s = rec.summary
     res = ClipResult(row.path.name, row.exercise, row.reps or 0, s.total, dict(s.by_exercise), s.frames)
-    lf = _frame_labels(row, poses)
-    if lf is not None and rec.frames:
-        labels = rec.labels
-        ids = np.array([f[0] for f in rec.frames], np.int64)  # the inferred frames (pipeline.infer_fps skips some)
+    truth = frame_truth(row, rec, poses)
+    if truth is not None:
         pred = np.stack([f[2] for f in rec.frames]).argmax(1)
-        truth = lf.per_frame(int(ids.max()) + 1, {lab: i for i, lab in enumerate(labels)} | _unknown_labels(lf, labels))[ids]
         mask = truth >= 0
         res.labelled = int(mask.sum())
         res.frame_acc = float((pred[mask] == truth[mask]).mean()) if res.labelled else None
     return res
+
+
+def frame_truth(row: manifest.ClipRow, rec: Recording, poses: Path | None) -> np.ndarray | None:
+    """The label index of each recorded (inferred) frame, -1 where unlabelled, ``len(labels)`` for a label
+    the model does not have; None without per-frame labels."""
+    lf = _frame_labels(row, poses)
+    if lf is None or not rec.frames:
+        return None
+    ids = np.array([f[0] for f in rec.frames], np.int64)  # the inferred frames (pipeline.infer_fps skips some)
+    index = {lab: i for i, lab in enumerate(rec.labels)} | _unknown_labels(lf, rec.labels)
+    return lf.per_frame(int(ids.max()) + 1, index)[ids]
 
 
 def _unknown_labels(lf: labelfile.LabelFile, labels: tuple[str, ...]) -> dict[str, int]:

@@ -1,0 +1,105 @@
+"""Would a head on centred features help the shipped model? Measured on its own fine-tuned features.
+
+Every clip of a manifest goes through the counting pipeline once with the shipped model
+(``homegym.evaluate.record_clip``: the pooled features and probabilities of each inferred
+frame, as the daemon sees them). A logistic-regression head is then fitted on the
+features of the clips the model itself was fitted on (its train report's ``train``
+part), each frame's features minus their mean over the stream's last S seconds
+(``--centre``; alone, or beside the raw features), and optionally averaged with the
+shipped head's probabilities (``--blend``). Each head's probabilities are counted by
+``replay`` with the shipped config, on the clips the model's training held back
+(which choose) and on the ``eval`` clips (which report). Needs scikit-learn (the train
+extra brings it with NNCF); about 4 min on 2 cores.
+
+    python scripts/probe_centred_head.py ../shared/data/clips.csv --centre 3 --blend 0 0.5
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+import numpy as np
+
+from probe_framing import centred
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("manifest", type=Path)
+    ap.add_argument("--config", type=Path, default=Path(__file__).parents[1] / "config.yaml")
+    ap.add_argument("--centre", nargs="*", type=float, default=[3.0], help="seconds of trailing mean to subtract")
+    ap.add_argument("--blend", nargs="*", type=float, default=[0.0, 0.5],
+                    help="weight of the shipped head's probabilities in the average (0: the new head alone)")
+    ap.add_argument("--C", type=float, default=1e-4, help="inverse L2 strength of the head")
+    a = ap.parse_args()
+
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.preprocessing import StandardScaler
+
+    from homegym import manifest
+    from homegym.daemon.config import load
+    from homegym.daemon.inference import DEFAULT_MODEL_DIR
+    from homegym.daemon.pipeline import replay
+    from homegym.evaluate import frame_truth, record_clip
+
+    cfg = load(a.config)
+    split = json.loads((DEFAULT_MODEL_DIR / "train_report.json").read_text())["split"]["clips"]
+    poses = a.manifest.parent / "poses"
+    clips = []
+    for row in manifest.read(a.manifest):
+        rec = record_clip(row, cfg, None)
+        ids = np.array([f[0] for f in rec.frames])
+        truth = frame_truth(row, rec, poses if poses.is_dir() else None)
+        truth = np.full(len(ids), -1) if truth is None else truth
+        part = "eval" if row.split == "eval" else "held back" if row.path.stem in split["val"] else \
+            "fitted" if row.path.stem in split["train"] else None
+        clips.append(dict(row=row, part=part, ids=ids, t=np.array([f[1] for f in rec.frames]), truth=truth,
+                          probs=np.stack([f[2] for f in rec.frames]), feats=np.stack([f[3] for f in rec.frames])))
+    labels = rec.labels
+
+    def measure(part: str, probs_of) -> str:
+        right = total = 0
+        errors, within, false = [], [], []
+        for c in (c for c in clips if c["part"] == part):
+            p = probs_of(c)
+            k = (c["truth"] >= 0)
+            right += int((p[k].argmax(1) == c["truth"][k]).sum())
+            total += int(k.sum())
+            counted = replay(labels, cfg, [(int(i), float(t), p[j], c["feats"][j])
+                                           for j, (i, t) in enumerate(zip(c["ids"], c["t"]))]).total
+            row = c["row"]
+            if row.exercise == manifest.OTHER:
+                false.append(counted)
+            elif row.reps:
+                errors.append(abs(counted - row.reps) / row.reps)
+                within.append(abs(counted - row.reps) <= 1)
+        return (f"{part}: frame acc {right / max(total, 1):.1%}, MAE {np.mean(errors):.3f}, OBO {np.mean(within):.0%}, "
+                f"false reps {np.mean(false) if false else float('nan'):.2f}")
+
+    shipped = lambda c: c["probs"]  # noqa: E731
+    print("shipped head |", " | ".join(measure(p, shipped) for p in ("held back", "eval")), flush=True)
+    for seconds in a.centre:
+        for beside in (False, True):
+            def inputs(c, seconds=seconds, beside=beside):
+                x = centred(c["feats"], c["t"], seconds)
+                return np.hstack([x, c["feats"]]) if beside else x
+
+            fit = [c for c in clips if c["part"] == "fitted"]
+            x = np.concatenate([inputs(c)[(c["truth"] >= 0) & (c["truth"] < len(labels))] for c in fit])
+            y = np.concatenate([c["truth"][(c["truth"] >= 0) & (c["truth"] < len(labels))] for c in fit])
+            scaler = StandardScaler().fit(x)
+            head = LogisticRegression(C=a.C, max_iter=3000, class_weight="balanced").fit(scaler.transform(x), y)
+            for blend in a.blend:
+                def probs_of(c, inputs=inputs, head=head, scaler=scaler, blend=blend):
+                    p = np.zeros((len(c["t"]), len(labels)))
+                    p[:, head.classes_] = head.predict_proba(scaler.transform(inputs(c)))
+                    return (1 - blend) * p + blend * c["probs"]
+
+                name = f"centred {seconds:g} s{' + raw' if beside else ''}, shipped weight {blend:g}"
+                print(name, "|", " | ".join(measure(p, probs_of) for p in ("held back", "eval")), flush=True)
+
+
+if __name__ == "__main__":
+    main()
