@@ -42,7 +42,7 @@ def main() -> None:
     from homegym.daemon.config import load
     from homegym.daemon.inference import DEFAULT_MODEL_DIR
     from homegym.daemon.pipeline import replay
-    from homegym.evaluate import frame_truth, record_clip
+    from homegym.evaluate import ClipResult, frame_truth, record_clip, summarise
 
     cfg = load(a.config)
     split = json.loads((DEFAULT_MODEL_DIR / "train_report.json").read_text())["split"]["clips"]
@@ -60,24 +60,22 @@ def main() -> None:
     labels = rec.labels
 
     def measure(part: str, probs_of) -> str:
-        right = total = 0
-        errors, within, false = [], [], []
+        """The part's clips counted with the given probabilities, summed up as ``homegym eval`` sums them."""
+        results = []
         for c in (c for c in clips if c["part"] == part):
             p = probs_of(c)
-            k = (c["truth"] >= 0)
-            right += int((p[k].argmax(1) == c["truth"][k]).sum())
-            total += int(k.sum())
             counted = replay(labels, cfg, [(int(i), float(t), p[j], c["feats"][j])
                                            for j, (i, t) in enumerate(zip(c["ids"], c["t"]))]).total
+            k = c["truth"] >= 0
             row = c["row"]
-            if row.exercise == manifest.OTHER:
-                false.append(counted)
-            elif row.reps:
-                errors.append(abs(counted - row.reps) / row.reps)
-                within.append(abs(counted - row.reps) <= 1)
-        return (f"{part}: frame acc {right / max(total, 1):.1%}, MAE {np.mean(errors):.3f}, OBO {np.mean(within):.0%}, "
-                f"false reps {np.mean(false) if false else float('nan'):.2f}")
+            results.append(ClipResult(row.path.name, row.exercise, row.reps or 0, counted, {}, len(p),
+                                      float((p[k].argmax(1) == c["truth"][k]).mean()) if k.any() else None, int(k.sum())))
+        r = summarise(results)
+        false = float("nan") if r.false_reps_per_other_clip is None else r.false_reps_per_other_clip
+        return f"{part}: frame acc {r.frame_acc:.1%}, MAE {r.mae:.3f}, OBO {r.obo:.0%}, false reps {false:.2f}"
 
+    fitted = [c for c in clips if c["part"] == "fitted"]
+    known = [(c["truth"] >= 0) & (c["truth"] < len(labels)) for c in fitted]  # a label the model has
     shipped = lambda c: c["probs"]  # noqa: E731
     print("shipped head |", " | ".join(measure(p, shipped) for p in ("held back", "eval")), flush=True)
     for seconds in a.centre:
@@ -86,9 +84,8 @@ def main() -> None:
                 x = centred(c["feats"], c["t"], seconds)
                 return np.hstack([x, c["feats"]]) if beside else x
 
-            fit = [c for c in clips if c["part"] == "fitted"]
-            x = np.concatenate([inputs(c)[(c["truth"] >= 0) & (c["truth"] < len(labels))] for c in fit])
-            y = np.concatenate([c["truth"][(c["truth"] >= 0) & (c["truth"] < len(labels))] for c in fit])
+            x = np.concatenate([inputs(c)[k] for c, k in zip(fitted, known)])
+            y = np.concatenate([c["truth"][k] for c, k in zip(fitted, known)])
             scaler = StandardScaler().fit(x)
             head = LogisticRegression(C=a.C, max_iter=3000, class_weight="balanced").fit(scaler.transform(x), y)
             for blend in a.blend:
