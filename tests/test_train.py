@@ -74,3 +74,84 @@ def test_importing_keras_leaves_stderr_to_the_command() -> None:
             "print('after', file=sys.stderr)")
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
     assert r.returncode == 0 and r.stderr == "after\n", r.stderr[-2000:]
+
+
+def _pose_manifest(shared_data, tmp_path, per_exercise: int = 2):
+    """A small manifest of real train clips with pose traces (and one eval clip), beside links to the data."""
+    import csv
+
+    rows = list(csv.DictReader(open(shared_data / "clips.csv")))
+    picked, seen = [], {}
+    for r in rows:
+        key = (r["split"], r["exercise"])
+        has_pose = (shared_data / "poses" / f"{r['file'].rsplit('/', 1)[-1].rsplit('.', 1)[0]}.json").exists()
+        if has_pose and r["reps"] != "unknown" and seen.get(key, 0) < (per_exercise if r["split"] == "train" else 1):
+            seen[key] = seen.get(key, 0) + 1
+            picked.append(r)
+    (tmp_path / "clips").symlink_to(shared_data / "clips")
+    (tmp_path / "poses").symlink_to(shared_data / "poses")
+    with open(tmp_path / "clips.csv", "w", newline="") as f:
+        w = csv.DictWriter(f, fieldnames=list(rows[0]))
+        w.writeheader()
+        w.writerows(picked)
+    return tmp_path / "clips.csv"
+
+
+def test_pose_targets_are_the_traces_joint_angles_frame_by_frame(shared_data, tmp_path) -> None:
+    import numpy as np
+
+    from homegym.train import dataset
+
+    man = _pose_manifest(shared_data, tmp_path, per_exercise=1)
+    clips, _ = dataset.load(dataset.discover([man]), 64, 3, None)
+    checked = 0
+    for c in clips:
+        trace = {r["i"]: r for r in json.loads((tmp_path / "poses" / f"{c.name}.json").read_text())["rows"]}
+        assert c.pose is not None and c.pose.shape == (len(c.labels), 3)
+        for frame, (elbow, knee, _hip) in zip(c.frame_index, c.pose):
+            r = trace.get(int(frame), {})
+            if r.get("ok") and r.get("vk", 0) >= 0.5:
+                assert knee == pytest.approx((r["knee"] - 90) / 90, abs=1e-5)
+                checked += 1
+            elif r.get("ok") and r.get("ve", 1) < 0.5:
+                assert np.isnan(elbow)  # a joint the estimator could not see is no target
+            elif not r.get("ok"):
+                assert np.isnan(knee)
+    assert checked > 50
+
+
+def test_masked_pose_loss_counts_only_known_angles() -> None:
+    import numpy as np
+
+    from homegym.train.model import masked_mse
+
+    y_true = np.array([[0.5, 0.0, 0.0, 1, 0, 0], [0.0, 0.0, 0.0, 0, 0, 0]], np.float32)  # values, then their mask
+    y_pred = np.array([[0.0, 9.0, 9.0], [7.0, 7.0, 7.0]], np.float32)
+    assert np.asarray(masked_mse(y_true, y_pred)) == pytest.approx([0.25, 0.0])
+
+
+@pytest.mark.slow
+def test_pose_auxiliary_trains_beside_the_labels_and_ships_only_the_labels(shared_data, tmp_path) -> None:
+    man = _pose_manifest(shared_data, tmp_path, per_exercise=3)
+    out = tmp_path / "run"
+    r = run_cli("train", str(man), "-o", str(out), "--weights", "none", "--alpha", "0.35", "--size", "64",
+                "--epochs", "1", "--fine-tune-epochs", "1", "--unfreeze", "all", "--steps-per-epoch", "3",
+                "--batch", "8", "--stride", "6", "--cache", "none", "--pose-aux", "0.5", "--val-fraction", "0.2")
+    assert r.returncode == 0, r.stderr[-2000:]
+    rep = json.loads((out / "report.json").read_text())
+    hist = rep["history"]
+    assert rep["settings"]["pose_aux"] == 0.5
+    assert len(hist["pose_loss"]) == 2 and len(hist["accuracy"]) == 2 and len(hist["val_head_loss"]) == 2
+    import keras
+
+    model = keras.models.load_model(out / "model.keras")
+    assert len(model.outputs) == 1 and model.output_shape[-1] == len(rep["labels"])  # the pose head stays behind
+
+    r = run_cli("train", str(tmp_path / "clips.csv"), "-o", str(tmp_path / "x"), "--pose-aux", "-1")
+    assert r.returncode == 2 and "--pose-aux must be >= 0" in r.stderr and "Traceback" not in r.stderr
+
+
+def test_pose_auxiliary_without_traces_is_a_one_line_error(training_clips, tmp_path) -> None:
+    r = run_cli("train", str(training_clips), "-o", str(tmp_path / "x"), "--weights", "none", "--alpha", "0.35",
+                "--size", "32", "--epochs", "1", "--stride", "6", "--cache", "none", "--pose-aux", "1")
+    assert r.returncode == 2 and "needs pose traces" in r.stderr and "Traceback" not in r.stderr, r.stderr[-1500:]

@@ -23,6 +23,8 @@ from homegym.framing import Framer, Framing
 from homegym.labels import order_labels, parse_label
 from homegym.video import downscale, iter_frames, open_video
 
+from .from_reps import POSE_TARGETS, pose_angles, read_pose_fields
+
 log = logging.getLogger(__name__)
 
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".webp"}
@@ -39,6 +41,7 @@ class ClipSource:
     video: Path | None = None
     labels: labelfile.LabelFile | None = None
     images: list[tuple[Path, str]] = field(default_factory=list)  # for image folders
+    pose_file: Path | None = None  # a pose trace (poses/<clip>.json) beside a manifest, for --pose-aux
 
 
 @dataclass
@@ -51,6 +54,7 @@ class Clip:
     frame_index: np.ndarray  # (N,) frame number in the video (or image number)
     source: str
     fps: float = 0.0  # the video's frame rate (0 for stills): frame_index / fps is the frame's time
+    pose: np.ndarray | None = None  # (N, 3) joint angles from the clip's pose trace (from_reps.pose_angles), NaN unknown
 
 
 def _image_group(rel: Path) -> str:
@@ -103,10 +107,12 @@ def _from_manifest(path: Path) -> list[ClipSource]:
 
     rows = manifest.read(path)
     poses = path.parent / "poses"
-    return [
-        ClipSource(row.path.stem, lf.meta["group"], row.split, video=row.path, labels=lf)
-        for row, lf in derive(rows, poses if poses.is_dir() else None)
-    ]
+    out = []
+    for row, lf in derive(rows, poses if poses.is_dir() else None):
+        pose_file = poses / f"{row.path.stem}.json"
+        out.append(ClipSource(row.path.stem, lf.meta["group"], row.split, video=row.path, labels=lf,
+                              pose_file=pose_file if pose_file.is_file() else None))
+    return out
 
 
 def _from_image_folder(root: Path) -> list[ClipSource]:
@@ -193,7 +199,10 @@ def load(
             per_frame = s.labels.per_frame(int(fidx.max()) + 1 if len(fidx) else 0, index)
             lab = per_frame[fidx] if len(fidx) else np.zeros(0, np.int16)
             keep = slice(None) if unlabelled else lab >= 0
-            clip = Clip(s.name, s.group, s.split, frames[keep], lab[keep].astype(np.int64), fidx[keep], str(s.video), fps)
+            pose = None
+            if s.pose_file is not None and len(fidx):
+                pose = pose_angles(read_pose_fields(s.pose_file, int(fidx.max()) + 1))[fidx][keep]
+            clip = Clip(s.name, s.group, s.split, frames[keep], lab[keep].astype(np.int64), fidx[keep], str(s.video), fps, pose)
         else:
             imgs, labs = [], []
             for p, lab_name in s.images:
@@ -258,3 +267,12 @@ def gather(clips: list[Clip], split: Split, part: str) -> tuple[np.ndarray, np.n
     if not chosen:
         return np.zeros((0,) + (clips[0].frames.shape[1:]), np.uint8), np.zeros(0, np.int64)
     return np.concatenate([c.frames for c in chosen]), np.concatenate([c.labels for c in chosen])
+
+
+def gather_pose(clips: list[Clip], split: Split, part: str) -> np.ndarray:
+    """The joint-angle targets of a part's frames, in gather()'s order; NaN where a clip has no trace."""
+    chosen = [c for c in clips if split.assignment[c.name] == part]
+    if not chosen:
+        return np.zeros((0, len(POSE_TARGETS)), np.float32)
+    return np.concatenate([c.pose if c.pose is not None else np.full((len(c.labels), len(POSE_TARGETS)), np.nan, np.float32)
+                           for c in chosen])

@@ -38,6 +38,7 @@ class TrainSettings:
     augment: bool = True
     fine_tune_epochs: int = 0
     fine_tune_lr: float = 1e-5
+    pose_aux: float = 0.0  # weight of the joint-angle regression beside the labels (0: off); needs pose traces
     unfreeze: int | None = 30  # top layers of the base to unfreeze in the fine-tune phase; None = all
     seed: int = 0
     test_fraction: float = 0.2
@@ -55,6 +56,8 @@ def _check(s: TrainSettings) -> None:
     for name in ("epochs", "batch", "stride", "dense"):
         if getattr(s, name) < (0 if name == "epochs" else 1):
             raise UserError(f"--{name} must be positive, got {getattr(s, name)}")
+    if s.pose_aux < 0:
+        raise UserError(f"--pose-aux must be >= 0, got {s.pose_aux}")
     if s.epochs == 0 and s.fine_tune_epochs == 0:
         raise UserError("nothing to train: --epochs and --fine-tune-epochs are both 0")
 
@@ -69,10 +72,19 @@ def _class_weights(y: np.ndarray, k: int) -> dict[int, float]:
     return {i: float(w[i]) if counts[i] else 0.0 for i in range(k)}
 
 
-def _image_ds(x, y, k, batch, shuffle_seed, aug=None):
+def _targets(y: np.ndarray, k: int, pose: np.ndarray | None):
+    """Keras targets: the one-hot labels, and with ``pose`` the angles (NaN as 0) followed by their mask."""
+    if pose is None:
+        return _onehot(y, k)
+    known = np.isfinite(pose)
+    return _onehot(y, k), np.concatenate([np.where(known, pose, 0.0), known], axis=1).astype(np.float32)
+
+
+def _image_ds(x, y, batch, shuffle_seed, aug=None):
+    """Batches of (frames as float, targets); ``y`` as _targets() gives it."""
     import tensorflow as tf
 
-    ds = tf.data.Dataset.from_tensor_slices((x, _onehot(y, k)))
+    ds = tf.data.Dataset.from_tensor_slices((x, y))
     if shuffle_seed is not None:
         ds = ds.shuffle(min(len(x), 20000), seed=shuffle_seed, reshuffle_each_iteration=True)
     ds = ds.batch(batch).map(lambda a, b: (tf.cast(a, tf.float32), b), num_parallel_calls=tf.data.AUTOTUNE)
@@ -81,19 +93,22 @@ def _image_ds(x, y, k, batch, shuffle_seed, aug=None):
     return ds.prefetch(tf.data.AUTOTUNE)
 
 
-def _callbacks(s: TrainSettings, has_val: bool):
+def _callbacks(s: TrainSettings, has_val: bool, monitor: str = "loss"):
+    """Checkpoint and early stopping on ``monitor`` (validation's where there is validation)."""
     import keras
 
-    cbs = [keras.callbacks.ModelCheckpoint(str(s.out / "checkpoint.keras"), save_best_only=has_val, monitor="val_loss" if has_val else "loss")]
+    monitor = f"val_{monitor}" if has_val else monitor
+    cbs = [keras.callbacks.ModelCheckpoint(str(s.out / "checkpoint.keras"), save_best_only=has_val, monitor=monitor, mode="min")]
     if has_val:
-        cbs.append(keras.callbacks.EarlyStopping(monitor="val_loss", patience=s.patience, restore_best_weights=True))
+        cbs.append(keras.callbacks.EarlyStopping(monitor=monitor, mode="min", patience=s.patience, restore_best_weights=True))
     return cbs
 
 
 def _merge(history: dict, h, phase_start: bool) -> None:
     if phase_start:
         history.setdefault("phase_starts", []).append(len(history.get("loss", [])))
-    for k, v in h.history.items():
+    for k, v in h.history.items():  # a pose-aux model names its label output's figures head_*
+        k = k.replace(f"{M.HEAD_NAME}_accuracy", "accuracy")
         history.setdefault(k, []).extend(float(x) for x in v)
 
 
@@ -126,6 +141,27 @@ def run(s: TrainSettings) -> dict:
     has_val = len(yva) > 0
     history: dict = {}
     feats: dict[str, np.ndarray] = {}
+    pose_net, ptr, pva = None, None, None
+    if s.pose_aux > 0:
+        ptr, pva = dataset.gather_pose(clips, split, dataset.TRAIN), dataset.gather_pose(clips, split, dataset.VAL)
+        if not np.isfinite(ptr).any():
+            raise UserError("--pose-aux needs pose traces (poses/<clip>.json beside a clip manifest); none of the training clips has one")
+        log.info("pose auxiliary: %.0f%% of training frames have a known joint angle", 100 * np.isfinite(ptr).any(axis=1).mean())
+        pose_net = M.with_pose_head(model, ptr.shape[1])
+
+    def fit_frames(lr: float, epochs: int, seed: int, aug):
+        """Fit on frames through the whole model: the labels alone, or with --pose-aux the labels and the
+        joint angles (the class weights then go into the loss: Keras weighs classes of one output only)."""
+        if pose_net is None:
+            net, kw, monitor = model, {"class_weight": cw}, "loss"
+            net.compile(optimizer=keras.optimizers.Adam(lr), loss="categorical_crossentropy", metrics=["accuracy"])
+        else:
+            net, kw, monitor = pose_net, {}, f"{M.HEAD_NAME}_loss"
+            net.compile(optimizer=keras.optimizers.Adam(lr), loss=[M.weighted_crossentropy([cw[i] for i in range(k)]), M.masked_mse],
+                        loss_weights=[1.0, s.pose_aux], metrics=[["accuracy"], []])
+        val = _image_ds(xva, _targets(yva, k, pva), s.batch, None) if has_val else None
+        return net.fit(_image_ds(xtr, _targets(ytr, k, ptr), s.batch, seed, aug), validation_data=val, epochs=epochs,
+                       steps_per_epoch=s.steps_per_epoch, callbacks=_callbacks(s, has_val, monitor), verbose=2, **kw)
 
     if s.epochs:
         head.compile(optimizer=keras.optimizers.Adam(s.lr), loss="categorical_crossentropy", metrics=["accuracy"])
@@ -140,21 +176,13 @@ def run(s: TrainSettings) -> dict:
                          class_weight=cw, callbacks=_callbacks(s, has_val)[1:], verbose=2)
         else:
             log.info("phase 1: frozen base, augmented frames through the whole model")
-            model.compile(optimizer=keras.optimizers.Adam(s.lr), loss="categorical_crossentropy", metrics=["accuracy"])
-            aug = _augmenter(s.seed)
-            val = _image_ds(xva, yva, k, s.batch, None) if has_val else None
-            h = model.fit(_image_ds(xtr, ytr, k, s.batch, s.seed, aug), validation_data=val, epochs=s.epochs,
-                          steps_per_epoch=s.steps_per_epoch, class_weight=cw, callbacks=_callbacks(s, has_val), verbose=2)
+            h = fit_frames(s.lr, s.epochs, s.seed, _augmenter(s.seed))
         _merge(history, h, True)
 
     if s.fine_tune_epochs:
         n = M.unfreeze(model, s.unfreeze)
         log.info("phase 2: fine-tuning %d layers of the base at lr %g", n, s.fine_tune_lr)
-        model.compile(optimizer=keras.optimizers.Adam(s.fine_tune_lr), loss="categorical_crossentropy", metrics=["accuracy"])
-        aug = _augmenter(s.seed + 100) if s.augment else None
-        val = _image_ds(xva, yva, k, s.batch, None) if has_val else None
-        h = model.fit(_image_ds(xtr, ytr, k, s.batch, s.seed + 1, aug), validation_data=val, epochs=s.fine_tune_epochs,
-                      steps_per_epoch=s.steps_per_epoch, class_weight=cw, callbacks=_callbacks(s, has_val), verbose=2)
+        h = fit_frames(s.fine_tune_lr, s.fine_tune_epochs, s.seed + 1, _augmenter(s.seed + 100) if s.augment else None)
         _merge(history, h, True)
         feats = {}  # the base changed: features computed before are stale
 

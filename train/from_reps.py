@@ -47,8 +47,8 @@ class Signal:
     kind: str  # "angle" (big = up) or "height" (image y, big = down)
 
 
-def load_pose_signal(pose_file: Path, exercise: str, n: int) -> tuple[Signal | None, dict[str, np.ndarray]]:
-    """The exercise's depth signal and the raw per-frame fields of a pose trace."""
+def read_pose_fields(pose_file: Path, n: int) -> dict[str, np.ndarray]:
+    """The raw per-frame fields of a pose trace over frames [0, n), NaN where no person was found."""
     try:
         data = json.loads(pose_file.read_text())
     except (OSError, ValueError) as e:
@@ -60,6 +60,25 @@ def load_pose_signal(pose_file: Path, exercise: str, n: int) -> tuple[Signal | N
             for k in fields:
                 if k in row:
                     fields[k][i] = row[k]
+    return fields
+
+
+POSE_TARGETS = ("elbow", "knee", "hip")
+
+
+def pose_angles(fields: dict[str, np.ndarray]) -> np.ndarray:
+    """(n, 3) elbow, knee and hip angles scaled to about [-1, 1] ((deg - 90) / 90), NaN where a joint
+    is not visible: training targets that say where the body is bent, whatever the room.
+
+    Angles, not heights: flips, shifts and zooms (the augmentation) leave them as they are."""
+    vis_ok = {"elbow": fields["ve"] >= 0.5, "knee": fields["vk"] >= 0.5, "hipang": np.isfinite(fields["hipang"])}
+    cols = [np.where(vis_ok[k], fields[k], np.nan) for k in ("elbow", "knee", "hipang")]
+    return ((np.stack(cols, axis=1) - 90.0) / 90.0).astype(np.float32)
+
+
+def load_pose_signal(pose_file: Path, exercise: str, n: int) -> tuple[Signal | None, dict[str, np.ndarray]]:
+    """The exercise's depth signal and the raw per-frame fields of a pose trace."""
+    fields = read_pose_fields(pose_file, n)
     joint, vis, height = {"pushup": ("elbow", "ve", "sh_y"), "squat": ("knee", "vk", "hip_y")}.get(exercise, (None, None, None))
     if joint is None:
         return None, fields

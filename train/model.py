@@ -75,3 +75,45 @@ def unfreeze(model, top_layers: int | None) -> int:
             layer.trainable = True
             n += 1
     return n
+
+
+POSE_HEAD_NAME = "pose"
+
+
+def with_pose_head(model, n_targets: int):
+    """A training-only twin of ``model`` that also regresses ``n_targets`` joint angles from the base's
+    pooled features; it shares every layer with ``model``, which is what gets saved and shipped.
+
+    The pose loss pulls the base toward the body's shape (where the elbows and knees bend) and away
+    from what else tells the training clips apart (the room, the clothes)."""
+    keras = keras_import.keras()
+
+    inp = model.input
+    feats = model.get_layer(BASE_NAME)(model.get_layer("mobilenet_scaling")(inp), training=False)
+    cls = model.get_layer(HEAD_NAME)(feats)
+    pose = keras.layers.Dense(n_targets, name=POSE_HEAD_NAME)(feats)
+    return keras.Model(inp, [cls, pose], name="homegym_mobilenetv2_pose")
+
+
+def weighted_crossentropy(class_weights):
+    """Categorical cross-entropy with a weight per true class (Keras' class_weight, which it only
+    supports for single-output models)."""
+    import tensorflow as tf
+
+    w = tf.constant(class_weights, tf.float32)
+
+    def loss(y_true, y_pred):
+        ce = -tf.reduce_sum(y_true * tf.math.log(tf.clip_by_value(y_pred, 1e-7, 1.0)), axis=-1)
+        return ce * tf.reduce_sum(y_true * w, axis=-1)
+
+    return loss
+
+
+def masked_mse(y_true, y_pred):
+    """Mean squared error over the known targets only: ``y_true`` holds the values then their 0/1 mask."""
+    import tensorflow as tf
+
+    n = tf.shape(y_pred)[-1]
+    values, mask = y_true[..., :n], y_true[..., n:]
+    se = tf.reduce_sum(mask * tf.square(values - y_pred), axis=-1)
+    return se / tf.maximum(tf.reduce_sum(mask, axis=-1), 1.0)
