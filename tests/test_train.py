@@ -80,7 +80,8 @@ def _pose_manifest(shared_data, tmp_path, per_exercise: int = 2):
     """A small manifest of real train clips with pose traces (and one eval clip), beside links to the data."""
     import csv
 
-    rows = list(csv.DictReader(open(shared_data / "clips.csv")))
+    with open(shared_data / "clips.csv", newline="") as f:
+        rows = list(csv.DictReader(f))
     picked, seen = [], {}
     for r in rows:
         key = (r["split"], r["exercise"])
