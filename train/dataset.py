@@ -262,8 +262,12 @@ def split_clips(clips: list[Clip], seed: int, test_fraction: float = 0.2, val_fr
     return Split(seed, method, {c.name: group_split[c.group] for c in clips})
 
 
+def _part(clips: list[Clip], split: Split, part: str) -> list[Clip]:
+    return [c for c in clips if split.assignment[c.name] == part]
+
+
 def gather(clips: list[Clip], split: Split, part: str) -> tuple[np.ndarray, np.ndarray]:
-    chosen = [c for c in clips if split.assignment[c.name] == part]
+    chosen = _part(clips, split, part)
     if not chosen:
         return np.zeros((0,) + (clips[0].frames.shape[1:]), np.uint8), np.zeros(0, np.int64)
     return np.concatenate([c.frames for c in chosen]), np.concatenate([c.labels for c in chosen])
@@ -271,7 +275,7 @@ def gather(clips: list[Clip], split: Split, part: str) -> tuple[np.ndarray, np.n
 
 def gather_pose(clips: list[Clip], split: Split, part: str) -> np.ndarray:
     """The joint-angle targets of a part's frames, in gather()'s order; NaN where a clip has no trace."""
-    chosen = [c for c in clips if split.assignment[c.name] == part]
+    chosen = _part(clips, split, part)
     if not chosen:
         return np.zeros((0, len(POSE_TARGETS)), np.float32)
     return np.concatenate([c.pose if c.pose is not None else np.full((len(c.labels), len(POSE_TARGETS)), np.nan, np.float32)

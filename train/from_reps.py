@@ -64,6 +64,12 @@ def read_pose_fields(pose_file: Path, n: int) -> dict[str, np.ndarray]:
 
 
 POSE_TARGETS = ("elbow", "knee", "hip")
+VISIBILITY = {"elbow": "ve", "knee": "vk"}  # the trace's visibility field of each joint it grades
+
+
+def visible_angle(fields: dict[str, np.ndarray], joint: str) -> np.ndarray:
+    """A joint's angle per frame, NaN where the estimator saw the joint with visibility under 0.5."""
+    return np.where(fields[VISIBILITY[joint]] >= 0.5, fields[joint], np.nan)
 
 
 def pose_angles(fields: dict[str, np.ndarray]) -> np.ndarray:
@@ -71,18 +77,17 @@ def pose_angles(fields: dict[str, np.ndarray]) -> np.ndarray:
     is not visible: training targets that say where the body is bent, whatever the room.
 
     Angles, not heights: flips, shifts and zooms (the augmentation) leave them as they are."""
-    vis_ok = {"elbow": fields["ve"] >= 0.5, "knee": fields["vk"] >= 0.5, "hipang": np.isfinite(fields["hipang"])}
-    cols = [np.where(vis_ok[k], fields[k], np.nan) for k in ("elbow", "knee", "hipang")]
+    cols = [visible_angle(fields, "elbow"), visible_angle(fields, "knee"), fields["hipang"]]
     return ((np.stack(cols, axis=1) - 90.0) / 90.0).astype(np.float32)
 
 
 def load_pose_signal(pose_file: Path, exercise: str, n: int) -> tuple[Signal | None, dict[str, np.ndarray]]:
     """The exercise's depth signal and the raw per-frame fields of a pose trace."""
     fields = read_pose_fields(pose_file, n)
-    joint, vis, height = {"pushup": ("elbow", "ve", "sh_y"), "squat": ("knee", "vk", "hip_y")}.get(exercise, (None, None, None))
+    joint, height = {"pushup": ("elbow", "sh_y"), "squat": ("knee", "hip_y")}.get(exercise, (None, None))
     if joint is None:
         return None, fields
-    angle = np.where(fields[vis] >= 0.5, fields[joint], np.nan)
+    angle = visible_angle(fields, joint)
     if np.isfinite(angle).mean() >= 0.5:
         return Signal(angle, "angle"), fields
     return Signal(fields[height], "height"), fields

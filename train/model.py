@@ -14,6 +14,7 @@ from homegym.errors import UserError
 
 BASE_NAME = "mobilenetv2"
 HEAD_NAME = "head"
+SCALING_NAME = "mobilenet_scaling"
 
 
 def resolve_weights(weights: str, alpha: float) -> str | None:
@@ -54,7 +55,7 @@ def build(labels: tuple[str, ...], size: int, alpha: float, weights: str, dense:
         name=HEAD_NAME,
     )
     inp = keras.Input((size, size, 3), name="frames")
-    x = keras.layers.Rescaling(1 / 127.5, offset=-1.0, name="mobilenet_scaling")(inp)
+    x = keras.layers.Rescaling(1 / 127.5, offset=-1.0, name=SCALING_NAME)(inp)
     x = base(x, training=False)  # BatchNorm stays in inference mode, also when the top is unfrozen
     out = head(x)
     return keras.Model(inp, out, name="homegym_mobilenetv2")
@@ -89,7 +90,7 @@ def with_pose_head(model, n_targets: int):
     keras = keras_import.keras()
 
     inp = model.input
-    feats = model.get_layer(BASE_NAME)(model.get_layer("mobilenet_scaling")(inp), training=False)
+    feats = model.get_layer(BASE_NAME)(model.get_layer(SCALING_NAME)(inp), training=False)
     cls = model.get_layer(HEAD_NAME)(feats)
     pose = keras.layers.Dense(n_targets, name=POSE_HEAD_NAME)(feats)
     return keras.Model(inp, [cls, pose], name="homegym_mobilenetv2_pose")
