@@ -4,9 +4,9 @@ The model runs once per clip, exactly as ``homegym count`` runs it; the probabil
 and pooled features of every inferred frame are then replayed through folding,
 periodicity, voting and counting
 (``daemon.pipeline.replay``, the pipeline's own per-frame step) for each candidate
-setting, which costs milliseconds where a model run costs seconds. Candidates are
-ranked by MAE, then OBO, then fewer false reps on clips of other movements; the best
-is printed as a config.yaml fragment.
+setting, which costs milliseconds where a model run costs seconds. Candidates within
+``FALSE_REP_BOUND`` come first, each group ranked by MAE, then OBO, then fewer false
+reps on clips of other movements; the best is printed as a config.yaml fragment.
 """
 
 from __future__ import annotations
@@ -39,6 +39,10 @@ PERIODICITY_GRID: dict[str, tuple[float, ...]] = {
     "min_phase_swing": (0.05, 0.1, 0.2),
 }
 GRIDS = {"voting": GRID, "periodicity": PERIODICITY_GRID}  # config section -> its grid
+# False reps per clip of other movements a setting may count before any setting within it ranks
+# first, whatever its MAE: a counter that counts curls as squats is not one a user keeps. Without
+# the bound, settings that let the swing claim curls won on MAE (2.5 false reps per clip).
+FALSE_REP_BOUND = 1.0
 
 
 @dataclasses.dataclass
@@ -46,9 +50,10 @@ class Candidate:
     values: dict[str, float]
     report: evaluate.Report
 
-    def rank(self) -> tuple[float, float, float]:
+    def rank(self) -> tuple[bool, float, float, float]:
         r = self.report
-        return (math.inf if r.mae is None else r.mae, -(r.obo or 0.0), r.false_reps_per_other_clip or 0.0)
+        false = r.false_reps_per_other_clip or 0.0
+        return (false > FALSE_REP_BOUND, math.inf if r.mae is None else r.mae, -(r.obo or 0.0), false)
 
 
 def candidates(grid: dict[str, tuple[float, ...]] = GRID) -> list[dict[str, float]]:

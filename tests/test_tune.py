@@ -8,7 +8,8 @@ import shutil
 import pytest
 
 from conftest import one_line_error, run_cli
-from homegym.tune import GRID, PERIODICITY_GRID, candidates
+from homegym.evaluate import Report
+from homegym.tune import FALSE_REP_BOUND, GRID, PERIODICITY_GRID, Candidate, candidates
 
 FIGURES = ("mae", "obo", "exact", "false_reps_per_other_clip")
 
@@ -20,6 +21,18 @@ def test_candidates_cover_the_grid_with_exit_at_most_enter() -> None:
     assert set(c[0]) == set(GRID)
     p = candidates(PERIODICITY_GRID)
     assert len(p) == 3 * 4 * 3 * 3 and set(p[0]) == set(PERIODICITY_GRID)
+
+
+def test_settings_within_the_false_rep_bound_rank_first() -> None:
+    """A setting that counts curls as reps loses to one that does not, whatever its MAE; within each
+    side of the bound MAE decides, then OBO, then fewer false reps."""
+    def cand(mae: float, obo: float, false: float) -> Candidate:
+        return Candidate({"mae": mae}, Report(mae=mae, obo=obo, false_reps_per_other_clip=false))
+
+    over = cand(0.10, 1.0, FALSE_REP_BOUND + 0.5)
+    ranked = sorted([over, cand(0.40, 0.5, 0.2), cand(0.30, 0.6, 1.0), cand(0.30, 0.8, 0.9)], key=Candidate.rank)
+    assert [c.values["mae"] for c in ranked] == [0.30, 0.30, 0.40, 0.10]
+    assert ranked[0].report.obo == 0.8 and ranked[-1] is over
 
 
 @pytest.mark.slow
@@ -38,7 +51,8 @@ def test_replayed_counts_are_the_pipelines(small_ir, training_clips, tmp_path) -
     same = next(c for c in tuned["ranked"] if c["voting"] == {"ema_alpha": 0.35, "min_dwell": 3, "enter": 0.6, "exit": 0.4,
                                                                "exercise_alpha": 0.1})
     assert {k: same[k] for k in FIGURES} == pytest.approx({k: evaluated[k] for k in FIGURES})
-    ranks = [(c["mae"], -c["obo"], c["false_reps_per_other_clip"]) for c in tuned["ranked"]]
+    ranks = [(c["false_reps_per_other_clip"] > FALSE_REP_BOUND, c["mae"], -c["obo"], c["false_reps_per_other_clip"])
+             for c in tuned["ranked"]]
     assert ranks == sorted(ranks) and len(ranks) == len(candidates())
     assert len({(c["mae"], c["obo"]) for c in tuned["ranked"]}) > 1, "the settings change the counts on held-out clips"
 
