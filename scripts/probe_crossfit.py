@@ -1,0 +1,149 @@
+"""Does a head on centred features count new people better, once counting is tuned for it? Cross-fitted by source.
+
+The two probes before this one left the question open: centring lifts frame accuracy on
+people a head never saw, but counting was tuned to the shipped head, and the only clips
+allowed to judge a new head were 5 clips of one source. Here every judgement comes from
+people the head never saw, on the whole train split:
+
+- every clip of the manifest goes through the counting pipeline once with ``--model``
+  (``evaluate.record_clip``: each inferred frame's probabilities and pooled features, as
+  the daemon sees them). Give it an IR whose base never saw these people (the frozen
+  ImageNet base with any head: only its features are used), or the cross-fitting is
+  flattered by a base fitted on the same sources;
+- each head (a logistic regression on the raw features, on the features minus their mean
+  over the stream's last S seconds, or on both) is fitted on the train clips of all
+  sources but one fold's (``--folds``, grouped by ``source_repo``) and predicts that fold:
+  out-of-fold probabilities for every train clip;
+- the periodicity grid, then the voting grid of ``homegym tune`` (``tune.GRIDS``) are
+  searched on those out-of-fold counts, so each head gets the counting settings that suit
+  it, chosen on the train split only;
+- the eval clips are counted with a head fitted on every train clip and its chosen
+  settings: they report, never choose;
+- the shipped model's validation clips (which neither it nor an out-of-fold head fitted)
+  compare the heads with the shipped model and config on the same clips.
+
+``--recordings FILE`` keeps the recorded clips (a pickle) for the next run of the same model.
+
+Needs scikit-learn (the train extra brings it with NNCF); about 10 min per head on 2 cores.
+
+    python scripts/probe_crossfit.py ../shared/data/clips.csv --model runs/inet_ir --centre 3
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import pickle
+from pathlib import Path
+
+import numpy as np
+
+from probe_framing import centred
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("manifest", type=Path)
+    ap.add_argument("--model", type=Path, required=True, help="IR whose pooled features the heads read")
+    ap.add_argument("--config", type=Path, default=Path(__file__).parents[1] / "config.yaml")
+    ap.add_argument("--centre", nargs="*", type=float, default=[3.0], help="seconds of trailing mean to subtract")
+    ap.add_argument("--folds", type=int, default=5)
+    ap.add_argument("--C", type=float, default=1e-4, help="inverse L2 strength of the heads")
+    ap.add_argument("--recordings", type=Path, help="pickle of the recorded clips: read if it exists, else written")
+    a = ap.parse_args()
+
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.preprocessing import StandardScaler
+
+    from homegym import manifest, tune
+    from homegym.daemon.config import load
+    from homegym.daemon.inference import DEFAULT_MODEL_DIR
+    from homegym.evaluate import Recording, frame_truth, record_clip
+
+    cfg = load(a.config)
+    poses = a.manifest.parent / "poses"
+    val = set(json.loads((DEFAULT_MODEL_DIR / "train_report.json").read_text())["split"]["clips"]["val"])
+    if a.recordings and a.recordings.exists():
+        clips, shipped_val = pickle.loads(a.recordings.read_bytes())
+    else:
+        clips, shipped_val = [], []
+        for row in manifest.read(a.manifest):
+            if row.split not in ("train", "eval"):
+                continue
+            rec = record_clip(row, cfg, a.model)
+            truth = frame_truth(row, rec, poses if poses.is_dir() else None)
+            clips.append(dict(row=row, rec=rec, group=row.extra.get("source_repo") or row.name,
+                              t=np.array([f[1] for f in rec.frames]), feats=np.stack([f[3] for f in rec.frames]),
+                              truth=np.full(len(rec.frames), -1) if truth is None else truth))
+            if row.name in val:
+                shipped_val.append((row, record_clip(row, cfg, None)))
+        if a.recordings:
+            a.recordings.write_bytes(pickle.dumps((clips, shipped_val)))
+
+    def figures(r) -> str:
+        false = float("nan") if r.false_reps_per_other_clip is None else r.false_reps_per_other_clip
+        return f"MAE {r.mae:.3f}, OBO {r.obo:.1%}, exact {r.exact:.1%}, false reps {false:.2f}"
+
+    labels = clips[0]["rec"].labels
+    train = [c for c in clips if c["row"].split == "train"]
+    evals = [c for c in clips if c["row"].split == "eval"]
+    fold_of = {g: i % a.folds for i, g in enumerate(sorted({c["group"] for c in train}))}
+    print(f"{len(train)} train clips from {len(fold_of)} sources in {a.folds} folds, {len(evals)} eval clips", flush=True)
+    print(f"shipped model | its validation clips ({len(shipped_val)}) | shipped config: "
+          f"{figures(tune.score(shipped_val, cfg))}", flush=True)
+
+    def fit(fitted: list[dict], inputs):
+        known = [(c["truth"] >= 0) & (c["truth"] < len(labels)) for c in fitted]  # a label the heads have
+        x = np.concatenate([inputs(c)[k] for c, k in zip(fitted, known)])
+        y = np.concatenate([c["truth"][k] for c, k in zip(fitted, known)])
+        scaler = StandardScaler().fit(x)
+        head = LogisticRegression(C=a.C, max_iter=3000, class_weight="balanced").fit(scaler.transform(x), y)
+
+        def probs(c: dict) -> np.ndarray:
+            p = np.zeros((len(c["t"]), len(labels)), np.float32)
+            p[:, head.classes_] = head.predict_proba(scaler.transform(inputs(c)))
+            return p
+        return probs
+
+    def recorded(c: dict, p: np.ndarray) -> tuple:
+        """The clip's recording with the head's probabilities in place of the model's."""
+        frames = [(fid, t, p[j], feats) for j, (fid, t, _, feats) in enumerate(c["rec"].frames)]
+        return c["row"], Recording(c["rec"].summary, labels, frames)
+
+    def frame_acc(pairs: list[tuple]) -> float:
+        right = total = 0
+        for c, (_, rec) in pairs:
+            k = c["truth"] >= 0
+            right += int((np.stack([f[2] for f in rec.frames])[k].argmax(1) == c["truth"][k]).sum())
+            total += int(k.sum())
+        return right / max(total, 1)
+
+    heads = {"raw": lambda c: c["feats"]}
+    for s in a.centre:
+        heads[f"centred {s:g} s"] = lambda c, s=s: centred(c["feats"], c["t"], s)
+        heads[f"centred {s:g} s + raw"] = lambda c, s=s: np.hstack([centred(c["feats"], c["t"], s), c["feats"]])
+    for name, inputs in heads.items():
+        oof = []
+        for k in range(a.folds):
+            probs = fit([c for c in train if fold_of[c["group"]] != k], inputs)
+            oof += [(c, recorded(c, probs(c))) for c in train if fold_of[c["group"]] == k]
+        probs = fit(train, inputs)
+        ev = [(c, recorded(c, probs(c))) for c in evals]
+        tuned = cfg
+        for section in ("periodicity", "voting"):
+            best = min((tune.Candidate(v, tune.score([r for _, r in oof], dataclasses.replace(
+                tuned, **{section: dataclasses.replace(getattr(tuned, section), **v)})))
+                for v in tune.candidates(tune.GRIDS[section])), key=tune.Candidate.rank)
+            tuned = dataclasses.replace(tuned, **{section: dataclasses.replace(getattr(tuned, section), **best.values)})
+            print(f"{name}: {section} chosen out of fold: {best.values}", flush=True)
+        on_val = [p for p in oof if p[0]["row"].name in val]
+        for part, pairs in (("train, out of fold (chooses)", oof), ("the shipped model's validation clips, out of fold", on_val),
+                            ("eval (reports)", ev)):
+            recs = [r for _, r in pairs]
+            print(f"{name} | {part} | frame acc {frame_acc(pairs):.1%} | shipped config: "
+                  f"{figures(tune.score(recs, cfg))} | tuned: {figures(tune.score(recs, tuned))}", flush=True)
+
+
+if __name__ == "__main__":
+    main()
