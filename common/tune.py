@@ -101,10 +101,18 @@ def run(manifest_path: Path, cfg, model: Path | None, split: str | None, only_he
     for i, row in enumerate(rows, 1):
         recordings.append((row, evaluate.record_clip(row, cfg, model)))
         log.info("[%d/%d] %s: %d frames recorded", i, len(rows), row.path.name, len(recordings[-1][1].frames))
-    ranked = [Candidate(v, score(recordings, dataclasses.replace(cfg, **{section: dataclasses.replace(getattr(cfg, section), **v)})))
-              for v in candidates(GRIDS[section])]
-    ranked.sort(key=Candidate.rank)
-    return score(recordings, cfg), ranked
+    return score(recordings, cfg), ranked_grid(recordings, cfg, section)
+
+
+def with_values(cfg, section: str, values: dict[str, float]):
+    """``cfg`` with the given keys of one section replaced."""
+    return dataclasses.replace(cfg, **{section: dataclasses.replace(getattr(cfg, section), **values)})
+
+
+def ranked_grid(recordings: list[tuple[manifest.ClipRow, evaluate.Recording]], cfg, section: str) -> list[Candidate]:
+    """Every candidate of the section's grid on recorded clips, best first."""
+    return sorted((Candidate(v, score(recordings, with_values(cfg, section, v))) for v in candidates(GRIDS[section])),
+                  key=Candidate.rank)
 
 
 def _fmt(v: float | None, pct: bool = False) -> str:

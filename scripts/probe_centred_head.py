@@ -25,6 +25,26 @@ import numpy as np
 from probe_framing import centred
 
 
+def fit_head(fitted: list[dict], inputs, n_labels: int, C: float):
+    """A balanced logistic-regression head on the fitted clips' frames whose label the model has
+    (``truth`` in range), scaled first; returns a clip's probabilities over all ``n_labels`` (0 for a
+    label no fitted frame had). ``inputs`` maps a clip to its per-frame features."""
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.preprocessing import StandardScaler
+
+    known = [(c["truth"] >= 0) & (c["truth"] < n_labels) for c in fitted]
+    x = np.concatenate([inputs(c)[k] for c, k in zip(fitted, known)])
+    y = np.concatenate([c["truth"][k] for c, k in zip(fitted, known)])
+    scaler = StandardScaler().fit(x)
+    head = LogisticRegression(C=C, max_iter=3000, class_weight="balanced").fit(scaler.transform(x), y)
+
+    def probs(c: dict) -> np.ndarray:
+        p = np.zeros((len(c["t"]), n_labels))
+        p[:, head.classes_] = head.predict_proba(scaler.transform(inputs(c)))
+        return p
+    return probs
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("manifest", type=Path)
@@ -34,9 +54,6 @@ def main() -> None:
                     help="weight of the shipped head's probabilities in the average (0: the new head alone)")
     ap.add_argument("--C", type=float, default=1e-4, help="inverse L2 strength of the head")
     a = ap.parse_args()
-
-    from sklearn.linear_model import LogisticRegression
-    from sklearn.preprocessing import StandardScaler
 
     from homegym import manifest
     from homegym.daemon.config import load
@@ -75,7 +92,6 @@ def main() -> None:
         return f"{part}: frame acc {r.frame_acc:.1%}, MAE {r.mae:.3f}, OBO {r.obo:.0%}, false reps {false:.2f}"
 
     fitted = [c for c in clips if c["part"] == "fitted"]
-    known = [(c["truth"] >= 0) & (c["truth"] < len(labels)) for c in fitted]  # a label the model has
     shipped = lambda c: c["probs"]  # noqa: E731
     print("shipped head |", " | ".join(measure(p, shipped) for p in ("held back", "eval")), flush=True)
     for seconds in a.centre:
@@ -84,15 +100,10 @@ def main() -> None:
                 x = centred(c["feats"], c["t"], seconds)
                 return np.hstack([x, c["feats"]]) if beside else x
 
-            x = np.concatenate([inputs(c)[k] for c, k in zip(fitted, known)])
-            y = np.concatenate([c["truth"][k] for c, k in zip(fitted, known)])
-            scaler = StandardScaler().fit(x)
-            head = LogisticRegression(C=a.C, max_iter=3000, class_weight="balanced").fit(scaler.transform(x), y)
+            head = fit_head(fitted, inputs, len(labels), a.C)
             for blend in a.blend:
-                def probs_of(c, inputs=inputs, head=head, scaler=scaler, blend=blend):
-                    p = np.zeros((len(c["t"]), len(labels)))
-                    p[:, head.classes_] = head.predict_proba(scaler.transform(inputs(c)))
-                    return (1 - blend) * p + blend * c["probs"]
+                def probs_of(c, head=head, blend=blend):
+                    return (1 - blend) * head(c) + blend * c["probs"]
 
                 name = f"centred {seconds:g} s{' + raw' if beside else ''}, shipped weight {blend:g}"
                 print(name, "|", " | ".join(measure(p, probs_of) for p in ("held back", "eval")), flush=True)

@@ -32,13 +32,13 @@ Needs scikit-learn (the train extra brings it with NNCF); about 10 min per head 
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import json
 import pickle
 from pathlib import Path
 
 import numpy as np
 
+from probe_centred_head import fit_head
 from probe_framing import centred
 
 
@@ -52,9 +52,6 @@ def main() -> None:
     ap.add_argument("--C", type=float, default=1e-4, help="inverse L2 strength of the heads")
     ap.add_argument("--recordings", type=Path, help="pickle of the recorded clips: read if it exists, else written")
     a = ap.parse_args()
-
-    from sklearn.linear_model import LogisticRegression
-    from sklearn.preprocessing import StandardScaler
 
     from homegym import manifest, tune
     from homegym.daemon.config import load
@@ -94,17 +91,8 @@ def main() -> None:
           f"{figures(tune.score(shipped_val, cfg))}", flush=True)
 
     def fit(fitted: list[dict], inputs):
-        known = [(c["truth"] >= 0) & (c["truth"] < len(labels)) for c in fitted]  # a label the heads have
-        x = np.concatenate([inputs(c)[k] for c, k in zip(fitted, known)])
-        y = np.concatenate([c["truth"][k] for c, k in zip(fitted, known)])
-        scaler = StandardScaler().fit(x)
-        head = LogisticRegression(C=a.C, max_iter=3000, class_weight="balanced").fit(scaler.transform(x), y)
-
-        def probs(c: dict) -> np.ndarray:
-            p = np.zeros((len(c["t"]), len(labels)), np.float32)
-            p[:, head.classes_] = head.predict_proba(scaler.transform(inputs(c)))
-            return p
-        return probs
+        head = fit_head(fitted, inputs, len(labels), a.C)
+        return lambda c: head(c).astype(np.float32)
 
     def recorded(c: dict, p: np.ndarray) -> tuple:
         """The clip's recording with the head's probabilities in place of the model's."""
@@ -132,10 +120,8 @@ def main() -> None:
         ev = [(c, recorded(c, probs(c))) for c in evals]
         tuned = cfg
         for section in ("periodicity", "voting"):
-            best = min((tune.Candidate(v, tune.score([r for _, r in oof], dataclasses.replace(
-                tuned, **{section: dataclasses.replace(getattr(tuned, section), **v)})))
-                for v in tune.candidates(tune.GRIDS[section])), key=tune.Candidate.rank)
-            tuned = dataclasses.replace(tuned, **{section: dataclasses.replace(getattr(tuned, section), **best.values)})
+            best = tune.ranked_grid([r for _, r in oof], tuned, section)[0]
+            tuned = tune.with_values(tuned, section, best.values)
             print(f"{name}: {section} chosen out of fold: {best.values}", flush=True)
         on_val = [p for p in oof if p[0]["row"].name in val]
         for part, pairs in (("train, out of fold (chooses)", oof), ("the shipped model's validation clips, out of fold", on_val),
