@@ -89,7 +89,7 @@ def cmd_train(a: argparse.Namespace) -> int:
     s = TrainSettings(
         data=a.data, out=a.out, size=a.size, alpha=a.alpha, weights=a.weights, epochs=a.epochs, batch=a.batch, lr=a.lr,
         dense=a.dense, stride=a.stride, framing=a.framing, augment=a.augment, fine_tune_epochs=a.fine_tune_epochs, fine_tune_lr=a.fine_tune_lr,
-        pose_aux=a.pose_aux,
+        pose_aux=a.pose_aux, masks=a.masks, background_swap=a.background_swap,
         unfreeze=None if a.unfreeze == "all" else int(a.unfreeze), seed=a.seed, test_fraction=a.test_fraction,
         val_fraction=a.val_fraction, patience=a.patience, steps_per_epoch=a.steps_per_epoch,
         **({"cache": None if str(a.cache) == "none" else a.cache} if a.cache is not None else {}),
@@ -300,6 +300,9 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--fine-tune-lr", type=float, default=1e-5, help="learning rate when fine-tuning (default 1e-5)")
     s.add_argument("--pose-aux", type=float, default=0.0,
                    help="weight of a training-only joint-angle regression beside the labels, from pose traces (default 0: off)")
+    s.add_argument("--masks", type=Path, help="folder of person masks (<clip>.npz, from scripts/person_masks.py) for --background-swap")
+    s.add_argument("--background-swap", type=float, default=0.0,
+                   help="share of augmented training frames whose person is put in front of another clip's room (default 0: off)")
     s.add_argument("--batch", type=int, default=32, help="batch size (default 32)")
     s.add_argument("--dense", type=int, default=128, help="units of the Dense ReLU layer (default 128)")
     s.add_argument("--stride", type=int, default=2, help="use every N-th video frame (default 2)")

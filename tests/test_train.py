@@ -156,3 +156,72 @@ def test_pose_auxiliary_without_traces_is_a_one_line_error(training_clips, tmp_p
     r = run_cli("train", str(training_clips), "-o", str(tmp_path / "x"), "--weights", "none", "--alpha", "0.35",
                 "--size", "32", "--epochs", "1", "--stride", "6", "--cache", "none", "--pose-aux", "1")
     assert r.returncode == 2 and "needs pose traces" in r.stderr and "Traceback" not in r.stderr, r.stderr[-1500:]
+
+
+def test_background_swap_keeps_the_person_and_replaces_the_room() -> None:
+    import numpy as np
+
+    from homegym.train.augment import background_swap
+
+    frames = np.full((4, 8, 8, 3), 200, np.float32)
+    mask = np.zeros((4, 8, 8, 1), np.float32)
+    mask[:, 2:6, 2:6] = 255  # the person
+    mask[3] = 255  # a frame with no mask known: full
+    plates = np.full((2, 8, 8, 3), 10, np.float32)
+    out = np.asarray(background_swap(plates, 1.0)(np.concatenate([frames, mask], axis=-1)))
+    assert out.shape == (4, 8, 8, 3)
+    assert (out[:3, 2:6, 2:6] == 200).all() and (out[:3, 0] == 10).all()  # person kept, room swapped
+    assert (out[3] == 200).all()
+    off = np.asarray(background_swap(plates, 0.0)(np.concatenate([frames, mask], axis=-1)))
+    assert (off == 200).all()
+
+
+def test_background_plates_paint_the_person_out() -> None:
+    import numpy as np
+
+    from homegym.train import dataset
+
+    frames = np.full((3, 32, 32, 3), 90, np.uint8)
+    frames[:, 10:20, 10:20] = 250  # the person, bright in a grey room
+    mask = np.zeros((3, 32, 32), np.uint8)
+    mask[:, 10:20, 10:20] = 255
+    clip = dataset.Clip("a", "a", "train", frames, np.zeros(3, np.int64), np.arange(3), "a", mask=mask)
+    nomask = dataset.Clip("b", "b", "train", frames, np.zeros(3, np.int64), np.arange(3), "b")
+    split = dataset.Split(0, "test", {"a": dataset.TRAIN, "b": dataset.TRAIN})
+    plates = dataset.background_plates([clip, nomask], split, dataset.TRAIN, per_clip=2)
+    assert len(plates) == 2  # the clip without masks gives none
+    assert abs(float(plates[:, 10:20, 10:20].mean()) - 90) < 5  # the person's square is room again
+    masks = dataset.gather_masks([clip, nomask], split, dataset.TRAIN)
+    assert masks.shape == (6, 32, 32) and (masks[3:] == 255).all()
+
+
+@pytest.mark.slow
+def test_background_swap_trains_from_mask_files_and_checks_them(training_clips, tmp_path) -> None:
+    """Masks as scripts/person_masks.py writes them (here a box per frame), read by name and frame number."""
+    import numpy as np
+
+    from homegym import labelfile
+
+    masks = tmp_path / "masks"
+    masks.mkdir()
+    for lf in sorted(training_clips.glob(f"*{labelfile.SUFFIX}"))[::2]:  # half the clips have masks
+        m = np.zeros((30, 48, 48), np.uint8)
+        m[:, 8:40, 12:36] = 255
+        np.savez_compressed(masks / f"{lf.name[: -len(labelfile.SUFFIX)]}.npz", index=np.arange(0, 180, 6), masks=m)
+    args = ["train", str(training_clips), "-o", str(tmp_path / "run"), "--weights", "none", "--alpha", "0.35", "--size", "48",
+            "--epochs", "1", "--fine-tune-epochs", "1", "--unfreeze", "all", "--steps-per-epoch", "3", "--batch", "8",
+            "--stride", "6", "--cache", "none"]
+    r = run_cli(*args, "--masks", str(masks), "--background-swap", "0.5")
+    assert r.returncode == 0, r.stderr[-2000:]
+    rep = json.loads((tmp_path / "run" / "report.json").read_text())
+    assert rep["settings"]["background_swap"] == 0.5 and rep["settings"]["masks"] == str(masks)
+    assert "background swap: 50% of training frames in front of" in r.stderr
+
+    for extra, msg in ((["--background-swap", "0.5"], "needs --masks DIR"),
+                       (["--masks", str(masks), "--background-swap", "1.5"], "--background-swap must be 0..1"),
+                       (["--masks", str(tmp_path / "none"), "--background-swap", "0.5"], "--masks: no such folder"),
+                       (["--masks", str(masks), "--background-swap", "0.5", "--framing", "motion"], "need --framing full")):
+        r = run_cli(*args, *extra)
+        assert r.returncode == 2 and msg in r.stderr and "Traceback" not in r.stderr, (extra, r.stderr[-1500:])
+    r = run_cli(*args[:-6], "--size", "64", "--stride", "6", "--cache", "none", "--masks", str(masks), "--background-swap", "0.5")
+    assert r.returncode == 2 and "make them at --size 64" in r.stderr and "Traceback" not in r.stderr, r.stderr[-1500:]

@@ -55,6 +55,7 @@ class Clip:
     source: str
     fps: float = 0.0  # the video's frame rate (0 for stills): frame_index / fps is the frame's time
     pose: np.ndarray | None = None  # (N, 3) joint angles from the clip's pose trace (from_reps.pose_angles), NaN unknown
+    mask: np.ndarray | None = None  # (N, S, S) uint8 person mask (scripts/person_masks.py), for the background swap
 
 
 def _image_group(rel: Path) -> str:
@@ -174,15 +175,40 @@ def _decode_video(src: ClipSource, size: tuple[int, int], stride: int, cache: Pa
     return arr, idx, info.fps
 
 
+def _masks_for(masks: Path, name: str, fidx: np.ndarray, size: tuple[int, int]) -> np.ndarray | None:
+    """The person masks of a clip's sampled frames from ``masks/<name>.npz``; None where the folder has
+    no file for the clip. A frame the file lacks, or where it found no person, gets a full mask: it is
+    never composited (an empty room swapped for another would keep the frame's push-up label)."""
+    path = masks / f"{name}.npz"
+    if not path.is_file():
+        return None
+    try:
+        with np.load(path) as z:
+            index, m = z["index"], z["masks"]
+    except (OSError, ValueError, KeyError) as e:
+        raise UserError(f"{path}: not a person-mask file ({e})") from None
+    if m.shape[1:] != (size[1], size[0]):
+        raise UserError(f"{path}: masks are {m.shape[2]}x{m.shape[1]}, the model's input is {size[0]}x{size[1]}: "
+                        f"make them at --size {size[0]}")
+    out = np.full((len(fidx), size[1], size[0]), 255, np.uint8)
+    where = {int(i): k for k, i in enumerate(index)}
+    for j, i in enumerate(fidx):
+        k = where.get(int(i))
+        if k is not None and m[k].max() > 127:
+            out[j] = m[k]
+    return out
+
+
 def load(
     sources: list[ClipSource], size: int | tuple[int, int], stride: int, cache: Path | None,
-    framing: Framing | None = None, unlabelled: bool = False,
+    framing: Framing | None = None, unlabelled: bool = False, masks: Path | None = None,
 ) -> tuple[list[Clip], tuple[str, ...]]:
     """Decode every source's labelled frames at ``size`` (an int for square, or (w, h)), RGB, under
     ``framing`` (stills have no motion: they stay whole); returns the clips and the ordered label set.
 
     ``unlabelled`` keeps a video's every sampled frame, those without a label as -1: what a stream's
-    own statistics (its recent mean, say) are taken over, as the daemon sees it."""
+    own statistics (its recent mean, say) are taken over, as the daemon sees it. ``masks`` is a folder
+    of person masks (``scripts/person_masks.py``) for the clips that have one."""
     size = _wh(size)
     framing = framing or Framing()
     labels = set()
@@ -202,7 +228,8 @@ def load(
             pose = None
             if s.pose_file is not None and len(fidx):
                 pose = pose_angles(read_pose_fields(s.pose_file, int(fidx.max()) + 1))[fidx][keep]
-            clip = Clip(s.name, s.group, s.split, frames[keep], lab[keep].astype(np.int64), fidx[keep], str(s.video), fps, pose)
+            mask = _masks_for(masks, s.name, fidx[keep], size) if masks is not None else None
+            clip = Clip(s.name, s.group, s.split, frames[keep], lab[keep].astype(np.int64), fidx[keep], str(s.video), fps, pose, mask)
         else:
             imgs, labs = [], []
             for p, lab_name in s.images:
@@ -273,10 +300,36 @@ def gather(clips: list[Clip], split: Split, part: str) -> tuple[np.ndarray, np.n
     return np.concatenate([c.frames for c in chosen]), np.concatenate([c.labels for c in chosen])
 
 
+def _gather_field(clips: list[Clip], split: Split, part: str, name: str, missing) -> np.ndarray:
+    """A per-frame field of a part's clips (``Clip.<name>``) in gather()'s order; ``missing(n)`` where a clip has none."""
+    values = [(getattr(c, name), len(c.labels)) for c in _part(clips, split, part)]
+    return np.concatenate([v if v is not None else missing(n) for v, n in values]) if values else missing(0)
+
+
 def gather_pose(clips: list[Clip], split: Split, part: str) -> np.ndarray:
     """The joint-angle targets of a part's frames, in gather()'s order; NaN where a clip has no trace."""
-    chosen = _part(clips, split, part)
-    if not chosen:
-        return np.zeros((0, len(POSE_TARGETS)), np.float32)
-    return np.concatenate([c.pose if c.pose is not None else np.full((len(c.labels), len(POSE_TARGETS)), np.nan, np.float32)
-                           for c in chosen])
+    return _gather_field(clips, split, part, "pose", lambda n: np.full((n, len(POSE_TARGETS)), np.nan, np.float32))
+
+
+def gather_masks(clips: list[Clip], split: Split, part: str) -> np.ndarray:
+    """The person masks of a part's frames, in gather()'s order; full (never composited) where a clip has none."""
+    shape = clips[0].frames.shape[1:3]
+    return _gather_field(clips, split, part, "mask", lambda n: np.full((n, *shape), 255, np.uint8))
+
+
+def background_plates(clips: list[Clip], split: Split, part: str, per_clip: int = 8) -> np.ndarray:
+    """Rooms without their person: ``per_clip`` frames of each masked clip of a part, spread over it,
+    the person (mask > 1/4, grown by a few pixels) painted out by OpenCV's inpainting. What the
+    background swap puts behind another clip's person, so a room stops saying which label it holds."""
+    plates = []
+    for c in _part(clips, split, part):
+        if c.mask is None or not len(c.frames):
+            continue
+        for j in np.unique(np.linspace(0, len(c.frames) - 1, per_clip).round().astype(int)):
+            hole = cv2.dilate((c.mask[j] > 64).astype(np.uint8), np.ones((5, 5), np.uint8))
+            if hole.mean() > 0.6:  # the person fills the frame: no room left to show
+                continue
+            plates.append(cv2.inpaint(c.frames[j], hole, 5, cv2.INPAINT_TELEA))
+    if not plates:
+        raise UserError("the background swap found no masked training clip with room around its person: check --masks")
+    return np.stack(plates)

@@ -39,6 +39,8 @@ class TrainSettings:
     fine_tune_epochs: int = 0
     fine_tune_lr: float = 1e-5
     pose_aux: float = 0.0  # weight of the joint-angle regression beside the labels (0: off); needs pose traces
+    masks: Path | None = None  # person masks (scripts/person_masks.py) for the background swap
+    background_swap: float = 0.0  # share of augmented training frames whose room is swapped for another's
     unfreeze: int | None = 30  # top layers of the base to unfreeze in the fine-tune phase; None = all
     seed: int = 0
     test_fraction: float = 0.2
@@ -58,6 +60,14 @@ def _check(s: TrainSettings) -> None:
             raise UserError(f"--{name} must be positive, got {getattr(s, name)}")
     if s.pose_aux < 0:
         raise UserError(f"--pose-aux must be >= 0, got {s.pose_aux}")
+    if not 0.0 <= s.background_swap <= 1.0:
+        raise UserError(f"--background-swap must be 0..1, got {s.background_swap}")
+    if s.background_swap > 0 and (s.masks is None or not s.augment):
+        raise UserError("--background-swap is augmentation from person masks: it needs --masks DIR and no --no-augment")
+    if s.masks is not None and not s.masks.is_dir():
+        raise UserError(f"--masks: no such folder: {s.masks}")
+    if s.masks is not None and s.framing != "full":
+        raise UserError("--masks are made on whole frames: they need --framing full")
     if s.epochs == 0 and s.fine_tune_epochs == 0:
         raise UserError("nothing to train: --epochs and --fine-tune-epochs are both 0")
 
@@ -80,14 +90,17 @@ def _targets(y: np.ndarray, k: int, pose: np.ndarray | None):
     return _onehot(y, k), np.concatenate([np.where(known, pose, 0.0), known], axis=1).astype(np.float32)
 
 
-def _image_ds(x, y, batch, shuffle_seed, aug=None):
-    """Batches of (frames as float, targets); ``y`` as _targets() gives it."""
+def _image_ds(x, y, batch, shuffle_seed, aug=None, swap=None):
+    """Batches of (frames as float, targets); ``y`` as _targets() gives it. With ``swap`` (the background
+    swap), ``x`` carries each frame's person mask as a 4th channel, and the swap comes before ``aug``."""
     import tensorflow as tf
 
     ds = tf.data.Dataset.from_tensor_slices((x, y))
     if shuffle_seed is not None:
         ds = ds.shuffle(min(len(x), 20000), seed=shuffle_seed, reshuffle_each_iteration=True)
     ds = ds.batch(batch).map(lambda a, b: (tf.cast(a, tf.float32), b), num_parallel_calls=tf.data.AUTOTUNE)
+    if swap is not None:
+        ds = ds.map(lambda a, b: (swap(a), b), num_parallel_calls=tf.data.AUTOTUNE)
     if aug is not None:
         ds = ds.map(lambda a, b: (aug(a, training=True), b), num_parallel_calls=tf.data.AUTOTUNE)
     return ds.prefetch(tf.data.AUTOTUNE)
@@ -119,7 +132,7 @@ def run(s: TrainSettings) -> dict:
     sources = dataset.discover(s.data)
     framing = Framing(s.framing)
     log.info("found %d clips; decoding frames at %dx%d, stride %d, framing %s", len(sources), s.size, s.size, s.stride, s.framing)
-    clips, labels = dataset.load(sources, s.size, s.stride, s.cache, framing)
+    clips, labels = dataset.load(sources, s.size, s.stride, s.cache, framing, masks=s.masks)
     split = dataset.split_clips(clips, s.seed, s.test_fraction, s.val_fraction)
     k = len(labels)
     xtr, ytr = dataset.gather(clips, split, dataset.TRAIN)
@@ -148,6 +161,15 @@ def run(s: TrainSettings) -> dict:
             raise UserError("--pose-aux needs pose traces (poses/<clip>.json beside a clip manifest); none of the training clips has one")
         log.info("pose auxiliary: %.0f%% of training frames have a known joint angle", 100 * np.isfinite(ptr).any(axis=1).mean())
         pose_net = M.with_pose_head(model, ptr.shape[1])
+    swap, xtr_in = None, xtr
+    if s.background_swap > 0:
+        from . import augment
+
+        plates = dataset.background_plates(clips, split, dataset.TRAIN)
+        xtr_in = np.concatenate([xtr, dataset.gather_masks(clips, split, dataset.TRAIN)[..., None]], axis=-1)
+        swap = augment.background_swap(plates, s.background_swap)
+        log.info("background swap: %.0f%% of training frames in front of %d rooms of the training clips (%.0f%% of frames masked)",
+                 100 * s.background_swap, len(plates), 100 * float((xtr_in[..., 3] < 255).any(axis=(1, 2)).mean()))
 
     def fit_frames(lr: float, epochs: int, seed: int, aug):
         """Fit on frames through the whole model: the labels alone, or with --pose-aux the labels and the
@@ -160,7 +182,7 @@ def run(s: TrainSettings) -> dict:
             net.compile(optimizer=keras.optimizers.Adam(lr), loss=[M.weighted_crossentropy([cw[i] for i in range(k)]), M.masked_mse],
                         loss_weights=[1.0, s.pose_aux], metrics=[["accuracy"], []])
         val = _image_ds(xva, _targets(yva, k, pva), s.batch, None) if has_val else None
-        return net.fit(_image_ds(xtr, _targets(ytr, k, ptr), s.batch, seed, aug), validation_data=val, epochs=epochs,
+        return net.fit(_image_ds(xtr_in, _targets(ytr, k, ptr), s.batch, seed, aug, swap), validation_data=val, epochs=epochs,
                        steps_per_epoch=s.steps_per_epoch, callbacks=_callbacks(s, has_val, monitor), verbose=2, **kw)
 
     if s.epochs:
