@@ -307,7 +307,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--dense", type=int, default=128, help="units of the Dense ReLU layer (default 128)")
     s.add_argument("--stride", type=int, default=2, help="use every N-th video frame (default 2)")
     s.add_argument("--framing", default="full", choices=["full", "motion"],
-                   help="the model's input: the whole frame, or a crop around what moved (default full; the shipped model: motion)")
+                   help="the model's input: the whole frame, or a crop around what moved (default full, as the shipped model)")
     s.add_argument("--augment", action=argparse.BooleanOptionalAction, default=True, help="augment training frames (default on)")
     s.add_argument("--seed", type=int, default=0, help="seed of the split, the shuffling and the weights (default 0)")
     s.add_argument("--test-fraction", type=float, default=0.2, help="held-out share of clips without a split column (default 0.2)")
