@@ -83,7 +83,8 @@ def bound_failures(precision: str, parity: dict, acc: dict, ref_name: str) -> li
             failures.append(f"FP32 top-1 agreement {parity['top1_agreement']:.2%} < 100%")
     elif parity["top1_agreement_decided"] < LOW_PRECISION_AGREEMENT:
         failures.append(f"{precision.upper()} top-1 agreement {parity['top1_agreement_decided']:.2%} < {LOW_PRECISION_AGREEMENT:.0%} "
-                        f"on the {parity['frames'] - parity['near_ties']} frames the {ref_name} decides by >= {NEAR_TIE:g}")
+                        f"on the {parity['frames'] - parity['near_ties']} frames the {'FP32 model' if ref_name == 'fp32' else 'source IR'} "
+                        f"decides by >= {NEAR_TIE:g}")
     if precision == "int8" and acc[ref_name] - acc["int8"] > INT8_ACCURACY_DROP:
         failures.append(f"INT8 held-out accuracy {acc['int8']:.2%} is more than 1 point below the {ref_name}'s {acc[ref_name]:.2%}")
     return failures
