@@ -27,8 +27,8 @@ FP32_MAX_DIFF = 1e-3
 FP32_AGREEMENT = 1.0
 LOW_PRECISION_AGREEMENT = 0.99
 # FP32's top two within this of each other: a near tie, which any change of arithmetic may flip (FP16
-# rounding alone moved the shipped model's outputs by up to 0.05). FP16 and INT8 are held to their
-# agreement on the frames FP32 decides; the near ties are counted and reported.
+# rounding alone moved the 160 px real-run model's outputs by up to 0.05: README, convert). FP16 and
+# INT8 are held to their agreement on the frames FP32 decides; the near ties are counted and reported.
 NEAR_TIE = 0.05
 INT8_ACCURACY_DROP = 0.01
 
