@@ -53,30 +53,12 @@ def main() -> None:
     ap.add_argument("--recordings", type=Path, help="pickle of the recorded clips: read if it exists, else written")
     a = ap.parse_args()
 
-    from homegym import manifest, tune
+    from homegym import tune
     from homegym.daemon.config import load
-    from homegym.daemon.inference import DEFAULT_MODEL_DIR
-    from homegym.evaluate import Recording, frame_truth, record_clip
+    from homegym.evaluate import Recording
 
     cfg = load(a.config)
-    poses = a.manifest.parent / "poses"
-    val = set(json.loads((DEFAULT_MODEL_DIR / "train_report.json").read_text())["split"]["clips"]["val"])
-    if a.recordings and a.recordings.exists():
-        clips, shipped_val = pickle.loads(a.recordings.read_bytes())
-    else:
-        clips, shipped_val = [], []
-        for row in manifest.read(a.manifest):
-            if row.split not in ("train", "eval"):
-                continue
-            rec = record_clip(row, cfg, a.model)
-            truth = frame_truth(row, rec, poses if poses.is_dir() else None)
-            clips.append(dict(row=row, rec=rec, group=row.extra.get("source_repo") or row.name,
-                              t=np.array([f[1] for f in rec.frames]), feats=np.stack([f[3] for f in rec.frames]),
-                              truth=np.full(len(rec.frames), -1) if truth is None else truth))
-            if row.name in val:
-                shipped_val.append((row, record_clip(row, cfg, None)))
-        if a.recordings:
-            a.recordings.write_bytes(pickle.dumps((clips, shipped_val)))
+    clips, shipped_val, val = recorded_clips(a.manifest, a.model, cfg, a.recordings)
 
     def figures(r) -> str:
         false = float("nan") if r.false_reps_per_other_clip is None else r.false_reps_per_other_clip
@@ -129,6 +111,35 @@ def main() -> None:
             recs = [r for _, r in pairs]
             print(f"{name} | {part} | frame acc {frame_acc(pairs):.1%} | shipped config: "
                   f"{figures(tune.score(recs, cfg))} | tuned: {figures(tune.score(recs, tuned))}", flush=True)
+
+
+def recorded_clips(manifest_path: Path, model: Path, cfg, keep: Path | None) -> tuple[list[dict], list, set[str]]:
+    """Every train and eval clip of the manifest through the pipeline with ``model`` (row, recording,
+    source group, times, pooled features, per-frame truth), the shipped model's validation clips through
+    the shipped model, and those clips' names. ``keep``: a pickle read if it exists, else written."""
+    from homegym import manifest
+    from homegym.daemon.inference import DEFAULT_MODEL_DIR
+    from homegym.evaluate import frame_truth, record_clip
+
+    val = set(json.loads((DEFAULT_MODEL_DIR / "train_report.json").read_text())["split"]["clips"]["val"])
+    if keep and keep.exists():
+        clips, shipped_val = pickle.loads(keep.read_bytes())
+        return clips, shipped_val, val
+    poses = manifest_path.parent / "poses"
+    clips, shipped_val = [], []
+    for row in manifest.read(manifest_path):
+        if row.split not in ("train", "eval"):
+            continue
+        rec = record_clip(row, cfg, model)
+        truth = frame_truth(row, rec, poses if poses.is_dir() else None)
+        clips.append(dict(row=row, rec=rec, group=row.extra.get("source_repo") or row.name,
+                          t=np.array([f[1] for f in rec.frames]), feats=np.stack([f[3] for f in rec.frames]),
+                          truth=np.full(len(rec.frames), -1) if truth is None else truth))
+        if row.name in val:
+            shipped_val.append((row, record_clip(row, cfg, None)))
+    if keep:
+        keep.write_bytes(pickle.dumps((clips, shipped_val)))
+    return clips, shipped_val, val
 
 
 if __name__ == "__main__":
