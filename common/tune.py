@@ -109,9 +109,10 @@ def with_values(cfg, section: str, values: dict[str, float]):
     return dataclasses.replace(cfg, **{section: dataclasses.replace(getattr(cfg, section), **values)})
 
 
-def ranked_grid(recordings: list[tuple[manifest.ClipRow, evaluate.Recording]], cfg, section: str) -> list[Candidate]:
-    """Every candidate of the section's grid on recorded clips, best first."""
-    return sorted((Candidate(v, score(recordings, with_values(cfg, section, v))) for v in candidates(GRIDS[section])),
+def ranked_grid(recordings: list[tuple[manifest.ClipRow, evaluate.Recording]], cfg, section: str,
+                grid: dict[str, tuple[float, ...]] | None = None) -> list[Candidate]:
+    """Every candidate of the section's grid (or ``grid``: other values of its keys) on recorded clips, best first."""
+    return sorted((Candidate(v, score(recordings, with_values(cfg, section, v))) for v in candidates(grid or GRIDS[section])),
                   key=Candidate.rank)
 
 

@@ -26,14 +26,20 @@ from pathlib import Path
 import numpy as np
 
 
+def trailing_mean(rows: np.ndarray, seconds: np.ndarray, window: float) -> np.ndarray:
+    """Each row's mean over the rows of the last ``window`` seconds up to and including it (what a
+    stream has at that frame), summed in the rows' own precision."""
+    total = np.vstack([np.zeros((1, rows.shape[1])), np.cumsum(rows, 0)])
+    first = np.searchsorted(seconds, seconds - window, side="right")
+    last = np.arange(1, len(rows) + 1)
+    return (total[last] - total[first]) / (last - first)[:, None]
+
+
 def centred(feats: np.ndarray, seconds: np.ndarray, window: float) -> np.ndarray:
     """Each row minus the mean of the rows of the last ``window`` seconds up to and including it (0: as is)."""
     if window <= 0:
         return feats
-    total = np.vstack([np.zeros((1, feats.shape[1])), np.cumsum(feats, 0)])
-    first = np.searchsorted(seconds, seconds - window, side="right")
-    last = np.arange(1, len(feats) + 1)
-    return feats - (total[last] - total[first]) / (last - first)[:, None]
+    return feats - trailing_mean(feats, seconds, window)
 
 
 def main() -> None:

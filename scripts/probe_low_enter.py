@@ -41,8 +41,7 @@ def main() -> None:
     recordings = [(row, evaluate.record_clip(row, cfg, a.model)) for row in rows]
     base = tune.score(recordings, cfg)
     print(f"{a.model}: {len(rows)} validation clips; the config as given: MAE {base.mae:.3f}, OBO {base.obo:.1%}")
-    ranked = sorted((tune.Candidate(v, tune.score(recordings, tune.with_values(cfg, "voting", v)))
-                     for v in tune.candidates(WIDENED)), key=tune.Candidate.rank)
+    ranked = tune.ranked_grid(recordings, cfg, "voting", WIDENED)
     own = [c for c in ranked if c.values["enter"] in tune.GRID["enter"] and c.values["exit"] in tune.GRID["exit"]]
     print("best of the widened grid:", _line(ranked[0]))
     print("best of tune's grid:     ", _line(own[0]))

@@ -40,6 +40,7 @@ import numpy as np
 
 from probe_centred_head import fit_head
 from probe_crossfit import recorded_clips
+from probe_framing import trailing_mean
 
 SETS = ("none", "pushup", "squat")  # the gate's classes
 FLOW_WIDTH = 64  # pixels across of the grey frames the motion gate's optical flow runs on
@@ -47,45 +48,37 @@ FLOW_COLUMNS = 9 + 16  # flow_stats' figures of a frame
 
 
 def flow_stats(path: Path, ids: np.ndarray) -> np.ndarray:
-    """Per recorded frame (``ids``), the dense optical flow from the previous recorded frame on a
-    ``FLOW_WIDTH`` grey copy, summed up as: motion energy, energy-weighted |vx| and |vy|, signed vy,
-    the moving region's centroid and second moments (x, y, xy; in frame heights), and its energy on
-    a 4x4 grid of the frame."""
+    """Per recorded frame (``ids``: every n-th from the first, as the pipeline samples a clip), the
+    dense optical flow from the previous recorded frame on a ``FLOW_WIDTH`` grey copy, summed up as:
+    motion energy, energy-weighted |vx| and |vy|, signed vy, the moving region's centroid and second
+    moments (x, y, xy; in frame heights), and its energy on a 4x4 grid of the frame."""
     import cv2
 
-    from homegym.video import downscale, open_video
+    from homegym.video import downscale, iter_frames
 
-    cap, info = open_video(path)
-    h = max(8, round(FLOW_WIDTH * info.height / info.width))
-    ys, xs = np.mgrid[0:h, 0:FLOW_WIDTH] / h
-    want = set(int(i) for i in ids)
-    out, prev, i = {}, None, 0
-    try:
-        while i <= ids.max():
-            if i in want:
-                ok, frame = cap.read()
-                if not ok:
-                    break
-                grey = cv2.cvtColor(downscale(frame, (FLOW_WIDTH, h)), cv2.COLOR_BGR2GRAY)
-                row = np.zeros(FLOW_COLUMNS, np.float32)
-                if prev is not None:
-                    flow = cv2.calcOpticalFlowFarneback(prev, grey, None, 0.5, 2, 9, 2, 5, 1.1, 0)
-                    mag = np.hypot(flow[..., 0], flow[..., 1])
-                    w = np.maximum(mag - np.median(mag) - 0.05, 0)
-                    e = float(w.sum())
-                    if e > 0:
-                        cx, cy = float((w * xs).sum() / e), float((w * ys).sum() / e)
-                        grid = cv2.resize(w, (4, 4), interpolation=cv2.INTER_AREA).ravel()
-                        row[:] = [e / w.size, float((w * np.abs(flow[..., 0])).sum() / e), float((w * np.abs(flow[..., 1])).sum() / e),
-                                  float((w * flow[..., 1]).sum() / e), cx, cy, float((w * (xs - cx) ** 2).sum() / e),
-                                  float((w * (ys - cy) ** 2).sum() / e), float((w * (xs - cx) * (ys - cy)).sum() / e),
-                                  *(grid / max(grid.sum(), 1e-9))]
-                out[i], prev = row, grey
-            elif not cap.grab():
-                break
-            i += 1
-    finally:
-        cap.release()
+    stride = int(ids[1] - ids[0]) if len(ids) > 1 else 1
+    out, prev = {}, None
+    for i, frame in iter_frames(path, stride):
+        if i > ids.max():
+            break
+        if prev is None:
+            h = max(8, round(FLOW_WIDTH * frame.shape[0] / frame.shape[1]))
+            ys, xs = np.mgrid[0:h, 0:FLOW_WIDTH] / h
+        grey = cv2.cvtColor(downscale(frame, (FLOW_WIDTH, h)), cv2.COLOR_BGR2GRAY)
+        row = np.zeros(FLOW_COLUMNS, np.float32)
+        if prev is not None:
+            flow = cv2.calcOpticalFlowFarneback(prev, grey, None, 0.5, 2, 9, 2, 5, 1.1, 0)
+            mag = np.hypot(flow[..., 0], flow[..., 1])
+            w = np.maximum(mag - np.median(mag) - 0.05, 0)
+            e = float(w.sum())
+            if e > 0:
+                cx, cy = float((w * xs).sum() / e), float((w * ys).sum() / e)
+                grid = cv2.resize(w, (4, 4), interpolation=cv2.INTER_AREA).ravel()
+                row[:] = [e / w.size, float((w * np.abs(flow[..., 0])).sum() / e), float((w * np.abs(flow[..., 1])).sum() / e),
+                          float((w * flow[..., 1]).sum() / e), cx, cy, float((w * (xs - cx) ** 2).sum() / e),
+                          float((w * (ys - cy) ** 2).sum() / e), float((w * (xs - cx) * (ys - cy)).sum() / e),
+                          *(grid / max(grid.sum(), 1e-9))]
+        out[i], prev = row, grey
     return np.stack([out.get(int(j), np.zeros(FLOW_COLUMNS, np.float32)) for j in ids])
 
 
@@ -112,14 +105,9 @@ def motion_window(flow: np.ndarray, seconds: np.ndarray, window: float) -> np.nd
 def trailing_stats(feats: np.ndarray, seconds: np.ndarray, window: float) -> np.ndarray:
     """Each frame's mean and standard deviation of the features over the last ``window`` seconds
     up to and including it (what a daemon has at that frame), side by side."""
-    zero = np.zeros((1, feats.shape[1]))
-    s1 = np.vstack([zero, np.cumsum(feats, 0, dtype=np.float64)])
-    s2 = np.vstack([zero, np.cumsum(np.square(feats, dtype=np.float64), 0)])
-    first = np.searchsorted(seconds, seconds - window, side="right")
-    last = np.arange(1, len(feats) + 1)
-    n = (last - first)[:, None]
-    mean = (s1[last] - s1[first]) / n
-    var = np.maximum((s2[last] - s2[first]) / n - mean ** 2, 0.0)
+    wide = feats.astype(np.float64)  # the variance is a difference of two sums: float32 would cancel it away
+    mean = trailing_mean(wide, seconds, window)
+    var = np.maximum(trailing_mean(np.square(wide), seconds, window) - mean ** 2, 0.0)
     return np.hstack([mean, np.sqrt(var)]).astype(np.float32)
 
 
@@ -158,8 +146,11 @@ def gated(labels: tuple[str, ...], probs: np.ndarray, gate: np.ndarray) -> np.nd
     """The classifier's probabilities with its phase mass and exercise replaced by the gate's: each
     exercise's up and down get the gate's share for that exercise, split as the classifier splits its
     own up and down mass (all exercises summed); ``neither`` gets the gate's ``none``."""
-    ups = [i for i, lab in enumerate(labels) if lab.endswith("_up")]
-    downs = [i for i, lab in enumerate(labels) if lab.endswith("_down")]
+    from homegym.labels import parse_label
+
+    phases = [parse_label(lab).phase for lab in labels]
+    ups = [i for i, ph in enumerate(phases) if ph == "up"]
+    downs = [i for i, ph in enumerate(phases) if ph == "down"]
     up, down = probs[:, ups].sum(1), probs[:, downs].sum(1)
     share_up = np.where(up + down > 0, up / np.maximum(up + down, 1e-9), 0.5)
     out = np.zeros_like(probs)
