@@ -55,14 +55,9 @@ def main() -> None:
 
     from homegym import tune
     from homegym.daemon.config import load
-    from homegym.evaluate import Recording
 
     cfg = load(a.config)
     clips, shipped_val, val = recorded_clips(a.manifest, a.model, cfg, a.recordings)
-
-    def figures(r) -> str:
-        false = float("nan") if r.false_reps_per_other_clip is None else r.false_reps_per_other_clip
-        return f"MAE {r.mae:.3f}, OBO {r.obo:.1%}, exact {r.exact:.1%}, false reps {false:.2f}"
 
     labels = clips[0]["rec"].labels
     train = [c for c in clips if c["row"].split == "train"]
@@ -75,19 +70,6 @@ def main() -> None:
     def fit(fitted: list[dict], inputs):
         head = fit_head(fitted, inputs, len(labels), a.C)
         return lambda c: head(c).astype(np.float32)
-
-    def recorded(c: dict, p: np.ndarray) -> tuple:
-        """The clip's recording with the head's probabilities in place of the model's."""
-        frames = [(fid, t, p[j], feats) for j, (fid, t, _, feats) in enumerate(c["rec"].frames)]
-        return c["row"], Recording(c["rec"].summary, labels, frames)
-
-    def frame_acc(pairs: list[tuple]) -> float:
-        right = total = 0
-        for c, (_, rec) in pairs:
-            k = c["truth"] >= 0
-            right += int((np.stack([f[2] for f in rec.frames])[k].argmax(1) == c["truth"][k]).sum())
-            total += int(k.sum())
-        return right / max(total, 1)
 
     heads = {"raw": lambda c: c["feats"]}
     for s in a.centre:
@@ -111,6 +93,30 @@ def main() -> None:
             recs = [r for _, r in pairs]
             print(f"{name} | {part} | frame acc {frame_acc(pairs):.1%} | shipped config: "
                   f"{figures(tune.score(recs, cfg))} | tuned: {figures(tune.score(recs, tuned))}", flush=True)
+
+
+def figures(r) -> str:
+    """A report's counting figures on one line."""
+    false = float("nan") if r.false_reps_per_other_clip is None else r.false_reps_per_other_clip
+    return f"MAE {r.mae:.3f}, OBO {r.obo:.1%}, exact {r.exact:.1%}, false reps {false:.2f}"
+
+
+def recorded(c: dict, p: np.ndarray) -> tuple:
+    """The clip's (row, recording) with a head's probabilities in place of the model's."""
+    from homegym.evaluate import Recording
+
+    frames = [(fid, t, p[j], feats) for j, (fid, t, _, feats) in enumerate(c["rec"].frames)]
+    return c["row"], Recording(c["rec"].summary, c["rec"].labels, frames)
+
+
+def frame_acc(pairs: list[tuple]) -> float:
+    """Share of the labelled frames of (clip, (row, recording)) pairs whose top probability is the truth."""
+    right = total = 0
+    for c, (_, rec) in pairs:
+        k = c["truth"] >= 0
+        right += int((np.stack([f[2] for f in rec.frames])[k].argmax(1) == c["truth"][k]).sum())
+        total += int(k.sum())
+    return right / max(total, 1)
 
 
 def recorded_clips(manifest_path: Path, model: Path, cfg, keep: Path | None) -> tuple[list[dict], list, set[str]]:

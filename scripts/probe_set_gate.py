@@ -39,7 +39,7 @@ from pathlib import Path
 import numpy as np
 
 from probe_centred_head import fit_head
-from probe_crossfit import recorded_clips
+from probe_crossfit import figures, recorded, recorded_clips
 from probe_framing import trailing_mean
 
 SETS = ("none", "pushup", "squat")  # the gate's classes
@@ -179,7 +179,6 @@ def main() -> None:
 
     from homegym import tune
     from homegym.daemon.config import load
-    from homegym.evaluate import Recording
 
     cfg = load(a.config)
     clips, _, val = recorded_clips(a.manifest, a.model, cfg, a.recordings)
@@ -190,10 +189,6 @@ def main() -> None:
     for c in clips:
         c["set"] = set_truth(c, labels)
     print(f"{len(train)} train clips from {len(fold_of)} sources in {a.folds} folds, {len(evals)} eval clips", flush=True)
-
-    def figures(r) -> str:
-        false = float("nan") if r.false_reps_per_other_clip is None else r.false_reps_per_other_clip
-        return f"MAE {r.mae:.3f}, OBO {r.obo:.1%}, exact {r.exact:.1%}, false reps {false:.2f}"
 
     def cross_fit(inputs, key: str, n: int, C: float = a.C, fitter=fit_head) -> tuple[dict[int, np.ndarray], dict[int, np.ndarray]]:
         """Out-of-fold probabilities of every train clip, and those of every eval clip from a head
@@ -213,10 +208,6 @@ def main() -> None:
             right += int((p[k].argmax(1) == c[key][k]).sum())
             total += int(k.sum())
         return right / max(total, 1)
-
-    def recorded(c: dict, p: np.ndarray) -> tuple:
-        frames = [(fid, t, p[j], feats) for j, (fid, t, _, feats) in enumerate(c["rec"].frames)]
-        return c["row"], Recording(c["rec"].summary, labels, frames)
 
     def judge(name: str, probs: dict[int, np.ndarray]) -> None:
         oof = [recorded(c, probs[id(c)]) for c in train]
