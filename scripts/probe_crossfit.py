@@ -109,14 +109,20 @@ def recorded(c: dict, p: np.ndarray) -> tuple:
     return c["row"], Recording(c["rec"].summary, c["rec"].labels, frames)
 
 
-def frame_acc(pairs: list[tuple]) -> float:
-    """Share of the labelled frames of (clip, (row, recording)) pairs whose top probability is the truth."""
+def accuracy(pairs: list[tuple[dict, np.ndarray]], key: str = "truth") -> float:
+    """Share of the frames of (clip, probabilities) pairs with a label in range under ``key`` whose top
+    probability is that label."""
     right = total = 0
-    for c, (_, rec) in pairs:
-        k = c["truth"] >= 0
-        right += int((np.stack([f[2] for f in rec.frames])[k].argmax(1) == c["truth"][k]).sum())
+    for c, p in pairs:
+        k = (c[key] >= 0) & (c[key] < p.shape[1])
+        right += int((p[k].argmax(1) == c[key][k]).sum())
         total += int(k.sum())
     return right / max(total, 1)
+
+
+def frame_acc(pairs: list[tuple]) -> float:
+    """``accuracy`` of (clip, (row, recording)) pairs: the recordings' probabilities against the phase truth."""
+    return accuracy([(c, np.stack([f[2] for f in rec.frames])) for c, (_, rec) in pairs])
 
 
 def recorded_clips(manifest_path: Path, model: Path, cfg, keep: Path | None) -> tuple[list[dict], list, set[str]]:

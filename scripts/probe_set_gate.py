@@ -39,7 +39,7 @@ from pathlib import Path
 import numpy as np
 
 from probe_centred_head import fit_head
-from probe_crossfit import figures, recorded, recorded_clips
+from probe_crossfit import accuracy, figures, recorded, recorded_clips
 from probe_framing import trailing_mean
 
 SETS = ("none", "pushup", "squat")  # the gate's classes
@@ -200,14 +200,6 @@ def main() -> None:
             oof |= {id(c): head(c) for c in train if fold_of[c["group"]] == k}
         head = fitter([dict(c, truth=c[key]) for c in train], inputs, n, C)
         return oof, {id(c): head(c) for c in evals}
-
-    def accuracy(pairs: list[tuple[dict, np.ndarray]], key: str) -> float:
-        right = total = 0
-        for c, p in pairs:
-            k = (c[key] >= 0) & (c[key] < p.shape[1])
-            right += int((p[k].argmax(1) == c[key][k]).sum())
-            total += int(k.sum())
-        return right / max(total, 1)
 
     def judge(name: str, probs: dict[int, np.ndarray]) -> None:
         oof = [recorded(c, probs[id(c)]) for c in train]
