@@ -76,14 +76,14 @@ def main() -> None:
     if a.centre > 0:
         heads[f"centred {a.centre:g} s"] = lambda c: centred(c["feats"], c["t"], a.centre)
 
-    def draws(pool: list[str], n: int, rng: np.random.Generator) -> list[list[str]]:
-        """``a.draws`` random sets of ``n`` sources of the pool, each with frames of two labels at least
+    def draws(pool: list[str], n: int, count: int, rng: np.random.Generator) -> list[list[str]]:
+        """``count`` random sets of ``n`` sources of the pool, each with frames of two labels at least
         (a head needs two to be fitted: a set of one squat-only source is drawn again); the whole pool
-        once where n covers it."""
+        where n covers it."""
         if n >= len(pool):
-            return [pool]
+            return [pool] * count
         sets: list[list[str]] = []
-        while len(sets) < a.draws:
+        while len(sets) < count:
             chosen = sorted(str(g) for g in rng.choice(pool, n, replace=False))
             if len(set().union(*(classes[g] for g in chosen))) >= 2:
                 sets.append(chosen)
@@ -112,17 +112,16 @@ def main() -> None:
         oof_curve, ev_curve = [], []
         for n in sorted(set(a.sizes) | {len(sources)}):
             rng = np.random.default_rng(a.seed)
-            oof_runs: list[list[tuple]] = []
+            count = 1 if n >= len(sources) else a.draws  # every fold gives each draw its out-of-fold part
+            oof_runs: list[list[tuple]] = [[] for _ in range(count)]
             fitted = []  # sources per fit: a fold's pool holds 9-10, so "all" out of fold is what the pool has
             for k in range(a.folds):
                 pool = [g for g in sources if fold_of[g] != k]
                 held = [c for c in train if fold_of[c["group"]] == k]
-                for d, chosen in enumerate(draws(pool, n, rng)):
-                    if d == len(oof_runs):
-                        oof_runs.append([])
-                    oof_runs[d] += predicted(chosen, held, inputs)
+                for run, chosen in zip(oof_runs, draws(pool, n, count, rng)):
+                    run += predicted(chosen, held, inputs)
                     fitted.append(len(chosen))
-            ev_runs = [predicted(chosen, evals, inputs) for chosen in draws(sources, n, rng)]
+            ev_runs = [predicted(chosen, evals, inputs) for chosen in draws(sources, n, count, rng)]
             oof_acc, oof_line = summary(oof_runs)
             ev_acc, ev_line = summary(ev_runs)
             oof_curve.append((float(np.mean(fitted)), oof_acc))
@@ -130,6 +129,7 @@ def main() -> None:
             print(f"{name} | {np.mean(fitted):.1f} sources, out of fold ({len(oof_runs)} draws): {oof_line} | "
                   f"{min(n, len(sources))} sources, eval ({len(ev_runs)} draws): {ev_line}", flush=True)
         print(f"{name} | extrapolated, out of fold: {extrapolated(oof_curve)} | eval: {extrapolated(ev_curve)}", flush=True)
+
 
 if __name__ == "__main__":
     main()
