@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import csv
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
 from conftest import ROOT, SHARED, run_cli
 from homegym.daemon.inference import DEFAULT_MODEL_DIR
 
+RELABELLED = {"vengaza_lunges.mp4"}
 LABELS = ["neither", "pushup_up", "pushup_down", "squat_up", "squat_down"]
 
 
@@ -44,17 +47,37 @@ def test_count_with_no_options_uses_the_shipped_model(rendered) -> None:
 
 @pytest.mark.slow
 @pytest.mark.realdata
-def test_eval_figures_in_the_shipped_report_are_reproduced() -> None:
-    """`homegym eval` on the eval clips gives exactly the figures shipped beside the model (and in the README)."""
+def test_eval_figures_in_the_shipped_report_are_reproduced(tmp_path) -> None:
+    """`homegym eval` on the eval clips the shipped report lists gives exactly its figures.
+
+    Pinned to those clips: ../shared/data grew on 2026-11-29 (71 -> 144 clips) and its eval
+    split with it; the shipped model was measured on the first 18 eval clips."""
     if not (SHARED / "clips.csv").exists():
         pytest.skip("../shared/data is not here")
     shipped = json.loads((DEFAULT_MODEL_DIR / "eval_report.json").read_text())
-    r = run_cli("eval", str(SHARED / "clips.csv"), "--split", "eval", "--json", "--config", str(ROOT / "config.yaml"))
+    names = {c["clip"] for c in shipped["clips"]}
+    with (SHARED / "clips.csv").open(newline="") as f:
+        reader = csv.DictReader(f)
+        rows = [r for r in reader if r["split"] == "eval" and Path(r["file"]).name in names]
+        fields = reader.fieldnames
+    assert len(rows) == len(names), "a clip of the shipped report is missing from ../shared/data"
+    pinned = tmp_path / "clips.csv"
+    with pinned.open("w", newline="") as f:
+        w = csv.DictWriter(f, fieldnames=fields)
+        w.writeheader()
+        w.writerows(dict(r, file=str(SHARED / r["file"])) for r in rows)
+    r = run_cli("eval", str(pinned), "--split", "eval", "--json", "--config", str(ROOT / "config.yaml"),
+                "--poses", str(SHARED / "poses"))
     assert r.returncode == 0, r.stderr[-2000:]
     got = json.loads(r.stdout)
     assert [(c["clip"], c["counted"]) for c in got["clips"]] == [(c["clip"], c["counted"]) for c in shipped["clips"]]
-    for k in ("mae", "obo", "exact", "false_reps_per_other_clip", "frame_acc"):
+    for k in ("mae", "obo", "exact", "false_reps_per_other_clip"):
         assert got[k] == pytest.approx(shipped[k], abs=1e-3), k
+    # Frame accuracy, clip by clip: the labels come from the pose traces beside the clips, and the one of
+    # vengaza_lunges was redone on 2026-11-29 (265 labelled frames then, 135 now); every other clip's match.
+    for g, s in zip(got["clips"], shipped["clips"], strict=True):
+        if g["clip"] not in RELABELLED:
+            assert (g["labelled"], g["frame_acc"]) == (s["labelled"], pytest.approx(s["frame_acc"], abs=1e-3)), g["clip"]
 
 
 @pytest.mark.parametrize("cpu_precision", ["f32", "auto"])
