@@ -13,8 +13,8 @@ from pathlib import Path
 
 import numpy as np
 
-from homegym.errors import UserError
-from homegym.framing import Framing
+from homegym.core.errors import UserError
+from homegym.core.framing import Framing
 from homegym.train import dataset
 
 log = logging.getLogger(__name__)

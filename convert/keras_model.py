@@ -6,9 +6,9 @@ import json
 import zipfile
 from pathlib import Path
 
-from homegym import keras_import
-from homegym.errors import UserError
-from homegym.labels import order_labels
+from homegym.core.errors import UserError
+from homegym.core.labels import order_labels
+from homegym.train import keras_import
 
 
 def load(path: Path, report_path: Path | None = None):

@@ -12,10 +12,10 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from homegym.errors import UserError
-from homegym.framing import Framing
-from homegym.model_info import ModelInfo, read_ir
-from homegym.runtime import DEFAULT_CACHE, check_device, compile_model, infer_all, make_core
+from homegym.core.errors import UserError
+from homegym.core.framing import Framing
+from homegym.core.model_info import ModelInfo, read_ir
+from homegym.core.runtime import DEFAULT_CACHE, check_device, compile_model, infer_all, make_core
 
 from . import frames as F
 from . import keras_model, quantize, to_ir

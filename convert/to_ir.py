@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import warnings
 
-from homegym.model_info import ModelInfo
+from homegym.core.model_info import ModelInfo
 
 
 def build(keras_model, info: ModelInfo):

@@ -9,7 +9,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from homegym.errors import UserError
+from homegym.core.errors import UserError
 
 from .counter import RepCounter
 from .voting import Vote

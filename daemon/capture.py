@@ -14,8 +14,8 @@ from dataclasses import dataclass
 
 import cv2
 
-from homegym.framing import Framer, Framing
-from homegym.video import stated_fps
+from homegym.core.framing import Framer, Framing
+from homegym.core.video import stated_fps
 
 from .config import SourceConfig
 from .ring import FrameRing

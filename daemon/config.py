@@ -14,7 +14,7 @@ from typing import Any
 
 import yaml
 
-from homegym.errors import UserError
+from homegym.core.errors import UserError
 
 from .counter import CounterConfig
 from .periodicity import PeriodicityConfig
@@ -140,7 +140,7 @@ class ModelConfig:
 
     def cache_path(self) -> Path | None:
         """"auto": $CACHE_DIRECTORY/ov_cache under systemd, else ~/.cache/homegym/ov_cache; None: no cache."""
-        from homegym.runtime import default_cache
+        from homegym.core.runtime import default_cache
 
         if self.cache_dir is None:
             return None

@@ -14,8 +14,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from homegym.errors import UserError
-from homegym.labels import parse_label
+from homegym.core.errors import UserError
+from homegym.core.labels import parse_label
 
 from .events import Event, PartialRepEvent, RepEvent, SetEndEvent
 from .voting import Vote

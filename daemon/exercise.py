@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from homegym.labels import parse_label
+from homegym.core.labels import parse_label
 
 
 class ExerciseFold:

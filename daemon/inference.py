@@ -14,9 +14,9 @@ from pathlib import Path
 
 import numpy as np
 
-from homegym.errors import UserError
-from homegym.model_info import add_features_output, read_ir
-from homegym.runtime import compile_model, make_core
+from homegym.core.errors import UserError
+from homegym.core.model_info import add_features_output, read_ir
+from homegym.core.runtime import compile_model, make_core
 
 from .config import ModelConfig, SourceConfig
 from .ring import Batch

@@ -20,7 +20,7 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from homegym.errors import UserError
+from homegym.core.errors import UserError
 
 log = logging.getLogger(__name__)
 UNIT = "homegym.service"

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from homegym.labels import parse_label
+from homegym.core.labels import parse_label
 
 
 @dataclass(frozen=True)

@@ -20,7 +20,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from homegym.errors import UserError
+from homegym.core.errors import UserError
 
 from .capture import Capture
 from .config import Config, SourceConfig

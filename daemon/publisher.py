@@ -25,7 +25,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from homegym.errors import UserError
+from homegym.core.errors import UserError
 
 from .events import Event, RepEvent, SetEndEvent
 from .outbox import Outbox

@@ -19,7 +19,7 @@ import threading
 import time
 from pathlib import Path
 
-from homegym.errors import UserError
+from homegym.core.errors import UserError
 
 from . import config as config_mod
 from .config import Config

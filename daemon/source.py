@@ -9,8 +9,8 @@ from pathlib import Path
 
 import cv2
 
-from homegym.errors import UserError
-from homegym.video import capture_file
+from homegym.core.errors import UserError
+from homegym.core.video import capture_file
 
 log = logging.getLogger(__name__)
 URL = re.compile(r"^(rtsp|rtsps|http|https|rtmp|udp|tcp)://", re.I)

@@ -6,8 +6,8 @@ import json
 import re
 
 import pytest
-
 from conftest import learned_clips, run_cli
+
 from homegym.daemon.inference import DEFAULT_MODEL_DIR
 
 

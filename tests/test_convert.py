@@ -11,7 +11,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-
 from conftest import one_line_error, run_cli
 
 
@@ -78,7 +77,7 @@ def test_an_ir_converts_to_int8_without_its_keras_model_or_tensorflow(small_ir, 
     assert (out / "train_report.json").exists()
     import openvino as ov
 
-    from homegym.model_info import read_ir
+    from homegym.core.model_info import read_ir
     model, info = read_ir(out / "model.xml", ov.Core())
     assert info.precision == "int8" and info.labels == read_ir(src / "model.xml", ov.Core())[1].labels
     assert any(op.get_type_name() == "FakeQuantize" for op in model.get_ordered_ops())
@@ -112,7 +111,7 @@ def test_low_precision_is_held_to_the_frames_fp32_decides() -> None:
 def test_check_frames_keep_the_models_label_order_when_a_side_lacks_a_label(small_model, training_clips) -> None:
     """Each side of the split is decoded on its own; a side without push-ups must not renumber the labels."""
     from homegym.convert import frames as F
-    from homegym.framing import Framing
+    from homegym.core.framing import Framing
 
     rep = json.loads((small_model[0] / "report.json").read_text())
     clips = rep["data"]["clips"]
@@ -134,7 +133,7 @@ import sys
 sys.modules["tensorflow"] = None  # any 'import tensorflow' now raises ImportError
 sys.modules["keras"] = None
 import numpy as np, openvino as ov
-from homegym.model_info import read_ir
+from homegym.core.model_info import read_ir
 model, info = read_ir({str(out / 'model.xml')!r})
 compiled = ov.Core().compile_model(model, "CPU")
 w, h = info.working_size
@@ -181,8 +180,8 @@ def test_daemon_side_reader_rejects_foreign_and_broken_irs(tmp_path) -> None:
     import openvino as ov
     from openvino import opset13 as ops
 
-    from homegym.errors import UserError
-    from homegym.model_info import read_ir
+    from homegym.core.errors import UserError
+    from homegym.core.model_info import read_ir
 
     x = ops.parameter([1, 4], np.float32)
     plain = ov.Model([ops.softmax(x, 1)], [x], "plain")

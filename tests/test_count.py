@@ -6,7 +6,6 @@ import json
 
 import cv2
 import pytest
-
 from conftest import learned_clips, one_line_error, run_cli
 
 

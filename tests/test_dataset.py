@@ -6,11 +6,11 @@ import shutil
 
 import numpy as np
 import pytest
+from conftest import one_line_error, run_cli
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from conftest import one_line_error, run_cli
-from homegym.errors import UserError
+from homegym.core.errors import UserError
 from homegym.train import dataset
 from homegym.train.extract import extract
 

@@ -9,8 +9,8 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from conftest import ROOT, SHARED, run_cli
+
 from homegym.daemon.inference import DEFAULT_MODEL_DIR
 
 RELABELLED = {"vengaza_lunges.mp4"}
@@ -18,12 +18,12 @@ LABELS = ["neither", "pushup_up", "pushup_down", "squat_up", "squat_down"]
 
 
 def test_shipped_model_describes_itself_without_tensorflow() -> None:
-    code = f"""
+    code = """
 import sys
 sys.modules["tensorflow"] = None
 sys.modules["keras"] = None
 from homegym.daemon.inference import resolve_model_path
-from homegym.model_info import read_ir
+from homegym.core.model_info import read_ir
 model, info = read_ir(resolve_model_path(None, None))
 print(",".join(info.labels), info.precision, info.provenance["split"]["method"])
 """

@@ -6,9 +6,9 @@ import csv
 import json
 
 import pytest
-
 from conftest import learned_clips, one_line_error, run_cli
-from homegym.evaluate import ClipResult, summarise
+
+from homegym.measure.evaluate import ClipResult, summarise
 
 
 def test_scores_follow_their_definitions() -> None:

@@ -6,7 +6,6 @@ import subprocess
 import sys
 
 import pytest
-
 from conftest import run_cli
 
 SUBCOMMANDS = ["synth", "extract", "label", "train"]

@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from homegym.errors import UserError
-from homegym.framing import Framer, Framing
-from homegym.video import downscale
+from homegym.core.errors import UserError
+from homegym.core.framing import Framer, Framing
+from homegym.core.video import downscale
 
 W, H, FPS = 320, 240, 15.0
 

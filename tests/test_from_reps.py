@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from homegym import labelfile, manifest
+from homegym.core import labelfile, manifest
 from homegym.train.from_reps import DOWN_FRAC, UP_FRAC, Signal, derive, other_labels, rep_labels
 
 

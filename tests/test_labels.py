@@ -2,9 +2,9 @@ from __future__ import annotations
 
 import pytest
 
-from homegym import labelfile
-from homegym.errors import UserError
-from homegym.labels import exercises_of, order_labels, parse_label
+from homegym.core import labelfile
+from homegym.core.errors import UserError
+from homegym.core.labels import exercises_of, order_labels, parse_label
 
 
 def test_vocabulary() -> None:

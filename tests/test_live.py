@@ -12,8 +12,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import cv2
 import pytest
-
 from conftest import learned_clips
+
 from homegym.daemon.config import Config, SourceConfig
 from homegym.daemon.events import RepEvent
 from homegym.daemon.pipeline import Pipeline

@@ -15,9 +15,9 @@ import time
 from pathlib import Path
 
 import pytest
-
 from conftest import learned_clips
 from test_mqtt import Stderr
+
 from homegym.daemon import config as config_mod
 from homegym.daemon.notify import Notifier
 from homegym.daemon.service import Service
@@ -275,7 +275,7 @@ def test_notifier_reaches_an_abstract_socket() -> None:
 
 
 def test_logs_under_the_journal_carry_priorities_and_no_timestamps() -> None:
-    code = ("import logging; from homegym import logsetup; logsetup.setup('info', timestamps=True); "
+    code = ("import logging; from homegym.core import logsetup; logsetup.setup('info', timestamps=True); "
             "logging.getLogger('homegym.x').warning('camera gone'); logging.getLogger('homegym.x').info('ready')")
     r_fd, w_fd = os.pipe()
     st = os.fstat(w_fd)

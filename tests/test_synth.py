@@ -9,7 +9,7 @@ import cv2
 import numpy as np
 import pytest
 
-from homegym import labelfile, manifest
+from homegym.core import labelfile, manifest
 from homegym.train.synth import render_clip
 
 
@@ -75,7 +75,7 @@ def test_each_kind_draws_a_figure_that_moves(rendered) -> None:
 
 
 def test_unknown_kind_is_a_user_error(tmp_path) -> None:
-    from homegym.errors import UserError
+    from homegym.core.errors import UserError
 
     with pytest.raises(UserError, match="unknown clip kind"):
         render_clip(tmp_path, "cartwheel", 1, duration=1)

@@ -7,7 +7,6 @@ import subprocess
 import sys
 
 import pytest
-
 from conftest import run_cli
 
 
@@ -48,8 +47,8 @@ def test_augmented_fine_tuned_motion_crop_model_trains_converts_and_counts(train
     ir = tmp_path / "ir"
     r = run_cli("convert", str(out / "model.keras"), "-o", str(ir), "--stride", "6", "--cache-dir", "none")
     assert r.returncode == 0, r.stderr[-2000:]
-    from homegym.framing import Framing
-    from homegym.model_info import read_ir
+    from homegym.core.framing import Framing
+    from homegym.core.model_info import read_ir
 
     assert read_ir(ir)[1].framing == Framing.from_dict(rep["model"]["framing"]) != Framing()
     clip = sorted(training_clips.glob("pushup_*.mp4"))[0]
@@ -70,7 +69,7 @@ def test_bad_weights_and_settings_are_one_line_errors(training_clips, tmp_path) 
 def test_importing_keras_leaves_stderr_to_the_command() -> None:
     """TensorFlow's native start-up lines (oneDNN on Intel CPUs, absl) go to the debug log, not the terminal."""
     code = ("import logging, sys; logging.basicConfig(level=logging.DEBUG, stream=sys.stdout)\n"
-            "from homegym import keras_import; keras_import.keras()\n"
+            "from homegym.train import keras_import; keras_import.keras()\n"
             "print('after', file=sys.stderr)")
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
     assert r.returncode == 0 and r.stderr == "after\n", r.stderr[-2000:]
@@ -200,7 +199,7 @@ def test_background_swap_trains_from_mask_files_and_checks_them(training_clips, 
     """Masks as scripts/person_masks.py writes them (here a box per frame), read by name and frame number."""
     import numpy as np
 
-    from homegym import labelfile
+    from homegym.core import labelfile
 
     masks = tmp_path / "masks"
     masks.mkdir()

@@ -6,10 +6,10 @@ import json
 import shutil
 
 import pytest
-
 from conftest import one_line_error, run_cli
-from homegym.evaluate import Report
-from homegym.tune import FALSE_REP_BOUND, GRID, PERIODICITY_GRID, Candidate, candidates
+
+from homegym.measure.evaluate import Report
+from homegym.measure.tune import FALSE_REP_BOUND, GRID, PERIODICITY_GRID, Candidate, candidates
 
 FIGURES = ("mae", "obo", "exact", "false_reps_per_other_clip")
 

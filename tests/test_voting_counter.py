@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 
 from homegym.daemon.counter import CounterConfig, RepCounter
 from homegym.daemon.events import PartialRepEvent, RepEvent, SetEndEvent
-from homegym.daemon.voting import VotingConfig, Voter
+from homegym.daemon.voting import Voter, VotingConfig
 
 LABELS = ("neither", "pushup_up", "pushup_down", "squat_up", "squat_down")
 FPS = 30.0

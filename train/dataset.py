@@ -17,11 +17,11 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from homegym import labelfile, manifest
-from homegym.errors import UserError
-from homegym.framing import Framer, Framing
-from homegym.labels import order_labels, parse_label
-from homegym.video import downscale, iter_frames, open_video
+from homegym.core import labelfile, manifest
+from homegym.core.errors import UserError
+from homegym.core.framing import Framer, Framing
+from homegym.core.labels import order_labels, parse_label
+from homegym.core.video import downscale, iter_frames, open_video
 
 from .from_reps import POSE_TARGETS, pose_angles, read_pose_fields
 

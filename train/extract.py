@@ -7,9 +7,9 @@ from pathlib import Path
 
 import cv2
 
-from homegym import labelfile
-from homegym.errors import UserError
-from homegym.video import iter_frames
+from homegym.core import labelfile
+from homegym.core.errors import UserError
+from homegym.core.video import iter_frames
 
 log = logging.getLogger(__name__)
 UNLABELLED = "unlabelled"

@@ -11,11 +11,11 @@ from pathlib import Path
 
 import numpy as np
 
-from homegym import __version__, keras_import
-from homegym.errors import UserError
-from homegym.framing import Framing
+from homegym import __version__
+from homegym.core.errors import UserError
+from homegym.core.framing import Framing
 
-from . import dataset, report
+from . import dataset, keras_import, report
 from . import model as M
 
 log = logging.getLogger(__name__)
@@ -34,7 +34,7 @@ class TrainSettings:
     dense: int = 128
     dropout: float = 0.2
     stride: int = 2
-    framing: str = "full"  # full | motion (homegym.framing)
+    framing: str = "full"  # full | motion (homegym.core.framing)
     augment: bool = True
     fine_tune_epochs: int = 0
     fine_tune_lr: float = 1e-5

@@ -29,9 +29,9 @@ from pathlib import Path
 
 import numpy as np
 
-from homegym import labelfile, manifest
-from homegym.errors import UserError
-from homegym.video import open_video
+from homegym.core import labelfile, manifest
+from homegym.core.errors import UserError
+from homegym.core.video import open_video
 
 log = logging.getLogger(__name__)
 

@@ -17,9 +17,9 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from homegym import labelfile
-from homegym.errors import UserError
-from homegym.video import open_video
+from homegym.core import labelfile
+from homegym.core.errors import UserError
+from homegym.core.video import open_video
 
 COLOURS = {"up": (80, 200, 80), "down": (60, 60, 230), "neither": (180, 180, 180)}
 

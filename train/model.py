@@ -9,8 +9,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from homegym import keras_import
-from homegym.errors import UserError
+from homegym.core.errors import UserError
+
+from . import keras_import
 
 BASE_NAME = "mobilenetv2"
 HEAD_NAME = "head"

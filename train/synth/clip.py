@@ -10,8 +10,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from homegym import labelfile
-from homegym.errors import UserError
+from homegym.core import labelfile
+from homegym.core.errors import UserError
 
 from . import body as B
 from .camera import random_camera

@@ -16,8 +16,8 @@ from pathlib import Path
 
 import numpy as np
 
-from . import labelfile, manifest
-from .errors import UserError
+from homegym.core import labelfile, manifest
+from homegym.core.errors import UserError
 
 log = logging.getLogger(__name__)
 

@@ -28,12 +28,12 @@ from pathlib import Path
 
 import numpy as np
 
-from . import keras_import
-from .errors import UserError
-from .framing import Framer, Framing
-from .model_info import read_ir
-from .runtime import compile_model, make_core
-from .video import capture_file, iter_frames, open_video, stated_fps
+from homegym.core.errors import UserError
+from homegym.core.framing import Framer, Framing
+from homegym.core.model_info import read_ir
+from homegym.core.runtime import compile_model, make_core
+from homegym.core.video import capture_file, iter_frames, open_video, stated_fps
+from homegym.train import keras_import
 
 FRAMING_WORK = {"full": "downscale", "motion": "motion map, crop, downscale"}
 
@@ -174,7 +174,7 @@ def int8_variant(core, ir: Path, frames: np.ndarray, work: Path) -> Path | None:
 
     import openvino as ov
 
-    from .convert import quantize
+    from homegym.convert import quantize
 
     model, info = read_ir(ir, core)
     quantized = quantize.plain(model, frames[::2], info.batch)
@@ -188,9 +188,9 @@ def int8_variant(core, ir: Path, frames: np.ndarray, work: Path) -> Path | None:
 def int8_figures(report: BenchReport, core, ir: Path, int8: Path, frames: np.ndarray, clip: Path, cfg) -> None:
     """What INT8 costs in decisions: top-1 agreement with the shipped IR on the frames calibration never
     saw, and the reps each counts on the clip (accuracy on real people: the convert and eval reports)."""
-    from .daemon.config import for_file
-    from .daemon.pipeline import Pipeline
-    from .runtime import infer_all
+    from homegym.core.runtime import infer_all
+    from homegym.daemon.config import for_file
+    from homegym.daemon.pipeline import Pipeline
 
     probs, reps = [], []
     for path in (ir, int8):
@@ -211,13 +211,13 @@ def int8_figures(report: BenchReport, core, ir: Path, int8: Path, frames: np.nda
 def pipeline_figures(report: BenchReport, model: Path, clip: Path, cfg, repeats: int) -> float:
     """The offline pipeline on the clip, and the IR alone (same compiled model, requests and batch) on its
     frames decoded beforehand. The two alternate, so a burst of a noisy neighbour hits both alike."""
-    from .daemon.capture import stride_for
-    from .daemon.config import for_file
-    from .daemon.inference import hint_for, open_model
-    from .daemon.pipeline import Pipeline
-    from .daemon.ring import Batch
-
     import dataclasses
+
+    from homegym.daemon.capture import stride_for
+    from homegym.daemon.config import for_file
+    from homegym.daemon.inference import hint_for, open_model
+    from homegym.daemon.pipeline import Pipeline
+    from homegym.daemon.ring import Batch
 
     file_cfg = dataclasses.replace(for_file(cfg, clip), infer_fps=None)  # every frame: the IR alone's work
     inf = open_model(cfg.model, model, hint_for(file_cfg.source))
@@ -371,14 +371,13 @@ def live_figures(report: BenchReport, model: Path, clip: Path, seconds: float, w
 def latency_figures(report: BenchReport, model: Path, clip: Path, cfg, work: Path, rounds: int) -> None:
     """From the counter's decision (the event handed to the publisher) to the broker's PUBACK, on loopback."""
     mosquitto = shutil.which("mosquitto") or ("/usr/sbin/mosquitto" if Path("/usr/sbin/mosquitto").exists() else None)
-    from .daemon.capture import stride_for
-    from .daemon.config import for_file
-    from .daemon.inference import resolve_model_path
-    from .daemon.outbox import Outbox
-    from .daemon.pipeline import Pipeline
-    from .daemon.publisher import MqttConfig, Publisher
-
-    from .daemon.voting import Voter
+    from homegym.daemon.capture import stride_for
+    from homegym.daemon.config import for_file
+    from homegym.daemon.inference import resolve_model_path
+    from homegym.daemon.outbox import Outbox
+    from homegym.daemon.pipeline import Pipeline
+    from homegym.daemon.publisher import MqttConfig, Publisher
+    from homegym.daemon.voting import Voter
 
     cap, vinfo = open_video(clip)
     cap.release()
@@ -458,7 +457,7 @@ def render_bench_clip(work: Path, seconds: float) -> Path:
 
 def run(model: Path | None, models: list[Path], cfg, clip: Path | None, keras_model: Path | None, short: bool,
         devices: list[str] | None) -> BenchReport:
-    from .daemon.inference import resolve_model_path
+    from homegym.daemon.inference import resolve_model_path
 
     seconds = 2.0 if short else 10.0
     core = make_core(None)

@@ -18,8 +18,10 @@ import logging
 import math
 from pathlib import Path
 
-from . import evaluate, manifest
-from .errors import UserError
+from homegym.core import manifest
+from homegym.core.errors import UserError
+
+from . import evaluate
 
 log = logging.getLogger(__name__)
 

@@ -9,9 +9,10 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
-from . import __version__, logsetup
-from .errors import UserError
-from .runtime import DEFAULT_CACHE
+from homegym import __version__
+from homegym.core import logsetup
+from homegym.core.errors import UserError
+from homegym.core.runtime import DEFAULT_CACHE
 
 log = logging.getLogger("homegym")
 LOG_LEVELS = ["DEBUG", "INFO", "WARNING", "ERROR"]
@@ -39,8 +40,8 @@ def _add(sub, name: str, help: str, examples: str, func: Callable[[argparse.Name
 
 
 def cmd_synth(a: argparse.Namespace) -> int:
-    from .train.synth import render_clip
-    from .train.synth.manifest import write_manifest
+    from homegym.train.synth import render_clip
+    from homegym.train.synth.manifest import write_manifest
 
     kinds = [k.strip() for k in a.kinds.split(",") if k.strip()]
     results = []
@@ -55,7 +56,7 @@ def cmd_synth(a: argparse.Namespace) -> int:
 
 
 def cmd_extract(a: argparse.Namespace) -> int:
-    from .train.extract import extract
+    from homegym.train.extract import extract
 
     counts = extract(a.inputs, a.out, a.stride, a.size)
     for label, n in sorted(counts.items()):
@@ -66,7 +67,7 @@ def cmd_extract(a: argparse.Namespace) -> int:
 
 def cmd_label(a: argparse.Namespace) -> int:
     if a.from_reps:
-        from .train.from_reps import write_all
+        from homegym.train.from_reps import write_all
 
         if a.out is None:
             raise UserError("--from-reps needs --out DIR for the labels files")
@@ -75,7 +76,7 @@ def cmd_label(a: argparse.Namespace) -> int:
         return 0
     if a.video is None:
         raise UserError("give a VIDEO to label, or --from-reps CLIPS.csv")
-    from .train.labeller import label_video
+    from homegym.train.labeller import label_video
 
     path = label_video(a.video, a.out, a.exercise)
     print(f"labels in {path}")
@@ -83,8 +84,8 @@ def cmd_label(a: argparse.Namespace) -> int:
 
 
 def cmd_train(a: argparse.Namespace) -> int:
-    from .train.fit import TrainSettings, run
-    from .train.report import table
+    from homegym.train.fit import TrainSettings, run
+    from homegym.train.report import table
 
     s = TrainSettings(
         data=a.data, out=a.out, size=a.size, alpha=a.alpha, weights=a.weights, epochs=a.epochs, batch=a.batch, lr=a.lr,
@@ -101,7 +102,7 @@ def cmd_train(a: argparse.Namespace) -> int:
 
 
 def cmd_convert(a: argparse.Namespace) -> int:
-    from .convert.run import ConvertSettings, run, summary
+    from homegym.convert.run import ConvertSettings, run, summary
 
     s = ConvertSettings(model=a.model, out=a.out, precision=a.precision, batch=a.batch, working_size=a.working_size,
                         device=a.device, cache_dir=None if str(a.cache_dir) == "none" else a.cache_dir, report=a.report,
@@ -111,7 +112,7 @@ def cmd_convert(a: argparse.Namespace) -> int:
 
 
 def _load_config(path: Path | None):
-    from .daemon.config import load
+    from homegym.daemon.config import load
 
     return load(path)
 
@@ -125,9 +126,9 @@ def cmd_check_config(a: argparse.Namespace) -> int:
 def cmd_count(a: argparse.Namespace) -> int:
     import json
 
-    from .daemon.config import for_file
-    from .daemon.events import RepEvent
-    from .daemon.pipeline import Pipeline
+    from homegym.daemon.config import for_file
+    from homegym.daemon.events import RepEvent
+    from homegym.daemon.pipeline import Pipeline
 
     cfg = for_file(_load_config(a.config), a.video)
 
@@ -141,9 +142,9 @@ def cmd_count(a: argparse.Namespace) -> int:
     pipe = Pipeline(cfg, a.model, sink)
     annot = None
     if a.annotate:
-        from .daemon.annotate import Annotator
-        from .daemon.capture import stride_for
-        from .video import open_video
+        from homegym.core.video import open_video
+        from homegym.daemon.annotate import Annotator
+        from homegym.daemon.capture import stride_for
 
         cap, info = open_video(a.video)
         cap.release()
@@ -166,7 +167,7 @@ def cmd_count(a: argparse.Namespace) -> int:
 
 
 def cmd_run(a: argparse.Namespace) -> int:
-    from .daemon.service import run
+    from homegym.daemon.service import run
 
     cfg = _load_config(a.config)
     fixed = _log_level(a) is not None
@@ -179,7 +180,7 @@ def cmd_run(a: argparse.Namespace) -> int:
 
 
 def cmd_eval(a: argparse.Namespace) -> int:
-    from . import evaluate
+    from homegym.measure import evaluate
 
     report = evaluate.run(a.manifest, _load_config(a.config), a.model, a.split, a.poses)
     if a.json:
@@ -204,7 +205,7 @@ def _manifest_args(s: argparse.ArgumentParser, split_help: str, config_help: str
 
 
 def cmd_tune(a: argparse.Namespace) -> int:
-    from . import tune
+    from homegym.measure import tune
 
     if a.top < 1:
         raise UserError(f"--top must be 1 or more, got {a.top}")
@@ -214,7 +215,7 @@ def cmd_tune(a: argparse.Namespace) -> int:
 
 
 def cmd_bench(a: argparse.Namespace) -> int:
-    from . import bench
+    from homegym.measure import bench
 
     report = bench.run(a.model, a.models or [], _load_config(a.config), a.clip, a.keras, a.short, a.device)
     print(report.markdown())
@@ -225,7 +226,7 @@ def cmd_bench(a: argparse.Namespace) -> int:
 
 
 def cmd_install_service(a: argparse.Namespace) -> int:
-    from .daemon.install import Layout, install
+    from homegym.daemon.install import Layout, install
 
     for line in install(Layout(a.root, a.prefix), a.source, a.model, start=not a.no_start):
         print(line)
@@ -233,7 +234,7 @@ def cmd_install_service(a: argparse.Namespace) -> int:
 
 
 def cmd_uninstall_service(a: argparse.Namespace) -> int:
-    from .daemon.install import Layout, uninstall
+    from homegym.daemon.install import Layout, uninstall
 
     for line in uninstall(Layout(a.root, a.prefix), a.purge):
         print(line)
