@@ -1,25 +1,23 @@
-"""config.yaml: loading and validation up front.
+"""config.yaml: the one source of truth for every key's type, bounds, default and description.
 
-Every key has a type, a range or a set of choices, and a default; unknown keys,
-wrong types and out-of-range values are each reported on one line that names the
-key path and what was expected. ``config.yaml`` at the project root documents every
-key; a test keeps it and this schema in step.
+Each section is a pydantic model (strict types, unknown keys refused, bounds on the
+field, cross-field rules beside the fields they relate). The reference ``config.yaml``
+and ``docs/configuration.md`` are rendered from these models (``config_reference.py``)
+and tests hold the checked-in files equal to the rendering, so a default is written
+once, here. A bad file fails with one line per problem, naming the key path.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import os
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any, Literal, Self
 
 import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from homegym.core.errors import UserError
-
-from .counter import CounterConfig
-from .periodicity import PeriodicityConfig
-from .publisher import MqttConfig
-from .voting import VotingConfig
+from homegym.core.topics import topic_problem
 
 
 class ConfigError(UserError):
@@ -28,118 +26,65 @@ class ConfigError(UserError):
         super().__init__("\n".join(f"{where}: {p}" for p in problems))
 
 
-@dataclass(frozen=True)
-class Key:
-    type: type | tuple[type, ...]
-    default: Any
-    lo: float | None = None
-    hi: float | None = None
-    choices: tuple | None = None
+class Section(BaseModel):
+    """Frozen (a running stage holds its section; a reload builds a new one), strict, no unknown keys."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True, use_attribute_docstrings=True)
 
 
-# section -> key -> Key. The order here is the order of config.yaml.
-SCHEMA: dict[str, dict[str, Key]] = {
-    "source": {
-        "uri": Key((int, str), 0),
-        "width": Key(int, 640, 16, 7680),
-        "height": Key(int, 480, 16, 4320),
-        "fps": Key((int, float), 30, 1, 240),
-        "realtime": Key(bool, False),
-        "stall_timeout_s": Key((int, float), 5.0, 0.5, 600),
-        "reconnect_initial_s": Key((int, float), 0.5, 0.01, 60),
-        "reconnect_max_s": Key((int, float), 30.0, 0.1, 3600),
-    },
-    "model": {
-        "path": Key((str, type(None)), None),
-        "device": Key(str, "CPU"),
-        "precision": Key((str, type(None)), None, choices=(None, "fp32", "fp16", "int8")),
-        "cache_dir": Key((str, type(None)), "auto"),
-        "infer_requests": Key(int, 2, 1, 16),
-        "cpu_precision": Key(str, "f32", choices=("f32", "auto")),
-    },
-    "pipeline": {
-        "ring_capacity": Key(int, 64, 4, 4096),
-        "infer_fps": Key((int, float, type(None)), 15, 1, 240),
-    },
-    "voting": {
-        "method": Key(str, "ema", choices=("ema", "window")),
-        "ema_alpha": Key((int, float), 0.5, 0.01, 1.0),
-        "window": Key(int, 5, 1, 300),
-        "enter": Key((int, float), 0.6, 0.0, 1.0),
-        "exit": Key((int, float), 0.4, 0.0, 1.0),
-        "min_dwell": Key(int, 2, 1, 300),
-        "per_label": Key(dict, {}),
-        "fold_exercises": Key(bool, True),
-        "exercise_alpha": Key((int, float), 0.03, 0.001, 1.0),
-    },
-    "periodicity": {
-        "enabled": Key(bool, True),
-        "window_s": Key((int, float), 6.0, 1.0, 60.0),
-        "min_agreement": Key((int, float), 0.8, 0.0, 1.0),
-        "min_phase_swing": Key((int, float), 0.1, 0.0, 1.0),
-        "sharpness": Key((int, float), 4.0, 0.1, 20.0),
-    },
-    "counter": {
-        "exercise": Key((str, type(None)), None),
-        "min_rep_s": Key((int, float), 0.3, 0.0, 60),
-        "max_rep_s": Key((int, float), 10.0, 0.1, 600),
-        "set_timeout_s": Key((int, float), 20.0, 1.0, 86400),
-        "partial_min": Key((int, float), 0.3, 0.0, 1.0),
-    },
-    "mqtt": {
-        "enabled": Key(bool, True),
-        "host": Key(str, "localhost"),
-        "port": Key(int, 1883, 1, 65535),
-        "client_id": Key(str, "homegym"),
-        "keepalive_s": Key(int, 30, 5, 3600),
-        "qos": Key(int, 1, choices=(1, 2)),
-        "topic_prefix": Key(str, "gym"),
-        "reconnect_min_s": Key((int, float), 1.0, 1.0, 600),
-        "reconnect_max_s": Key((int, float), 60.0, 1.0, 3600),
-        "username": Key((str, type(None)), None),
-        "password_file": Key((str, type(None)), None),
-        "tls_ca_file": Key((str, type(None)), None),
-        "tls_certfile": Key((str, type(None)), None),
-        "tls_keyfile": Key((str, type(None)), None),
-        "ha_discovery": Key(bool, True),
-        "ha_prefix": Key(str, "homeassistant"),
-        "stats_interval_s": Key((int, float), 30.0, 1.0, 86400),
-    },
-    "state": {
-        "dir": Key((str, type(None)), None),
-        "outbox_max_events": Key(int, 10_000, 10, 10_000_000),
-        "outbox_max_age_days": Key((int, float), 7, 0.01, 3650),
-    },
-    "logging": {
-        "level": Key(str, "info", choices=("debug", "info", "warning", "error")),
-    },
-}
-PER_LABEL_KEYS = {"enter": (0.0, 1.0), "exit": (0.0, 1.0), "min_dwell": (1, 300)}
+Seconds = float
+Probability = Annotated[float, Field(ge=0.0, le=1.0)]
 
 
-@dataclass(frozen=True)
-class SourceConfig:
+class SourceConfig(Section):
+    """What the daemon watches."""
+
     uri: int | str = 0
-    width: int = 640
-    height: int = 480
-    fps: float = 30.0
+    """What to watch: a camera index (0) or device (/dev/video0), a video file, or an rtsp://, http:// or https:// URL."""
+    width: int = Field(640, ge=16, le=7680)
+    """Width asked of a camera, in pixels (cameras may pick the nearest they support; ignored for files and URLs)."""
+    height: int = Field(480, ge=16, le=4320)
+    """Height asked of a camera, in pixels."""
+    fps: float = Field(30.0, ge=1, le=240)
+    """Frame rate asked of a camera."""
     realtime: bool = False
-    stall_timeout_s: float = 5.0
-    reconnect_initial_s: float = 0.5
-    reconnect_max_s: float = 30.0
+    """Files only: read at the file's own frame rate, as if it were a camera (true), or as fast as the machine allows (false)."""
+    stall_timeout_s: Seconds = Field(5.0, ge=0.5, le=600)
+    """Live sources: no frame for this many seconds counts as a stall and forces a reconnect."""
+    reconnect_initial_s: Seconds = Field(0.5, ge=0.01, le=60)
+    """Reconnect backoff of a live source that failed or stalled: the first wait, doubled after every failed attempt."""
+    reconnect_max_s: Seconds = Field(30.0, ge=0.1, le=3600)
+    """The cap of that backoff."""
+
+    @model_validator(mode="after")
+    def _backoff(self) -> Self:
+        if self.reconnect_initial_s > self.reconnect_max_s:
+            raise ValueError("reconnect_initial_s: must not exceed source.reconnect_max_s")
+        return self
 
 
-@dataclass(frozen=True)
-class ModelConfig:
+class ModelConfig(Section):
+    """The OpenVINO model and where it runs."""
+
     path: str | None = None
+    """The IR (model.xml) written by `homegym convert`, or a folder holding one (or one per precision: fp32/, fp16/, int8/).
+    null = the shipped default model."""
     device: str = "CPU"
-    precision: str | None = None
+    """Where it runs: CPU, GPU, NPU, AUTO, or AUTO with a priority list (AUTO:NPU,CPU; the NPU is not in AUTO's default list)."""
+    precision: Literal["fp32", "fp16", "int8"] | None = None
+    """Picks that precision's sub-folder of a model folder, and must match the IR's own precision. null = whatever the IR is."""
     cache_dir: str | None = "auto"
-    infer_requests: int = 2
-    cpu_precision: str = "f32"  # "auto": OpenVINO's default on the CPU (bf16 where the CPU has it)
+    """OpenVINO's compiled-model cache, so a restart does not compile again. auto = $CACHE_DIRECTORY/ov_cache under systemd
+    (CacheDirectory=), else ~/.cache/homegym/ov_cache; null = off."""
+    infer_requests: int = Field(2, ge=1, le=16)
+    """Inference requests in flight at once (asynchronous, so capture and inference overlap)."""
+    cpu_precision: Literal["f32", "auto"] = "f32"
+    """The CPU's floating-point precision: f32 (every IR computes in f32 on the CPU: the counts `homegym eval` measured), or
+    auto (OpenVINO's default: bf16 on a CPU with AVX-512 BF16 or AMX; faster on some CPUs, slower on others, and it changes
+    some counts: docs/benchmarks.md)."""
 
     def cache_path(self) -> Path | None:
-        """"auto": $CACHE_DIRECTORY/ov_cache under systemd, else ~/.cache/homegym/ov_cache; None: no cache."""
+        """The cache folder this config names; None: no cache."""
         from homegym.core.runtime import default_cache
 
         if self.cache_dir is None:
@@ -147,124 +92,253 @@ class ModelConfig:
         return default_cache() if self.cache_dir == "auto" else Path(self.cache_dir).expanduser()
 
 
-@dataclass(frozen=True)
-class StateConfig:
-    dir: str | None = None  # None: $STATE_DIRECTORY (systemd) or ~/.local/state/homegym
-    outbox_max_events: int = 10_000
-    outbox_max_age_days: float = 7
+class PipelineConfig(Section):
+    """Between capture and the model."""
+
+    ring_capacity: int = Field(64, ge=4, le=4096)
+    """Frames the ring between capture and inference holds; when inference falls behind a live source the oldest unread
+    frames are overwritten and counted as dropped."""
+    infer_fps: float | None = Field(15.0, ge=1, le=240)
+    """Frames inferred per second. A faster source passes on every n-th frame (n = round(source fps / infer_fps)); the others
+    are never converted to pixels. A rep lasts half a second or more, and 15 frames a second count it as well as 30 at half
+    the CPU. The voting's frame counts (min_dwell, window) are of these frames. null = every frame."""
+
+
+class LabelOverride(Section):
+    """Per-label thresholds that replace the section's."""
+
+    enter: Probability | None = None
+    exit: Probability | None = None
+    min_dwell: int | None = Field(None, ge=1, le=300)
+
+
+class VotingConfig(Section):
+    """Smoothing of the per-frame class probabilities, and when a phase changes."""
+
+    method: Literal["ema", "window"] = "ema"
+    """ema (exponential moving average) or window (mean of the last `window` frames)."""
+    ema_alpha: float = Field(0.5, ge=0.01, le=1.0)
+    """EMA: weight of the newest frame (1 = no smoothing)."""
+    window: int = Field(5, ge=1, le=300)
+    """Window: frames averaged."""
+    enter: Probability = 0.6
+    """Hysteresis: a phase is entered when its smoothed probability reaches `enter` and the current phase's has fallen to
+    `exit` or below."""
+    exit: Probability = 0.4
+    """See enter; exit <= enter."""
+    min_dwell: int = Field(2, ge=1, le=300)
+    """Consecutive frames a new phase must win before it is taken, so a flicker never becomes a phase change."""
+    per_label: dict[str, LabelOverride] = Field(default_factory=dict)
+    """Per-label overrides of enter, exit and min_dwell, e.g. {pushup_down: {enter: 0.55, min_dwell: 4}}."""
+    fold_exercises: bool = True
+    """A model of several exercises: count on the phase (all *_up, all *_down summed) and take the exercise from a slow
+    average, so a bottom the model cannot tell push-up from squat still counts."""
+    exercise_alpha: float = Field(0.03, ge=0.001, le=1.0)
+    """Weight of the newest frame in that slow average of each exercise's probability (0.03 at 15 fps: about two seconds)."""
+
+    @model_validator(mode="after")
+    def _hysteresis(self) -> Self:
+        if self.exit > self.enter:
+            raise ValueError(f"exit: must not exceed voting.enter ({self.exit} > {self.enter})")
+        return self
+
+    def get(self, label: str, key: str) -> float:
+        """The threshold ``key`` for ``label``: its override where it has one, else the section's."""
+        override = self.per_label.get(label)
+        value = getattr(override, key) if override is not None else None
+        return getattr(self, key) if value is None else value
+
+
+class PeriodicityConfig(Section):
+    """Fusing the classifier with the movement's own repetition (daemon/periodicity.py)."""
+
+    enabled: bool = True
+    """Over the last `window_s` seconds, the main swing of the features the classifier's head reads is the movement; where
+    it agrees with the classifier's own down-minus-up, it decides which frames are tops and bottoms, and the classifier
+    keeps deciding whether a set runs and of which exercise."""
+    window_s: Seconds = Field(6.0, ge=1.0, le=60.0)
+    """The window: long enough for two reps."""
+    min_agreement: Probability = 0.8
+    """The least |correlation| of the swing with the classifier's down-minus-up over the window for the swing to decide the
+    phase (a curl swings, but the classifier sees someone standing throughout)."""
+    min_phase_swing: Probability = 0.1
+    """The least spread (standard deviation) of the classifier's down-minus-up over the window: below it the classifier sees
+    no phases change at all."""
+    sharpness: float = Field(4.0, ge=0.1, le=20.0)
+    """How sharply the swing splits the phase mass between top and bottom: the bottom's share is sigmoid(sharpness *
+    position), position -1 at the window's top, +1 at its bottom."""
+
+
+class CounterConfig(Section):
+    """Turning phases into reps and sets."""
+
+    exercise: str | None = None
+    """The exercise a seed-style model's bare up/down labels belong to (pushup, squat, ...). Ignored by a model whose labels
+    name their exercise (pushup_up, squat_down, ...)."""
+    min_rep_s: Seconds = Field(0.3, ge=0.0, le=60)
+    """A rep is up -> down -> up, timed as the time away from the top; shorter than this it is a partial rep, not counted."""
+    max_rep_s: Seconds = Field(10.0, ge=0.1, le=600)
+    """Longer than this it is a partial rep, not counted."""
+    set_timeout_s: Seconds = Field(20.0, ge=1.0, le=86400)
+    """No rep for this long ends the set."""
+    partial_min: Probability = 0.3
+    """A dip whose bottom probability reaches this without the bottom being voted is reported as a partial rep."""
+
+    @model_validator(mode="after")
+    def _rep_bounds(self) -> Self:
+        if self.min_rep_s >= self.max_rep_s:
+            raise ValueError(f"min_rep_s: must be below counter.max_rep_s ({self.min_rep_s} >= {self.max_rep_s})")
+        return self
+
+
+class MqttConfig(Section):
+    """The broker the events go to (`homegym run` only; `homegym count` never publishes)."""
+
+    enabled: bool = True
+    """Publish events to an MQTT broker. Counting never waits for the broker: events wait in the outbox (see state)."""
+    host: str = "localhost"
+    """The broker's host name or address."""
+    port: int = Field(1883, ge=1, le=65535)
+    """The broker's port (8883 is the usual TLS port)."""
+    client_id: str = Field("homegym", min_length=1, max_length=128)
+    """MQTT client id; unique per daemon on one broker."""
+    keepalive_s: int = Field(30, ge=5, le=3600)
+    """The broker declares us gone (and publishes `offline`, the last will) after 1.5 times this without a packet."""
+    qos: Literal[1, 2] = 1
+    """QoS of rep and set events: 1 (at least once; duplicates carry the same seq) or 2."""
+    topic_prefix: str = "gym"
+    """Topics are <prefix>/reps, /sets, /state, /status, /stats, /cmd/... . MQTT topic rules apply: no # or +, no NUL, no
+    leading or trailing /."""
+    reconnect_min_s: Seconds = Field(1.0, ge=1.0, le=600)
+    """Reconnect backoff: the first wait, doubling up to reconnect_max_s."""
+    reconnect_max_s: Seconds = Field(60.0, ge=1.0, le=3600)
+    """The cap of that backoff."""
+    username: str | None = None
+    """A user name for the broker."""
+    password_file: str | None = None
+    """A file holding the password (never the password itself; under systemd, a credential:
+    /run/credentials/homegym.service/mqtt-password)."""
+    tls_ca_file: str | None = None
+    """The CA file that signs the broker's certificate (turns TLS on)."""
+    tls_certfile: str | None = None
+    """A client certificate (with tls_keyfile: both or neither)."""
+    tls_keyfile: str | None = None
+    """The client certificate's key."""
+    ha_discovery: bool = True
+    """Home Assistant MQTT discovery: a sensor for today's total, one for the current exercise and an event entity for reps,
+    on one device, available while status is online; sent on connect and whenever Home Assistant publishes `online` on
+    <ha_prefix>/status."""
+    ha_prefix: str = "homeassistant"
+    """Home Assistant's discovery prefix."""
+    stats_interval_s: Seconds = Field(30.0, ge=1.0, le=86400)
+    """How often <prefix>/stats reports health (fps in and inferred, dropped frames, inference latency, reconnects, the
+    outbox)."""
+
+    @field_validator("topic_prefix", "ha_prefix")
+    @classmethod
+    def _topic(cls, v: str) -> str:
+        problem = topic_problem(v)
+        if problem:
+            raise ValueError(problem)
+        return v
+
+    @model_validator(mode="after")
+    def _pairs(self) -> Self:
+        if self.reconnect_min_s > self.reconnect_max_s:
+            raise ValueError("reconnect_min_s: must not exceed mqtt.reconnect_max_s")
+        if (self.tls_certfile is None) != (self.tls_keyfile is None):
+            raise ValueError("tls_certfile: a client certificate needs both tls_certfile and tls_keyfile")
+        if self.password_file and not self.username:
+            raise ValueError("password_file: set mqtt.username too")
+        return self
+
+
+class StateConfig(Section):
+    """What survives a restart."""
+
+    dir: str | None = None
+    """Where state.sqlite3 (today's totals, the last seq) and outbox.sqlite3 (events not yet acknowledged) live.
+    null = $STATE_DIRECTORY (systemd's StateDirectory=) or ~/.local/state/homegym."""
+    outbox_max_events: int = Field(10_000, ge=10, le=10_000_000)
+    """The outbox's bound on undelivered events: beyond it the oldest are dropped, logged and counted."""
+    outbox_max_age_days: float = Field(7.0, ge=0.01, le=3650)
+    """Undelivered events older than this are dropped, logged and counted."""
 
     def path(self) -> Path:
-        import os
-
         d = self.dir or os.environ.get("STATE_DIRECTORY", "").split(":")[0] or "~/.local/state/homegym"
         return Path(d).expanduser()
 
 
-@dataclass(frozen=True)
-class Config:
-    source: SourceConfig = field(default_factory=SourceConfig)
-    model: ModelConfig = field(default_factory=ModelConfig)
-    ring_capacity: int = 64
-    infer_fps: float | None = 15  # None: every frame
-    voting: VotingConfig = field(default_factory=VotingConfig)
-    periodicity: PeriodicityConfig = field(default_factory=PeriodicityConfig)
-    counter: CounterConfig = field(default_factory=CounterConfig)
-    mqtt: MqttConfig = field(default_factory=MqttConfig)
-    state: StateConfig = field(default_factory=StateConfig)
-    log_level: str = "info"
+class LoggingConfig(Section):
+    """The daemon's log."""
+
+    level: Literal["debug", "info", "warning", "error"] = "info"
+    """The least severe messages logged. `homegym run --log-level` overrides it; a reload (SIGHUP) applies a change at once.
+    Under systemd the lines go to the journal with their priority and no timestamp of ours."""
 
 
-def _type_name(t) -> str:
-    ts = t if isinstance(t, tuple) else (t,)
-    if float in ts:  # an int is a number too
-        ts = tuple(x for x in ts if x is not int)
-    names = {int: "an integer", float: "a number", str: "a string", bool: "true/false", dict: "a mapping", type(None): "null"}
-    return " or ".join(dict.fromkeys(names.get(x, x.__name__) for x in ts))
+class Config(Section):
+    """The whole file: every section optional, every key optional."""
+
+    source: SourceConfig = Field(default_factory=SourceConfig)
+    model: ModelConfig = Field(default_factory=ModelConfig)
+    pipeline: PipelineConfig = Field(default_factory=PipelineConfig)
+    voting: VotingConfig = Field(default_factory=VotingConfig)
+    periodicity: PeriodicityConfig = Field(default_factory=PeriodicityConfig)
+    counter: CounterConfig = Field(default_factory=CounterConfig)
+    mqtt: MqttConfig = Field(default_factory=MqttConfig)
+    state: StateConfig = Field(default_factory=StateConfig)
+    logging: LoggingConfig = Field(default_factory=LoggingConfig)
+
+    def with_values(self, section: str, **values: Any) -> Config:
+        """A copy with some keys of one section changed, validated like a file (what tune and count use)."""
+        data = self.model_dump()
+        data[section] = {**data[section], **values}
+        return parse(data, f"{section} override")
 
 
-def _check(path: str, value: Any, key: Key, problems: list[str]) -> Any:
-    ok_types = key.type if isinstance(key.type, tuple) else (key.type,)
-    if isinstance(value, bool) and bool not in ok_types:
-        problems.append(f"{path}: expected {_type_name(key.type)}, got {value!r}")
-        return key.default
-    if not isinstance(value, ok_types):
-        problems.append(f"{path}: expected {_type_name(key.type)}, got {type(value).__name__} {value!r}")
-        return key.default
-    if key.choices is not None and value not in key.choices:
-        problems.append(f"{path}: expected one of {', '.join(str(c) for c in key.choices if c is not None)}, got {value!r}")
-    if key.lo is not None and isinstance(value, (int, float)) and not isinstance(value, bool) and not (key.lo <= value <= key.hi):
-        problems.append(f"{path}: expected {key.lo:g}..{key.hi:g}, got {value!r}")
-    return value
+def _known(loc: tuple[Any, ...]) -> list[str]:
+    """The keys of the section (or the file) an unknown key was found in."""
+    if loc[:2] == ("voting", "per_label"):
+        return list(LabelOverride.model_fields)
+    model: type[BaseModel] = Config
+    for part in loc:
+        factory = model.model_fields[part].default_factory if part in model.model_fields else None
+        if not (isinstance(factory, type) and issubclass(factory, BaseModel)):
+            return []
+        model = factory
+    return list(model.model_fields)
+
+
+def _problem(err: Any) -> str:
+    loc = ".".join(str(p) for p in err["loc"] if not str(p).startswith("function-after"))
+    msg: str = err["msg"]
+    kind = err["type"]
+    if kind == "extra_forbidden":
+        return f"{loc}: unknown {'key' if len(err['loc']) > 1 else 'section'} (known: {', '.join(_known(err['loc'][:-1]))})"
+    if kind == "value_error":  # a cross-field rule: its message names the key it is about
+        text = msg.removeprefix("Value error, ")
+        key, _, rest = text.partition(": ")
+        return f"{loc + '.' if loc else ''}{key}: {rest}" if rest else f"{loc}: {text}"
+    return f"{loc}: {msg[0].lower() + msg[1:]}, got {err['input']!r}"
 
 
 def parse(data: Any, where: str = "config") -> Config:
-    """Validate a loaded YAML document; raise ConfigError listing every problem."""
-    problems: list[str] = []
+    """Validate a loaded YAML document; raise ConfigError listing every problem, one line each."""
     if data is None:
         data = {}
     if not isinstance(data, dict):
-        raise ConfigError([f"expected a mapping of sections ({', '.join(SCHEMA)}), got {type(data).__name__}"], where)
-    values: dict[str, dict[str, Any]] = {}
-    for section, keys in SCHEMA.items():
-        given = data.get(section) or {}
-        if not isinstance(given, dict):
-            problems.append(f"{section}: expected a mapping, got {type(given).__name__}")
-            given = {}
-        for k in given:
-            if k not in keys:
-                problems.append(f"{section}.{k}: unknown key (known: {', '.join(keys)})")
-        values[section] = {k: _check(f"{section}.{k}", given[k], spec, problems) if k in given else spec.default for k, spec in keys.items()}
-    for section in data:
-        if section not in SCHEMA:
-            problems.append(f"{section}: unknown section (known: {', '.join(SCHEMA)})")
-    per_label = values["voting"]["per_label"]
-    for label, overrides in (per_label or {}).items():
-        if not isinstance(overrides, dict):
-            problems.append(f"voting.per_label.{label}: expected a mapping of enter/exit/min_dwell")
-            continue
-        for k, v in overrides.items():
-            if k not in PER_LABEL_KEYS:
-                problems.append(f"voting.per_label.{label}.{k}: unknown key (known: {', '.join(PER_LABEL_KEYS)})")
-            elif isinstance(v, bool) or not isinstance(v, (int, float)) or not PER_LABEL_KEYS[k][0] <= v <= PER_LABEL_KEYS[k][1]:
-                lo, hi = PER_LABEL_KEYS[k]
-                problems.append(f"voting.per_label.{label}.{k}: expected {lo:g}..{hi:g}, got {v!r}")
-    v, c = values["voting"], values["counter"]
-    if v["exit"] > v["enter"]:
-        problems.append(f"voting.exit: must not exceed voting.enter ({v['exit']} > {v['enter']})")
-    if c["min_rep_s"] >= c["max_rep_s"]:
-        problems.append(f"counter.min_rep_s: must be below counter.max_rep_s ({c['min_rep_s']} >= {c['max_rep_s']})")
-    s = values["source"]
-    if s["reconnect_initial_s"] > s["reconnect_max_s"]:
-        problems.append("source.reconnect_initial_s: must not exceed source.reconnect_max_s")
-    m = values["mqtt"]
-    if m["reconnect_min_s"] > m["reconnect_max_s"]:
-        problems.append("mqtt.reconnect_min_s: must not exceed mqtt.reconnect_max_s")
-    if (m["tls_certfile"] is None) != (m["tls_keyfile"] is None):
-        problems.append("mqtt.tls_certfile: a client certificate needs both tls_certfile and tls_keyfile")
-    if m["password_file"] and not m["username"]:
-        problems.append("mqtt.password_file: set mqtt.username too")
-    if problems:
-        raise ConfigError(problems, where)
-    return Config(
-        source=SourceConfig(**s),
-        model=ModelConfig(**values["model"]),
-        ring_capacity=values["pipeline"]["ring_capacity"],
-        infer_fps=values["pipeline"]["infer_fps"],
-        voting=VotingConfig(**{k: v[k] for k in ("method", "ema_alpha", "window", "enter", "exit", "min_dwell", "fold_exercises",
-                                                 "exercise_alpha")}, per_label=per_label or {}),
-        periodicity=PeriodicityConfig(**values["periodicity"]),
-        counter=CounterConfig(**c),
-        mqtt=MqttConfig(**m),
-        state=StateConfig(**values["state"]),
-        log_level=values["logging"]["level"],
-    )
+        raise ConfigError([f"expected a mapping of sections ({', '.join(Config.model_fields)}), got {type(data).__name__}"], where)
+    data = {k: ({} if v is None else v) for k, v in data.items()}  # "voting:" with every key commented out
+    try:
+        return Config.model_validate(data)
+    except ValidationError as e:
+        raise ConfigError([_problem(err) for err in e.errors()], where) from None
 
 
 def for_file(cfg: Config, video: Path | str) -> Config:
     """What ``homegym count`` (and ``eval``) run on: the file as the source, read as fast as the machine allows."""
-    import dataclasses
-
-    return dataclasses.replace(cfg, source=dataclasses.replace(cfg.source, uri=str(video), realtime=False))
+    return cfg.with_values("source", uri=str(video), realtime=False)
 
 
 def load(path: Path | None) -> Config:

@@ -17,17 +17,9 @@ from dataclasses import dataclass
 from homegym.core.errors import UserError
 from homegym.core.labels import parse_label
 
+from .config import CounterConfig
 from .events import Event, PartialRepEvent, RepEvent, SetEndEvent
 from .voting import Vote
-
-
-@dataclass(frozen=True)
-class CounterConfig:
-    exercise: str | None = None  # names the exercise of a seed-style up/down/neither model
-    min_rep_s: float = 0.3
-    max_rep_s: float = 10.0
-    set_timeout_s: float = 20.0
-    partial_min: float = 0.3  # smoothed bottom probability that makes an excursion an attempted rep
 
 
 @dataclass

@@ -25,14 +25,7 @@ import numpy as np
 
 from homegym.core.labels import parse_label
 
-
-@dataclass(frozen=True)
-class PeriodicityConfig:
-    enabled: bool = True
-    window_s: float = 6.0  # the stretch of recent frames whose main swing is the movement
-    min_agreement: float = 0.8  # |correlation| of the swing with the classifier's down-minus-up
-    sharpness: float = 4.0  # how fast the swing's claim on a frame grows beyond the outer 30 % of its range
-    min_phase_swing: float = 0.1  # spread (std) the classifier's down-minus-up must show over the window
+from .config import PeriodicityConfig
 
 
 @dataclass(frozen=True)

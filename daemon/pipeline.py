@@ -23,14 +23,14 @@ import numpy as np
 from homegym.core.errors import UserError
 
 from .capture import Capture
-from .config import Config, SourceConfig
-from .counter import CounterConfig, RepCounter
+from .config import Config, CounterConfig, PeriodicityConfig, SourceConfig, VotingConfig
+from .counter import RepCounter
 from .events import Event, PartialRepEvent
 from .exercise import ExerciseFold
 from .inference import Inference, Result, hint_for, open_model
-from .periodicity import Periodicity, PeriodicityConfig
+from .periodicity import Periodicity
 from .ring import FrameRing
-from .voting import Vote, Voter, VotingConfig
+from .voting import Vote, Voter
 
 log = logging.getLogger(__name__)
 
@@ -95,7 +95,7 @@ class Pipeline:
         self.periodicity = make_periodicity(labels, self.inference.feature_dim, cfg.periodicity)
         self.counter = RepCounter(labels, cfg.counter)
         w, h = self.inference.working_size
-        self.ring = FrameRing(max(cfg.ring_capacity, 2 * self.inference.batch + 1), (h, w, 3))
+        self.ring = FrameRing(max(cfg.pipeline.ring_capacity, 2 * self.inference.batch + 1), (h, w, 3))
         self.sink = sink or (lambda e: log.info("%s", e.to_json()))
         self.frame_hook: FrameHook | None = None
         self.state_hook: Callable[[dict], None] | None = None  # called when the phase or a count changes
@@ -269,8 +269,8 @@ class Pipeline:
             self._reconnects_before += self.capture.stats.reconnects
             self._dropped_before += self.ring.dropped
             w, h = self.inference.working_size
-            self.ring = FrameRing(max(self.cfg.ring_capacity, 2 * self.inference.batch + 1), (h, w, 3))
-        cap = Capture(cfg, self.ring, self.inference.working_size, self._offline, first_id, self.cfg.infer_fps,
+            self.ring = FrameRing(max(self.cfg.pipeline.ring_capacity, 2 * self.inference.batch + 1), (h, w, 3))
+        cap = Capture(cfg, self.ring, self.inference.working_size, self._offline, first_id, self.cfg.pipeline.infer_fps,
                       self.inference.info.framing)
         self.capture = cap
         self._media_fps = cap.stats.fps if not cap.src.live else None

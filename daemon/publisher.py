@@ -22,36 +22,15 @@ import ssl
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 
 from homegym.core.errors import UserError
 
+from .config import MqttConfig
 from .events import Event, RepEvent, SetEndEvent
 from .outbox import Outbox
 
 log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class MqttConfig:
-    enabled: bool = True
-    host: str = "localhost"
-    port: int = 1883
-    client_id: str = "homegym"
-    keepalive_s: int = 30
-    qos: int = 1  # of reps and sets: 1 (at least once) or 2
-    topic_prefix: str = "gym"
-    reconnect_min_s: float = 1.0
-    reconnect_max_s: float = 60.0
-    username: str | None = None
-    password_file: str | None = None
-    tls_ca_file: str | None = None
-    tls_certfile: str | None = None
-    tls_keyfile: str | None = None
-    ha_discovery: bool = True
-    ha_prefix: str = "homeassistant"
-    stats_interval_s: float = 30.0
 
 
 def read_password(path: str | None) -> str | None:

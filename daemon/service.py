@@ -11,7 +11,6 @@ model by restarting that stage, and an invalid file is rejected with one log lin
 
 from __future__ import annotations
 
-import dataclasses
 import datetime
 import logging
 import signal
@@ -148,7 +147,7 @@ class Service:
         except (UserError, OSError, RuntimeError) as e:
             log.error("reload of %s rejected, the running config stays: %s", where, "; ".join(str(e).splitlines()))
             return
-        changed = [f.name for f in dataclasses.fields(Config) if getattr(new, f.name) != getattr(old, f.name)]
+        changed = [name for name in Config.model_fields if getattr(new, name) != getattr(old, name)]
         if not changed:
             log.info("reload of %s: nothing changed", where)
             return
@@ -170,10 +169,10 @@ class Service:
             pipe.stats_interval_s = new.mqtt.stats_interval_s
         if inference is not None:
             pipe.replace_model(inference)
-        if new.source != old.source or new.infer_fps != old.infer_fps or (new.ring_capacity != old.ring_capacity and inference is None):
+        if new.source != old.source or new.pipeline.infer_fps != old.pipeline.infer_fps or (new.pipeline.ring_capacity != old.pipeline.ring_capacity and inference is None):
             pipe.replace_source(new.source)
-        if new.log_level != old.log_level and not self.log_level_fixed:
-            logging.getLogger().setLevel(new.log_level.upper())
+        if new.logging.level != old.logging.level and not self.log_level_fixed:
+            logging.getLogger().setLevel(new.logging.level.upper())
         if new.state != old.state:
             log.warning("reload: state.* applies at the next start")
         self.cfg = new

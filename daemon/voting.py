@@ -10,25 +10,11 @@ counter uses them to see partial reps that never became a phase.
 from __future__ import annotations
 
 from collections import deque
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 
-
-@dataclass(frozen=True)
-class VotingConfig:
-    method: str = "ema"  # "ema" or "window"
-    ema_alpha: float = 0.5  # weight of the newest frame, (0, 1]
-    window: int = 5  # frames averaged by "window"
-    enter: float = 0.6  # default enter threshold
-    exit: float = 0.4  # default exit threshold
-    min_dwell: int = 2  # default dwell in frames
-    per_label: dict[str, dict[str, float]] = field(default_factory=dict)  # label -> {enter, exit, min_dwell}
-    fold_exercises: bool = True  # fold a multi-exercise model's phases onto the exercise of the moment (exercise.py)
-    exercise_alpha: float = 0.03  # EMA weight of the newest frame in that slow exercise decision
-
-    def get(self, label: str, key: str) -> float:
-        return self.per_label.get(label, {}).get(key, getattr(self, key))
+from .config import VotingConfig
 
 
 @dataclass(frozen=True)

@@ -21,7 +21,6 @@ import json
 from pathlib import Path
 
 import numpy as np
-
 from probe_framing import centred
 
 

@@ -37,7 +37,6 @@ import pickle
 from pathlib import Path
 
 import numpy as np
-
 from probe_centred_head import fit_head
 from probe_crossfit import accuracy, figures, recorded, recorded_clips
 from probe_framing import trailing_mean

@@ -34,7 +34,6 @@ import argparse
 from pathlib import Path
 
 import numpy as np
-
 from probe_centred_head import fit_head
 from probe_crossfit import frame_acc, recorded, recorded_clips
 from probe_framing import centred

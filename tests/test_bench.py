@@ -6,7 +6,7 @@ import json
 import re
 
 import pytest
-from conftest import learned_clips, run_cli
+from support import learned_clips, run_cli
 
 from homegym.daemon.inference import DEFAULT_MODEL_DIR
 

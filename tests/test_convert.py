@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import one_line_error, run_cli
+from support import one_line_error, run_cli
 
 
 def _convert(small_model, tmp_path_factory, precision: str) -> tuple[Path, dict]:

@@ -6,7 +6,7 @@ import json
 
 import cv2
 import pytest
-from conftest import learned_clips, one_line_error, run_cli
+from support import learned_clips, one_line_error, run_cli
 
 
 @pytest.mark.slow

@@ -6,9 +6,9 @@ import shutil
 
 import numpy as np
 import pytest
-from conftest import one_line_error, run_cli
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from support import one_line_error, run_cli
 
 from homegym.core.errors import UserError
 from homegym.train import dataset

@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import ROOT, SHARED, run_cli
+from support import ROOT, SHARED, run_cli
 
 from homegym.daemon.inference import DEFAULT_MODEL_DIR
 

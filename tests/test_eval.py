@@ -6,7 +6,7 @@ import csv
 import json
 
 import pytest
-from conftest import learned_clips, one_line_error, run_cli
+from support import learned_clips, one_line_error, run_cli
 
 from homegym.measure.evaluate import ClipResult, summarise
 

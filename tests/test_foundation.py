@@ -6,7 +6,7 @@ import subprocess
 import sys
 
 import pytest
-from conftest import run_cli
+from support import run_cli
 
 SUBCOMMANDS = ["synth", "extract", "label", "train"]
 

@@ -55,7 +55,7 @@ def test_overlay_shows_the_timeline() -> None:
 def test_headless_opencv_gets_a_one_line_hint(rendered) -> None:
     """The daemon's install has headless OpenCV: the labeller says how to get a GUI, it does not crash."""
     import pytest
-    from conftest import one_line_error, run_cli
+    from support import one_line_error, run_cli
 
     from homegym.train.labeller import _has_gui
 

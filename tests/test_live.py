@@ -12,7 +12,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import cv2
 import pytest
-from conftest import learned_clips
+from support import learned_clips
 
 from homegym.daemon.config import Config, SourceConfig
 from homegym.daemon.events import RepEvent

@@ -14,7 +14,7 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import learned_clips
+from support import learned_clips
 
 MOSQUITTO = shutil.which("mosquitto") or ("/usr/sbin/mosquitto" if Path("/usr/sbin/mosquitto").exists() else None)
 pytestmark = pytest.mark.skipif(MOSQUITTO is None, reason="mosquitto is not installed (.ci/run installs it)")

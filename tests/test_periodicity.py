@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import dataclasses
-
 import numpy as np
 import pytest
 
-from homegym.daemon.config import Config
-from homegym.daemon.periodicity import Periodicity, PeriodicityConfig
+from homegym.daemon.config import Config, PeriodicityConfig
+from homegym.daemon.periodicity import Periodicity
 from homegym.daemon.pipeline import replay
 
 LABELS = ("neither", "pushup_up", "pushup_down", "squat_up", "squat_down")
@@ -48,7 +46,7 @@ def standing_classifier(n: int) -> np.ndarray:
 
 
 def count(probs: np.ndarray, feats: np.ndarray | None, enabled: bool = True) -> int:
-    cfg = dataclasses.replace(Config(), periodicity=dataclasses.replace(PeriodicityConfig(), enabled=enabled))
+    cfg = Config().with_values("periodicity", enabled=enabled)
     frames = [(i, i / FPS, probs[i], None if feats is None else feats[i]) for i in range(len(probs))]
     return replay(LABELS, cfg, frames).total
 
@@ -116,7 +114,7 @@ def test_the_pipeline_follows_the_config_and_a_reload() -> None:
     from homegym.daemon.config import ModelConfig
     from homegym.daemon.pipeline import Pipeline
 
-    cfg = dataclasses.replace(Config(), model=ModelConfig(cache_dir=None))
+    cfg = Config(model=ModelConfig(cache_dir=None))
     pipe = Pipeline(cfg)
     assert isinstance(pipe.periodicity, Periodicity) and pipe.periodicity.dim == 1280
     pipe.set_periodicity(PeriodicityConfig(enabled=False))

@@ -15,7 +15,7 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import learned_clips
+from support import learned_clips
 from test_mqtt import Stderr
 
 from homegym.daemon import config as config_mod

@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import ROOT, one_line_error, run_cli
+from support import ROOT, one_line_error, run_cli
 
 SHIPPED_EXEC = "/opt/homegym/venv/bin/homegym"
 

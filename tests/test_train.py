@@ -7,7 +7,7 @@ import subprocess
 import sys
 
 import pytest
-from conftest import run_cli
+from support import run_cli
 
 
 @pytest.mark.slow

@@ -6,7 +6,7 @@ import json
 import shutil
 
 import pytest
-from conftest import one_line_error, run_cli
+from support import one_line_error, run_cli
 
 from homegym.measure.evaluate import Report
 from homegym.measure.tune import FALSE_REP_BOUND, GRID, PERIODICITY_GRID, Candidate, candidates

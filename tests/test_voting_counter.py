@@ -7,9 +7,10 @@ import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from homegym.daemon.counter import CounterConfig, RepCounter
+from homegym.daemon.config import CounterConfig, VotingConfig
+from homegym.daemon.counter import RepCounter
 from homegym.daemon.events import PartialRepEvent, RepEvent, SetEndEvent
-from homegym.daemon.voting import Voter, VotingConfig
+from homegym.daemon.voting import Voter
 
 LABELS = ("neither", "pushup_up", "pushup_down", "squat_up", "squat_down")
 FPS = 30.0
@@ -23,7 +24,7 @@ def probs(label: str, conf: float = 0.9) -> np.ndarray:
 
 def run(frames: list[str], vcfg: VotingConfig | None = None, ccfg: CounterConfig | None = None, labels=LABELS):
     voter = Voter(labels, vcfg or VotingConfig())
-    counter = RepCounter(labels, ccfg or CounterConfig(min_rep_s=0.2, max_rep_s=60, set_timeout_s=1e9))
+    counter = RepCounter(labels, ccfg or CounterConfig(min_rep_s=0.2, max_rep_s=60, set_timeout_s=86400))
     events = []
     for i, lab in enumerate(frames):
         p = np.full(len(labels), 0.1 / (len(labels) - 1))

@@ -123,6 +123,13 @@ def cmd_check_config(a: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_config_reference(a: argparse.Namespace) -> int:
+    from homegym.daemon import config_reference
+
+    print(config_reference.render_yaml() if a.format == "yaml" else config_reference.render_markdown(), end="")
+    return 0
+
+
 def cmd_count(a: argparse.Namespace) -> int:
     import json
 
@@ -148,7 +155,7 @@ def cmd_count(a: argparse.Namespace) -> int:
 
         cap, info = open_video(a.video)
         cap.release()
-        annot = Annotator(a.annotate, pipe.inference.labels, info.fps / stride_for(info.fps, cfg.infer_fps),
+        annot = Annotator(a.annotate, pipe.inference.labels, info.fps / stride_for(info.fps, cfg.pipeline.infer_fps),
                           pipe.inference.working_size)
         pipe.frame_hook = annot
     try:
@@ -172,7 +179,7 @@ def cmd_run(a: argparse.Namespace) -> int:
     cfg = _load_config(a.config)
     fixed = _log_level(a) is not None
     if not fixed:
-        logging.getLogger().setLevel(cfg.log_level.upper())
+        logging.getLogger().setLevel(cfg.logging.level.upper())
     s = run(cfg, a.config, a.model, log_level_fixed=fixed)
     log.info("stopped: %d reps (%s), %d frames, %d dropped, %d reconnects", s.total,
              ", ".join(f"{k} {v}" for k, v in s.by_exercise.items()), s.frames, s.dropped, s.reconnects)
@@ -404,6 +411,11 @@ def build_parser() -> argparse.ArgumentParser:
     s = _add(sub, "check-config", "validate a config file without running anything",
              "  homegym check-config /etc/homegym/config.yaml\n", cmd_check_config)
     s.add_argument("file", type=Path)
+
+    s = _add(sub, "config-reference", "print every config key with its default, range and meaning",
+             "  homegym config-reference > config.yaml                    # the documented reference\n"
+             "  homegym config-reference --format markdown                # docs/configuration.md\n", cmd_config_reference)
+    s.add_argument("--format", choices=("yaml", "markdown"), default="yaml", help="default yaml")
     return p
 
 

@@ -219,7 +219,7 @@ def pipeline_figures(report: BenchReport, model: Path, clip: Path, cfg, repeats:
     from homegym.daemon.pipeline import Pipeline
     from homegym.daemon.ring import Batch
 
-    file_cfg = dataclasses.replace(for_file(cfg, clip), infer_fps=None)  # every frame: the IR alone's work
+    file_cfg = for_file(cfg, clip).with_values("pipeline", infer_fps=None)  # every frame: the IR alone's work
     inf = open_model(cfg.model, model, hint_for(file_cfg.source))
     frames = _frames(clip, inf.working_size, 100_000, inf.info.framing)
     ids = np.arange(len(frames))
@@ -251,9 +251,9 @@ def pipeline_figures(report: BenchReport, model: Path, clip: Path, cfg, repeats:
                       1000 * down, "ms"))
     cap, vinfo = open_video(clip)
     cap.release()
-    if stride_for(vinfo.fps, cfg.infer_fps) > 1:
+    if stride_for(vinfo.fps, cfg.pipeline.infer_fps) > 1:
         s = Pipeline(for_file(cfg, clip), model, lambda e: None).run(offline=True)
-        report.add(Figure("pipeline", f"the clip's frames read per second by homegym count as configured (infer_fps {cfg.infer_fps:g})",
+        report.add(Figure("pipeline", f"the clip's frames read per second by homegym count as configured (infer_fps {cfg.pipeline.infer_fps:g})",
                           s.frames_read / s.wall_s, "fps", ratio=s.frames_read / s.wall_s / pipe_fps, note="every frame inferred"))
     return pipe_fps
 
@@ -372,17 +372,17 @@ def latency_figures(report: BenchReport, model: Path, clip: Path, cfg, work: Pat
     """From the counter's decision (the event handed to the publisher) to the broker's PUBACK, on loopback."""
     mosquitto = shutil.which("mosquitto") or ("/usr/sbin/mosquitto" if Path("/usr/sbin/mosquitto").exists() else None)
     from homegym.daemon.capture import stride_for
-    from homegym.daemon.config import for_file
+    from homegym.daemon.config import MqttConfig, for_file
     from homegym.daemon.inference import resolve_model_path
     from homegym.daemon.outbox import Outbox
     from homegym.daemon.pipeline import Pipeline
-    from homegym.daemon.publisher import MqttConfig, Publisher
+    from homegym.daemon.publisher import Publisher
     from homegym.daemon.voting import Voter
 
     cap, vinfo = open_video(clip)
     cap.release()
     _, info = read_ir(resolve_model_path(str(model), None), make_core(None))
-    rate = vinfo.fps / stride_for(vinfo.fps, cfg.infer_fps)  # the frames the voting sees
+    rate = vinfo.fps / stride_for(vinfo.fps, cfg.pipeline.infer_fps)  # the frames the voting sees
     delay_ms = 1000 * Voter(info.labels, cfg.voting).delay_frames / rate
     report.add(Figure("latency", f"voting window's own delay at {rate:.0f} inferred fps", delay_ms, "ms"))
     if mosquitto is None:
@@ -495,7 +495,7 @@ def run(model: Path | None, models: list[Path], cfg, clip: Path | None, keras_mo
             report.add(Figure("model", "int8 of the shipped IR", None, "fps", note="NNCF not installed (pip install -e '.[train]')"))
         pipe_fps = pipeline_figures(report, main, clip, cfg, repeats=1 if short else 3)
         seed_figures(report, main, clip, keras_model, pipe_fps, seconds)
-        for infer_fps in dict.fromkeys([cfg.infer_fps, None]):  # the configured rate (shipped: 15), and every frame
+        for infer_fps in dict.fromkeys([cfg.pipeline.infer_fps, None]):  # the configured rate (shipped: 15), and every frame
             live_figures(report, main, clip, min(seconds * 2, 8.0) if short else 20.0, work, infer_fps)
         latency_figures(report, main, clip, cfg, work, rounds=1 if short else 5)
     finally:

@@ -108,7 +108,7 @@ def run(manifest_path: Path, cfg, model: Path | None, split: str | None, only_he
 
 def with_values(cfg, section: str, values: dict[str, float]):
     """``cfg`` with the given keys of one section replaced."""
-    return dataclasses.replace(cfg, **{section: dataclasses.replace(getattr(cfg, section), **values)})
+    return cfg.with_values(section, **values)
 
 
 def ranked_grid(recordings: list[tuple[manifest.ClipRow, evaluate.Recording]], cfg, section: str,
