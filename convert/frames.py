@@ -59,7 +59,8 @@ def load(report: dict, working_size: tuple[int, int], data: list[Path] | None, s
         raise UserError(f"the data's labels {sorted(seen)} differ from the model's {list(model_labels)}")
     if not out["test"]:
         raise UserError("none of the report's held-out clips was found in the data")
-    return {k: Frames(np.concatenate([c.frames for c in v])[..., ::-1].copy(), np.concatenate([c.labels for c in v])) for k, v in out.items() if v}
+    return {k: Frames(np.concatenate([c.frames for c in v])[..., ::-1].copy(), np.concatenate([c.labels for c in v])) for k,
+            v in out.items() if v}
 
 
 def disjoint(frames: Frames, sizes: list[int], seed: int = 0) -> list[Frames]:
@@ -80,11 +81,11 @@ def sample(frames: Frames, n: int, seed: int = 0) -> Frames:
     rng = np.random.default_rng(seed)
     labels = np.unique(frames.labels)
     per = n // len(labels)
-    idx = []
+    picked: list[int] = []
     for lab in labels:
         cand = np.nonzero(frames.labels == lab)[0]
-        idx.extend(rng.choice(cand, min(per, len(cand)), replace=False))
-    rest = np.setdiff1d(np.arange(len(frames.labels)), idx)
-    idx.extend(rng.choice(rest, n - len(idx), replace=False))
-    idx = np.sort(np.asarray(idx))
+        picked.extend(rng.choice(cand, min(per, len(cand)), replace=False))
+    rest = np.setdiff1d(np.arange(len(frames.labels)), picked)
+    picked.extend(rng.choice(rest, n - len(picked), replace=False))
+    idx = np.sort(np.asarray(picked))
     return Frames(frames.bgr[idx], frames.labels[idx])

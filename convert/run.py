@@ -162,7 +162,8 @@ def run(s: ConvertSettings) -> dict:
     ref_probs = (lambda bgr: infer_all(ir_ref, bgr, s.batch)) if from_ir else (lambda bgr: _keras_probs(kmodel, bgr, size))
     model = base
     if s.precision == "int8":
-        log.info("quantizing to INT8 with NNCF: %d calibration and %d control frames from the training clips", len(calib.labels), len(control.labels))
+        log.info("quantizing to INT8 with NNCF: %d calibration and %d control frames from the training clips", len(calib.labels),
+                 len(control.labels))
         control_ref = infer_all(ir_ref, control.bgr, s.batch).argmax(1)
         # Aim at half the allowed disagreement, so the bound still holds on frames the control never saw.
         model = quantize.int8(base, calib.bgr, control.bgr, control_ref, s.batch, max_drop=(1 - LOW_PRECISION_AGREEMENT) / 2)
@@ -182,17 +183,16 @@ def run(s: ConvertSettings) -> dict:
         raise UserError(f"{xml}: the runtime info read back differs from what was written ({saved_info} != {info})")
     ir = compile_model(ref_core, saved, "CPU")
 
-    def parity(fr: F.Frames) -> dict:
+    def parity_of(fr: F.Frames) -> dict:
         return parity_figures(ref_probs(fr.bgr), infer_all(ir, fr.bgr, s.batch))
 
-    parity_train = dict(parity(check), at_model_size=working == (size, size))
-    parity_held_out = parity(F.sample(held_out, s.check_frames, seed=4))
+    parity = dict(parity_of(check), at_model_size=working == (size, size))
+    parity_held_out = parity_of(F.sample(held_out, s.check_frames, seed=4))
     acc = {
         "frames": len(held_out.labels),
         ref_name: float((infer_all(ir_ref, held_out.bgr, s.batch).argmax(1) == held_out.labels).mean()),
         s.precision: float((infer_all(ir, held_out.bgr, s.batch).argmax(1) == held_out.labels).mean()),
     }
-    parity = parity_train
     # The requested device: compile once (fills the cache), then again (served from the cache).
     timings = []
     for _ in range(2):
@@ -206,11 +206,13 @@ def run(s: ConvertSettings) -> dict:
         "model": str(s.model),
         "ir": str(xml),
         "labels": list(labels),
-        "input": {"working_size": list(working), "input_size": size, "batch": s.batch, "layout": "uint8 BGR NHWC", "framing": framing.to_dict()},
+        "input": {"working_size": list(working), "input_size": size, "batch": s.batch, "layout": "uint8 BGR NHWC",
+                  "framing": framing.to_dict()},
         "precision": s.precision,
         "device": s.device,
         "convert_s": round(convert_s, 2),
-        "compile_s": {"first": round(timings[0], 3), "cached": round(timings[1], 3), "cache_dir": str(s.cache_dir) if s.cache_dir else None},
+        "compile_s": {"first": round(timings[0], 3), "cached": round(timings[1], 3),
+                      "cache_dir": str(s.cache_dir) if s.cache_dir else None},
         "reference": reference,  # what the checks compare with: the Keras model, or the source IR
         "parity": parity,  # on training-clip frames not used for calibration: the enforced figure
         "parity_held_out": parity_held_out,  # reported: low-confidence frames of unseen rooms flip first
@@ -235,7 +237,8 @@ def summary(r: dict) -> str:
     p, h, a = r["parity"], r["parity_held_out"], r["held_out_accuracy"]
     ref = "Keras" if r["reference"] == "keras" else "the source IR"
     lines = [
-        f"IR: {r['ir']}  ({r['precision'].upper()}, batch {r['input']['batch']}, in {r['input']['working_size'][0]}x{r['input']['working_size'][1]} uint8 BGR)",
+        f"IR: {r['ir']}  ({r['precision'].upper()}, batch {r['input']['batch']}, "
+        f"in {r['input']['working_size'][0]}x{r['input']['working_size'][1]} uint8 BGR)",
         f"labels: {', '.join(r['labels'])}",
         f"parity vs {ref} on {p['frames']} real training-clip frames: {_parity_line(p)}",
         f"parity vs {ref} on {h['frames']} held-out frames: {_parity_line(h)}",

@@ -23,7 +23,8 @@ def build(keras_model, info: ModelInfo):
     model.reshape({model.input(0).get_any_name(): ov.PartialShape([info.batch, s, s, 3])})
     w, h = info.working_size
     ppp = PrePostProcessor(model)
-    ppp.input().tensor().set_element_type(ov.Type.u8).set_layout(ov.Layout("NHWC")).set_shape([info.batch, h, w, 3]).set_color_format(ColorFormat.BGR)
+    ppp.input().tensor().set_element_type(ov.Type.u8).set_layout(ov.Layout("NHWC")).set_shape([info.batch, h, w,
+                                                                                               3]).set_color_format(ColorFormat.BGR)
     ppp.input().model().set_layout(ov.Layout("NHWC"))
     steps = ppp.input().preprocess().convert_element_type(ov.Type.f32).convert_color(ColorFormat.RGB)
     if (w, h) != (s, s):

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 import cv2
 
+from homegym.core.errors import UserError
 from homegym.core.framing import Framer, Framing
 from homegym.core.video import stated_fps
 
@@ -55,10 +56,12 @@ class Capture(threading.Thread):
         self.infer_fps = infer_fps
         self.stride = 1  # every stride-th frame goes to the ring: see _set_stride
         self._halt = threading.Event()
-        self._cap = None
+        self._cap: cv2.VideoCapture | None = None
         if not self.src.live:  # a missing or undecodable file is the user's error, raised here in the caller
-            self._cap = open_capture(self.src, cfg.width, cfg.height, cfg.fps, cfg.stall_timeout_s)
-            self.stats.fps = stated_fps(self._cap, 30.0)
+            self._cap = cap = open_capture(self.src, cfg.width, cfg.height, cfg.fps, cfg.stall_timeout_s)
+            if cap is None:
+                raise UserError(f"cannot open {self.src.target}")
+            self.stats.fps = stated_fps(cap, 30.0)
             self.stats.connected = True
             self.stats.state = "connected"
             self._set_stride()
@@ -101,8 +104,10 @@ class Capture(threading.Thread):
             while not self._halt.is_set():
                 if self._cap is None and not self._connect():
                     break
+                cap = self._cap
+                assert cap is not None  # _connect() opened it
                 skip = (frame_id - self.first_id) % self.stride != 0
-                ok, frame = (self._cap.grab(), None) if skip else self._cap.read()
+                ok, frame = (cap.grab(), None) if skip else cap.read()
                 now = time.monotonic()
                 if not ok:
                     if not self.src.live:
@@ -111,7 +116,7 @@ class Capture(threading.Thread):
                     continue
                 if self.src.live and self.stats.last_frame_t and now - self.stats.last_frame_t > self.cfg.stall_timeout_s:
                     log.warning("source %s stalled for %.1f s", self.src.target, now - self.stats.last_frame_t)
-                if not skip:
+                if frame is not None:
                     if self.offline:
                         while not self.ring.wait_for_space(0.2):
                             if self._halt.is_set():
@@ -138,7 +143,8 @@ class Capture(threading.Thread):
 
     def _lost(self, why: str) -> None:
         log.warning("%s; reconnecting", why)
-        self._cap.release()
+        if self._cap is not None:
+            self._cap.release()
         self._cap = None
         self.stats.connected = False
         self.stats.state = "reconnecting"

@@ -39,9 +39,9 @@ def classify(uri: int | str) -> SourceKind:
 def open_capture(src: SourceKind, width: int, height: int, fps: float, read_timeout_s: float) -> cv2.VideoCapture | None:
     """Open the source; None if it cannot be opened now (the caller decides whether to retry)."""
     if src.kind == "file":
-        if not Path(src.target).exists():
+        if not Path(str(src.target)).exists():
             raise UserError(f"video not found: {src.target}")
-        cap = capture_file(src.target)
+        cap = capture_file(str(src.target))
     elif src.kind == "stream":
         ms = int(read_timeout_s * 1000)
         cap = cv2.VideoCapture(src.target, cv2.CAP_FFMPEG, [cv2.CAP_PROP_OPEN_TIMEOUT_MSEC, ms, cv2.CAP_PROP_READ_TIMEOUT_MSEC, ms,

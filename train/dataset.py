@@ -142,6 +142,7 @@ def _wh(size: int | tuple[int, int]) -> tuple[int, int]:
 
 
 def _cache_key(src: ClipSource, size: tuple[int, int], stride: int, framing: Framing) -> str:
+    assert src.video is not None
     h = hashlib.sha1()
     st = src.video.stat()
     h.update(f"{src.video.resolve()}|{st.st_size}|{st.st_mtime_ns}|{size[0]}x{size[1]}|{stride}|{sorted(framing.to_dict().items())}|v4".encode())
@@ -158,6 +159,7 @@ def _decode_video(src: ClipSource, size: tuple[int, int], stride: int, cache: Pa
     if path is not None and path.exists():
         with np.load(path) as z:
             return z["frames"], z["index"], float(z["fps"])
+    assert src.video is not None
     frames, index = [], []
     cap, info = open_video(src.video)
     cap.release()
@@ -221,6 +223,7 @@ def load(
     clips = []
     for n, s in enumerate(sources, start=1):
         if s.video is not None:
+            assert s.labels is not None, "a video source has its labels"
             frames, fidx, fps = _decode_video(s, size, stride, cache, framing)
             per_frame = s.labels.per_frame(int(fidx.max()) + 1 if len(fidx) else 0, index)
             lab = per_frame[fidx] if len(fidx) else np.zeros(0, np.int16)

@@ -47,7 +47,8 @@ class TrainSettings:
     val_fraction: float = 0.1
     patience: int = 4
     steps_per_epoch: int | None = None
-    cache: Path | None = field(default_factory=lambda: Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "homegym" / "frames")
+    cache: Path | None = field(
+        default_factory=lambda: Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "homegym" / "frames")
 
 
 def _check(s: TrainSettings) -> None:
@@ -192,7 +193,8 @@ def run(s: TrainSettings) -> dict:
             # the head on it. Same model, same result, a fraction of the time.
             log.info("phase 1: frozen base, head on cached features (no augmentation)")
             for part, x in (("train", xtr), ("val", xva), ("test", xte)):
-                feats[part] = base.predict(x.astype(np.float32) / 127.5 - 1.0, batch_size=64, verbose=0) if len(x) else np.zeros((0, base.output_shape[-1]), np.float32)
+                feats[part] = (base.predict(x.astype(np.float32) / 127.5 - 1.0, batch_size=64, verbose=0) if len(x)
+                               else np.zeros((0, base.output_shape[-1]), np.float32))
             val = (feats["val"], _onehot(yva, k)) if has_val else None
             h = head.fit(feats["train"], _onehot(ytr, k), validation_data=val, epochs=s.epochs, batch_size=s.batch,
                          class_weight=cw, callbacks=_callbacks(s, has_val)[1:], verbose=2)
@@ -224,7 +226,8 @@ def run(s: TrainSettings) -> dict:
         o = offsets[part]
         p = preds[part][o : o + len(c.labels)]
         offsets[part] += len(c.labels)
-        per_clip[c.name] = {"split": part, "group": c.group, "frames": int(len(c.labels)), "accuracy": round(float((p == c.labels).mean()), 4)}
+        per_clip[c.name] = {"split": part, "group": c.group, "frames": int(len(c.labels)),
+                            "accuracy": round(float((p == c.labels).mean()), 4)}
 
     model.save(s.out / "model.keras")
     (s.out / "checkpoint.keras").unlink(missing_ok=True)
@@ -240,11 +243,13 @@ def run(s: TrainSettings) -> dict:
         "data": {
             "sources": [str(p) for p in s.data],
             "clips": {c.name: {"source": c.source, "group": c.group, "split": split.assignment[c.name], "frames": int(len(c.labels)),
-                               "per_label": {labels[i]: int(n) for i, n in enumerate(np.bincount(c.labels, minlength=k)) if n}} for c in clips},
+                               "per_label": {labels[i]: int(n) for i, n in enumerate(np.bincount(c.labels, minlength=k)) if n}}
+                    for c in clips},
         },
         "split": {"seed": split.seed, "method": split.method,
                   "frames": {"train": int(len(ytr)), "val": int(len(yva)), "test": int(len(yte))},
-                  "clips": {p: sorted(n for n, a in split.assignment.items() if a == p) for p in (dataset.TRAIN, dataset.VAL, dataset.TEST)}},
+                  "clips": {p: sorted(n for n, a in split.assignment.items() if a == p)
+                            for p in (dataset.TRAIN, dataset.VAL, dataset.TEST)}},
         "class_weights": {labels[i]: round(w, 4) for i, w in cw.items()},
         "history": history,
         "evaluation": evaluation,

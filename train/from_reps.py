@@ -85,7 +85,7 @@ def load_pose_signal(pose_file: Path, exercise: str, n: int) -> tuple[Signal | N
     """The exercise's depth signal and the raw per-frame fields of a pose trace."""
     fields = read_pose_fields(pose_file, n)
     joint, height = {"pushup": ("elbow", "sh_y"), "squat": ("knee", "hip_y")}.get(exercise, (None, None))
-    if joint is None:
+    if joint is None or height is None:
         return None, fields
     angle = visible_angle(fields, joint)
     if np.isfinite(angle).mean() >= 0.5:
@@ -115,14 +115,14 @@ def rep_labels(exercise: str, bottoms: list[int], n: int, fps: float, sig: Signa
     median = float(np.median(gaps)) if len(gaps) else 2.0 * fps
     down, up = f"{exercise}_down", f"{exercise}_up"
     for i, bot in enumerate(b):
-        near = [g for g in (gaps[i - 1] if i > 0 else None, gaps[i] if i < len(gaps) else None) if g is not None]
-        period = min(min(near) if near else median, 2 * median)
+        near = [float(g) for g in (gaps[i - 1] if i > 0 else None, gaps[i] if i < len(gaps) else None) if g is not None]
+        period = min(min(near) if near else median, 2.0 * median)
         w = max(1, round(DOWN_FRAC * period))
         for f in range(max(0, bot - w), min(n, bot + w + 1)):
             out[f] = down
     for i, g in enumerate(gaps):
         mid = (b[i] + b[i + 1]) // 2
-        w = max(1, round(UP_FRAC * min(g, 2 * median)))
+        w = max(1, round(UP_FRAC * min(float(g), 2.0 * median)))
         for f in range(max(0, mid - w), min(n, mid + w + 1)):
             out[f] = up
     if sig is None:
@@ -183,7 +183,8 @@ def derive(rows: list[manifest.ClipRow], poses_dir: Path | None) -> list[tuple[m
             frame_labels = other_labels(n, fields)
         else:
             frame_labels = rep_labels(row.exercise, list(row.bottoms), n, fps, sig)
-        meta = {"exercise": row.exercise, "group": row.extra.get("source_repo") or row.path.stem, "rule": "from-reps" + ("+pose" if fields is not None else "")}
+        meta = {"exercise": row.exercise, "group": row.extra.get("source_repo") or row.path.stem,
+                "rule": "from-reps" + ("+pose" if fields is not None else "")}
         if row.split:
             meta["split"] = row.split
         out.append((row, labelfile.LabelFile(labelfile.segments_from_frames(frame_labels), video=row.path, meta=meta)))

@@ -162,6 +162,7 @@ def label_video(video: Path, out: Path | None, exercise: str | None) -> Path:
             cv2.imshow(win, render(s, frames.get(s.pos)))
             cv2.setTrackbarPos("frame", win, s.pos)
             k = cv2.waitKey(max(1, int(1000 / s.fps)) if s.playing else 30)
+            action: str | None
             if cv2.getWindowProperty(win, cv2.WND_PROP_VISIBLE) < 1:
                 action = "quit"
             else:

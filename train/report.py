@@ -73,7 +73,8 @@ def _plots(out_dir: Path, report: dict) -> None:
         ax.imshow(norm, cmap="Blues", vmin=0, vmax=1)
         for i in range(len(labels)):
             for j in range(len(labels)):
-                ax.text(j, i, f"{int(m[i, j])}\n{norm[i, j]:.0%}", ha="center", va="center", fontsize=8, color="black" if norm[i, j] < 0.6 else "white")
+                ax.text(j, i, f"{int(m[i, j])}\n{norm[i, j]:.0%}", ha="center", va="center", fontsize=8,
+                        color="black" if norm[i, j] < 0.6 else "white")
         ax.set_xticks(range(len(labels)), labels, rotation=30, ha="right")
         ax.set_yticks(range(len(labels)), labels)
         ax.set_xlabel("predicted")

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import asdict, dataclass, fields
+from typing import Any
 
 import cv2
 import numpy as np
@@ -56,7 +57,8 @@ class Framing:
             return cls()
         known = {f.name for f in fields(cls)}
         try:
-            return cls(**{k: (str(v) if k == "mode" else float(v)) for k, v in d.items() if k in known})
+            values: dict[str, Any] = {k: (str(v) if k == "mode" else float(v)) for k, v in d.items() if k in known}
+            return cls(**values)
         except (TypeError, ValueError) as e:
             raise UserError(f"malformed framing {d!r}: {e}") from None
 
@@ -89,11 +91,12 @@ class Framer:
         H, W = frame.shape[:2]
         h = max(1, round(MOTION_WIDTH * H / W))
         grey = cv2.cvtColor(downscale(frame, (MOTION_WIDTH, h)), cv2.COLOR_BGR2GRAY).astype(np.float32)
-        if self._prev is None or self._shape != frame.shape:
+        if self._prev is None or self._shape != frame.shape or self.box is None:
             self.reset()
-            self.box = np.array([0.0, 0.0, W, H])
+            self.box = box = np.array([0.0, 0.0, W, H])
             self._shape = frame.shape
         else:
+            box = self.box
             dt = max(t - self._t, 1e-3)
             diff = cv2.absdiff(grey, self._prev)
             if self._motion is None:
@@ -102,9 +105,9 @@ class Framer:
                 self._motion += (1 - math.exp(-dt / f.motion_tau_s)) * (diff - self._motion)
             target = self._target(self._motion, W, H)
             if target is not None:
-                self.box += (1 - math.exp(-dt / f.box_tau_s)) * (target - self.box)
+                box += (1 - math.exp(-dt / f.box_tau_s)) * (target - box)
         self._prev, self._t = grey, t
-        return self.box
+        return box
 
     def _target(self, motion: np.ndarray, W: int, H: int) -> np.ndarray | None:
         """The box the motion map asks for, or None where too little moved to say."""

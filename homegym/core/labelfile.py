@@ -63,8 +63,9 @@ def segments_from_frames(frame_labels: list[str | None]) -> list[Segment]:
     start = 0
     for i in range(1, len(frame_labels) + 1):
         if i == len(frame_labels) or frame_labels[i] != frame_labels[start]:
-            if frame_labels[start] is not None:
-                segs.append(Segment(start, i - 1, frame_labels[start]))
+            label = frame_labels[start]
+            if label is not None:
+                segs.append(Segment(start, i - 1, label))
             start = i
     return segs
 

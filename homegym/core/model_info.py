@@ -48,7 +48,8 @@ class ModelInfo:
             except RuntimeError:
                 if default is not None:
                     return default
-                raise UserError(f"{where} is not a HomeGym IR: runtime info '{RT}/{key}' is missing (convert it with 'homegym convert')") from None
+                raise UserError(f"{where} is not a HomeGym IR: runtime info '{RT}/{key}' is missing "
+                                "(convert it with 'homegym convert')") from None
 
         try:
             labels = tuple(json.loads(get("labels")))

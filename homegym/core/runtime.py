@@ -78,7 +78,7 @@ def compile_model(core, model, device: str, hint: str = "LATENCY", cpu_threads: 
     split across cores costs more CPU time in synchronisation than it saves in latency.
     """
     check_device(core, device)
-    config = {"PERFORMANCE_HINT": hint}
+    config: dict[str, str | int] = {"PERFORMANCE_HINT": hint}
     if cpu_f32 and device.startswith("CPU"):
         config["INFERENCE_PRECISION_HINT"] = "f32"
     if cpu_threads and device.startswith("CPU"):

@@ -244,7 +244,7 @@ def walk(body: Body, t: float, speed: float = 1.0, start_x: float = -1.6) -> Pos
     pelvis_h = body.ankle_h + (body.thigh + body.shin) * 0.97 + 0.01 * math.cos(2 * ph) * body.height
     pelvis = _v(x, pelvis_h, 0.0)
     _upper_body(pose, body, pelvis, lean_deg=5)
-    for side, s, off in (("l", 1.0, 0.0), ("r", -1.0, math.pi)):
+    for side, _s, off in (("l", 1.0, 0.0), ("r", -1.0, math.pi)):
         swing = math.sin(ph + off)
         thigh_a = 25 * swing
         knee_bend = 35 * max(0.0, math.sin(ph + off + math.pi / 2))

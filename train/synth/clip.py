@@ -92,9 +92,9 @@ def _scenario(activity: str, body: B.Body, rng: np.random.Generator, n: int, fps
 
         if activity == "squat":
             style = rng.random()
-            return (lambda i: B.squat(body, p[i], style)), label_at, np.array([0.0, 0.5 * h, 0.0]), 1.35 * h, reps, partial
+            return (lambda i: B.squat(body, float(p[i]), style)), label_at, np.array([0.0, 0.5 * h, 0.0]), 1.35 * h, reps, partial
         hand_w = rng.uniform(1.0, 1.7)
-        return (lambda i: B.pushup(body, p[i], hand_w)), label_at, np.array([0.45 * h, 0.2 * h, 0.0]), 1.15 * h, reps, partial
+        return (lambda i: B.pushup(body, float(p[i]), hand_w)), label_at, np.array([0.45 * h, 0.2 * h, 0.0]), 1.15 * h, reps, partial
     if activity == "stand":
         sway = rng.uniform(0.3, 2.0)
         return (lambda i: B.stand(body, i / fps, sway)), (lambda i: "squat_up"), np.array([0.0, 0.5 * h, 0.0]), 1.35 * h, reps, partial
@@ -105,7 +105,8 @@ def _scenario(activity: str, body: B.Body, rng: np.random.Generator, n: int, fps
         kind = int(rng.integers(2))
         track = [B.stretch(body, i / fps, kind) for i in range(n)]
         # A near-upright moment of a stretch is a standing posture: left unlabelled, never "neither".
-        return (lambda i: track[i][0]), (lambda i: "neither" if track[i][1] >= 0.35 else None), np.array([0.0, 0.5 * h, 0.0]), 1.35 * h, reps, partial
+        return (lambda i: track[i][0]), (lambda i: "neither" if track[i][1] >= 0.35 else None), np.array([0.0, 0.5 * h,
+                                                                                                          0.0]), 1.35 * h, reps, partial
     if activity == "kneel":
         return (lambda i: B.kneel(body, i / fps)), (lambda i: "neither"), np.array([-0.1 * h, 0.35 * h, 0.0]), 1.1 * h, reps, partial
     if activity == "lie":
@@ -152,7 +153,7 @@ def render_clip(
 
     out_dir.mkdir(parents=True, exist_ok=True)
     video = out_dir / f"{name}.mp4"
-    writer = cv2.VideoWriter(str(video), cv2.VideoWriter_fourcc(*"mp4v"), fps, size)
+    writer = cv2.VideoWriter(str(video), cv2.VideoWriter.fourcc(*"mp4v"), fps, size)
     if not writer.isOpened():
         raise UserError(f"cannot write video {video}: OpenCV has no mp4v encoder here")
     frame = np.empty_like(background)
@@ -167,7 +168,8 @@ def render_clip(
             out = cv2.add(frame, noise[i % 4], dtype=cv2.CV_8U) if sigma > 0.5 else frame
             if shake:
                 t = i / fps
-                m = np.float32([[1, 0, shake * math.sin(2 * math.pi * shake_f[0] * t)], [0, 1, shake * math.cos(2 * math.pi * shake_f[1] * t)]])
+                m = np.array([[1, 0, shake * math.sin(2 * math.pi * shake_f[0] * t)],
+                              [0, 1, shake * math.cos(2 * math.pi * shake_f[1] * t)]], np.float32)
                 out = cv2.warpAffine(out, m, size, borderMode=cv2.BORDER_REFLECT)
             writer.write(out)
             labels.append(label_at(i))
@@ -179,7 +181,7 @@ def render_clip(
     lf = labelfile.LabelFile(
         labelfile.segments_from_frames(labels), video=video, meta={"group": name, "source": f"homegym synth seed {seed}"}
     )
-    labelfile.write(result.labels, lf)
+    labelfile.write(out_dir / f"{name}{labelfile.SUFFIX}", lf)
     info = {k: v for k, v in asdict(result).items() if k not in ("video", "labels")}
     info["rep_times_s"] = [round(r.bottom_frame / fps, 3) for r in reps]
     (out_dir / f"{name}.reps.json").write_text(json.dumps(info, indent=1) + "\n")

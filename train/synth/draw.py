@@ -31,7 +31,7 @@ class Look:
     @classmethod
     def random(cls, rng: np.random.Generator) -> Look:
         def hsv(h: float, s: float, v: float) -> np.ndarray:
-            px = np.uint8([[[int(h) % 180, int(s), int(v)]]])
+            px = np.array([[[int(h) % 180, int(s), int(v)]]], np.uint8)
             return cv2.cvtColor(px, cv2.COLOR_HSV2BGR)[0, 0].astype(np.float64)
 
         skin_tones = [(12, 90, 230), (12, 120, 190), (10, 140, 140), (10, 150, 95), (14, 70, 240), (11, 130, 60)]
@@ -75,6 +75,7 @@ def make_background(rng: np.random.Generator, cam: Camera, size: tuple[int, int]
     kind = rng.integers(3)
     ys = np.linspace(0, 1, h, dtype=np.float32)[:, None, None]
     xs = np.linspace(0, 1, w, dtype=np.float32)[None, :, None]
+    img: np.ndarray
     if kind == 0:  # gradient
         g = ys if rng.random() < 0.6 else xs
         img = c1 * (1 - g) + c2 * g
@@ -182,7 +183,7 @@ def draw_shadow(img: np.ndarray, pose: Pose, cam: Camera, strength: float) -> No
     if x1 - x0 < 4 or y1 - y0 < 4:
         return
     q = 4  # the mask is drawn and blurred at a quarter of the resolution: a shadow has no detail
-    small = np.zeros(((y1 - y0) // q + 1, (x1 - x0) // q + 1), np.float32)
+    small: np.ndarray = np.zeros(((y1 - y0) // q + 1, (x1 - x0) // q + 1), np.float32)
     hull = cv2.convexHull(((uv - [x0, y0]) / q).astype(np.float32))
     cv2.fillConvexPoly(small, np.round(hull * SCALE).astype(np.int32), strength, cv2.LINE_AA, SHIFT)
     small = cv2.GaussianBlur(small, (0, 0), max(pad / q / 2, 1.0))
@@ -198,7 +199,7 @@ def draw_figure(img: np.ndarray, pose: Pose, body: Body, cam: Camera, look: Look
     world = np.stack([pose[k] for k in names])
     uv, depth = cam.project(world)
     view = -cam.rot[2]
-    items = []
+    items: list[tuple[float, str, tuple]] = []
     for a, b, rf, part in LIMBS:
         ia, ib = idx[a], idx[b]
         items.append((max(depth[ia], depth[ib]) * 0.5 + min(depth[ia], depth[ib]) * 0.5, "limb", (ia, ib, rf, part)))
@@ -228,6 +229,8 @@ def draw_figure(img: np.ndarray, pose: Pose, body: Body, cam: Camera, look: Look
         off2 = cam.project(np.stack([mid, mid + lp / (lit + 1e-9) * r]))[0]
         shift = (off2[1] - off2[0]) * 0.45
         base = look.colours[part]
-        for frac, bright, sh in ((1.0, amb, 0.0), (0.72, amb + dif * lit * (0.35 + 0.25 * facing), 0.45), (0.38, amb + dif * lit * (0.6 + 0.4 * max(facing, 0)), 0.9)):
+        tones = ((1.0, amb, 0.0), (0.72, amb + dif * lit * (0.35 + 0.25 * facing), 0.45),
+                 (0.38, amb + dif * lit * (0.6 + 0.4 * max(facing, 0)), 0.9))
+        for frac, bright, sh in tones:
             col = np.clip(base * bright * 1.25, 0, 255).tolist()
             _capsule(img, a2 + shift * sh, b2 + shift * sh, ra * frac, rb * frac, col)

@@ -18,6 +18,7 @@ def write_manifest(path: Path, clips: list[ClipResult]) -> None:
         with path.open(newline="") as f:
             rows = {r["file"]: r for r in csv.DictReader(f)}
     for c in clips:
+        assert c.video is not None, "a rendered clip has its video"
         rows[c.video.name] = {
             "file": c.video.name,
             "exercise": c.exercise,
