@@ -11,32 +11,38 @@ import numpy as np
 
 from homegym.core.errors import UserError
 
-from .counter import RepCounter
-from .voting import Vote
+from .observer import FrameView, Observer
 
 PANEL_W = 260
 TIMELINE = 150  # frames shown in the timeline
 COLOURS = [(160, 160, 160), (80, 200, 80), (60, 60, 230), (230, 170, 40), (200, 60, 200), (40, 200, 230), (120, 120, 255)]
 
 
-class Annotator:
+class Annotator(Observer):
+    wants_frames = True
+
     def __init__(self, path: Path, labels: tuple[str, ...], fps: float, working_size: tuple[int, int]) -> None:
         self.labels = labels
         w, h = working_size
         self.scale = max(1.0, 360 / h)
         self.vw, self.vh = int(w * self.scale), int(h * self.scale)
         self.size = (self.vw + PANEL_W, max(self.vh, 60 + 22 * len(labels) + 110))
-        self.writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"mp4v"), fps, self.size)
+        self.writer = cv2.VideoWriter(str(path), cv2.VideoWriter.fourcc(*"mp4v"), fps, self.size)
         if not self.writer.isOpened():
             raise UserError(f"cannot write {path}: no mp4v encoder or the folder is not writable")
         self.history: deque[np.ndarray] = deque(maxlen=TIMELINE)
 
-    def __call__(self, frame_id: int, t: float, frame: np.ndarray, probs: np.ndarray, feats: np.ndarray | None, vote: Vote,
-                 counter: RepCounter) -> None:
+    def on_frame(self, f: FrameView) -> None:
+        if f.pixels is None:
+            return
+        t, probs, vote, counter = f.t, f.probs, f.vote, f.counter
         img = np.zeros((self.size[1], self.size[0], 3), np.uint8)
-        img[: self.vh, : self.vw] = cv2.resize(frame, (self.vw, self.vh), interpolation=cv2.INTER_LINEAR)
+        img[: self.vh, : self.vw] = cv2.resize(f.pixels, (self.vw, self.vh), interpolation=cv2.INTER_LINEAR)
         x0 = self.vw + 10
-        put = lambda text, y, scale=0.55, col=(255, 255, 255): cv2.putText(img, text, (x0, y), cv2.FONT_HERSHEY_SIMPLEX, scale, col, 1, cv2.LINE_AA)
+
+        def put(text: str, y: int, scale: float = 0.55, col: tuple[int, int, int] = (255, 255, 255)) -> None:
+            cv2.putText(img, text, (x0, y), cv2.FONT_HERSHEY_SIMPLEX, scale, col, 1, cv2.LINE_AA)
+
         s = counter.current
         put(f"total {counter.total}", 28, 0.8)
         put(f"set {s.number}: {s.reps} {s.exercise}" if s else "no set", 52)

@@ -14,8 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from homegym.core.errors import UserError
-from homegym.core.labels import parse_label
+from homegym.core.labels import LabelSet
 
 from .config import CounterConfig
 from .events import Event, PartialRepEvent, RepEvent, SetEndEvent
@@ -33,22 +32,15 @@ class _Set:
 
 
 class RepCounter:
-    def __init__(self, labels: tuple[str, ...], cfg: CounterConfig) -> None:
+    def __init__(self, labels: LabelSet, cfg: CounterConfig) -> None:
         self.cfg = cfg
-        self._phase_of: list[tuple[str, str] | None] = []
-        for lab in labels:
-            p = parse_label(lab)
-            if p.phase is None:
-                self._phase_of.append(None)
-            else:
-                ex = p.exercise or cfg.exercise
-                if ex is None:
-                    raise UserError("the model has seed-style up/down labels: set counter.exercise in the config")
-                self._phase_of.append((ex, p.phase))
-        self._down_index = {pe[0]: i for i, pe in enumerate(self._phase_of) if pe and pe[1] == "down"}
-        self._up_index = {pe[0]: i for i, pe in enumerate(self._phase_of) if pe and pe[1] == "up"}
-        self.exercises = tuple(dict.fromkeys(pe[0] for pe in self._phase_of if pe))
-        self.labels = labels
+        self.labelset = labels
+        self._phase_of: list[tuple[str, str] | None] = [
+            (ex, ph) if ex and ph else None for ex, ph in zip(labels.exercise_of, labels.phase_of)]
+        self._down_index = {ex: labels.index(ex, "down") for ex in labels.exercises}
+        self._up_index = {ex: labels.index(ex, "up") for ex in labels.exercises}
+        self.exercises = labels.exercises
+        self.labels = labels.labels
         self.total = 0
         self.by_exercise = {ex: 0 for ex in self.exercises}
         self.sets = 0

@@ -15,20 +15,18 @@ from __future__ import annotations
 
 import numpy as np
 
-from homegym.core.labels import parse_label
+from homegym.core.labels import LabelSet
 
 
 class ExerciseFold:
-    def __init__(self, labels: tuple[str, ...], alpha: float, exercise: str | None = None) -> None:
+    def __init__(self, labels: LabelSet, alpha: float) -> None:
         self.alpha = alpha  # weight of the newest frame in the exercise decision
-        parsed = [parse_label(lab) for lab in labels]
-        names = [p.exercise or exercise for p in parsed if p.phase]
-        self.exercises = tuple(dict.fromkeys(n for n in names if n))
-        self._ups = np.array([i for i, p in enumerate(parsed) if p.phase == "up"])
-        self._downs = np.array([i for i, p in enumerate(parsed) if p.phase == "down"])
-        self._up_of = {p.exercise or exercise: i for i, p in enumerate(parsed) if p.phase == "up"}
-        self._down_of = {p.exercise or exercise: i for i, p in enumerate(parsed) if p.phase == "down"}
-        self._others = np.array([i for i, p in enumerate(parsed) if p.phase is None])
+        self.exercises = labels.exercises
+        self._ups = np.array(labels.indices("up"))
+        self._downs = np.array(labels.indices("down"))
+        self._up_of = {ex: labels.index(ex, "up") for ex in self.exercises}
+        self._down_of = {ex: labels.index(ex, "down") for ex in self.exercises}
+        self._others = np.array(labels.indices(None))
         self._mass: np.ndarray | None = None
         self.current: str | None = None
 

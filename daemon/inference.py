@@ -146,7 +146,3 @@ class Inference:
                 self._next_out += 1
         return out
 
-    @property
-    def in_flight(self) -> int:
-        return self._next_in - self._next_out
-

@@ -52,10 +52,18 @@ class Layout:
         return self.at(f"/etc/systemd/system/{UNIT}")
 
 
+def _is_project(folder: Path) -> bool:
+    return (folder / "pyproject.toml").exists() and (folder / "systemd" / UNIT).exists()
+
+
 def project_folder() -> Path | None:
-    """The checkout this package runs from (an editable install), if it is one."""
+    """The checkout to install from: the one this package runs from (an editable install), else the current
+    folder when it is one (``pip install .`` then ``homegym install-service`` from the checkout)."""
     here = Path(__file__).resolve().parents[1]
-    return here if (here / "pyproject.toml").exists() and (here / "systemd" / UNIT).exists() else None
+    for folder in (here, Path.cwd()):
+        if _is_project(folder):
+            return folder
+    return None
 
 
 def _run(cmd: list[str], what: str) -> None:

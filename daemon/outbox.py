@@ -3,19 +3,20 @@ the broker acknowledges it, so a counted rep survives a broker outage, a crash o
 
 ``seq`` is assigned here and only grows, across restarts too, so subscribers can drop the
 duplicates that at-least-once delivery brings. The store is bounded by count and by
-age; whatever a bound drops is logged and counted, never silent. Today's totals live
-here as well, so a restart does not reset the day's count.
+age; whatever a bound drops is logged and counted, never silent. Today's totals are not
+delivery: they live in the state store (state.py).
 """
 
 from __future__ import annotations
 
 import json
 import logging
-import sqlite3
 import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
+
+from .state import open_db
 
 log = logging.getLogger(__name__)
 
@@ -41,12 +42,8 @@ class Pending:
 
 class Outbox:
     def __init__(self, path: Path, max_events: int = 10_000, max_age_s: float = 7 * 86400) -> None:
-        path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
         # One connection shared by the pipeline and paho's network thread, serialised by a lock.
-        self._db = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=FULL")  # a rep acknowledged to the counter is on disk
+        self._db = open_db(Path(path), "MQTT outbox")
         self._db.executescript(SCHEMA)
         self._lock = threading.Lock()
         self.max_events = max_events
@@ -85,7 +82,8 @@ class Outbox:
     def pending(self, limit: int = 1000) -> list[Pending]:
         """Undelivered events, oldest first."""
         with self._lock:
-            rows = self._db.execute("SELECT seq, topic, payload FROM events WHERE delivered IS NULL ORDER BY seq LIMIT ?", (limit,)).fetchall()
+            rows = self._db.execute("SELECT seq, topic, payload FROM events WHERE delivered IS NULL ORDER BY seq LIMIT ?", (limit,
+                                                                                                                            )).fetchall()
         return [Pending(*r) for r in rows]
 
     def mark_delivered(self, seq: int) -> None:
@@ -96,25 +94,23 @@ class Outbox:
         """Delivered events older than a day go quietly; undelivered ones past a bound are dropped and counted."""
         now = time.time()
         self._db.execute("DELETE FROM events WHERE delivered IS NOT NULL AND delivered < ?", (now - 86400,))
-        too_old = self._db.execute("SELECT COUNT(*) FROM events WHERE delivered IS NULL AND created < ?", (now - self.max_age_s,)).fetchone()[0]
+        too_old = self._db.execute("SELECT COUNT(*) FROM events WHERE delivered IS NULL AND created < ?", (now - self.max_age_s,
+                                                                                                           )).fetchone()[0]
         n = self._db.execute("SELECT COUNT(*) FROM events WHERE delivered IS NULL").fetchone()[0]
         over = max(0, n - too_old - self.max_events)
         if too_old or over:
             self._db.execute("DELETE FROM events WHERE delivered IS NULL AND created < ?", (now - self.max_age_s,))
-            self._db.execute("DELETE FROM events WHERE seq IN (SELECT seq FROM events WHERE delivered IS NULL ORDER BY seq LIMIT ?)", (over,))
+            self._db.execute("DELETE FROM events WHERE seq IN (SELECT seq FROM events WHERE delivered IS NULL ORDER BY seq LIMIT ?)",
+                             (over,))
             self.dropped += too_old + over
             self._set_meta("dropped", str(self.dropped))
             log.warning("outbox full: dropped %d undelivered events (%d too old, %d over the bound of %d); %d dropped in all",
                         too_old + over, too_old, over, self.max_events, self.dropped)
 
-    def totals(self, day: str) -> dict[str, int]:
-        """The day's totals per exercise (``day`` as YYYY-MM-DD)."""
+    def legacy_totals(self, day: str) -> dict[str, int]:
+        """A day's totals as versions before the state store kept them here (read once, to carry them over)."""
         with self._lock:
             return json.loads(self._meta(f"totals:{day}", "{}"))
-
-    def save_totals(self, day: str, totals: dict[str, int]) -> None:
-        with self._lock:
-            self._set_meta(f"totals:{day}", json.dumps(totals, sort_keys=True))
 
     def close(self) -> None:
         with self._lock:

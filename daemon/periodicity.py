@@ -23,7 +23,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from homegym.core.labels import parse_label
+from homegym.core.labels import LabelSet
 
 from .config import PeriodicityConfig
 
@@ -42,16 +42,10 @@ class Periodicity:
     MARGIN = 0.4  # |position| beyond which the swing calls a frame top or bottom: the outer 30 % of the range
     CUT = 6.0  # a frame-to-frame change this many times the usual one is a cut (or a jumped camera)
 
-    def __init__(self, labels: tuple[str, ...], dim: int, cfg: PeriodicityConfig) -> None:
-        parsed = [parse_label(lab) for lab in labels]
-        self._ups = np.array([i for i, p in enumerate(parsed) if p.phase == "up"], dtype=int)
-        self._downs = np.array([i for i, p in enumerate(parsed) if p.phase == "down"], dtype=int)
-        # One (up, down) pair per exercise, in the order of its up label.
-        pairs = {}
-        for i, p in enumerate(parsed):
-            if p.phase:
-                pairs.setdefault(p.exercise, [None, None])[0 if p.phase == "up" else 1] = i
-        self._pairs = [(u, d) for u, d in pairs.values() if u is not None and d is not None]
+    def __init__(self, labels: LabelSet, dim: int, cfg: PeriodicityConfig) -> None:
+        self._ups = np.array(labels.indices("up"), dtype=int)
+        self._downs = np.array(labels.indices("down"), dtype=int)
+        self._pairs = labels.pairs()  # one (up, down) per exercise
         self.dim = dim
         self.reconfigure(cfg)
 

@@ -45,13 +45,14 @@ def read_password(path: str | None) -> str | None:
 
 
 class Publisher:
-    def __init__(self, cfg: MqttConfig, outbox: Outbox) -> None:
+    def __init__(self, cfg: MqttConfig, outbox: Outbox, on_delivered: Callable[[int], None] | None = None) -> None:
         import paho.mqtt.client as mqtt
 
         self.cfg = cfg
         self.outbox = outbox
         self.topic = {k: f"{cfg.topic_prefix}/{k}" for k in ("reps", "sets", "state", "status", "stats", "cmd/reset", "cmd/exercise")}
         self.on_command: Callable[[str, str], None] | None = None  # (command, payload), from paho's thread
+        self.on_delivered = on_delivered  # (seq) once the broker acknowledged an event, from paho's thread
         self.client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=cfg.client_id, protocol=mqtt.MQTTv311)
         self.client.will_set(self.topic["status"], "offline", qos=1, retain=True)
         if cfg.username:
@@ -162,13 +163,16 @@ class Publisher:
         node = self.cfg.client_id
         device = {"identifiers": [f"homegym_{node}"], "name": "HomeGym Spotter", "model": "rep counter", "manufacturer": "HomeGym"}
         avail = {"availability_topic": self.topic["status"], "payload_available": "online", "payload_not_available": "offline"}
-        entities = {
-            f"sensor/{node}/total_today": {"name": "Reps today", "state_topic": self.topic["state"], "value_template": "{{ value_json.total_today }}",
+        entities: dict[str, dict[str, object]] = {
+            f"sensor/{node}/total_today": {"name": "Reps today", "state_topic": self.topic["state"],
+                                           "value_template": "{{ value_json.total_today }}",
                                            "unit_of_measurement": "reps", "state_class": "total_increasing", "icon": "mdi:dumbbell"},
-            f"sensor/{node}/exercise": {"name": "Exercise", "state_topic": self.topic["state"], "value_template": "{{ value_json.exercise or 'none' }}",
+            f"sensor/{node}/exercise": {"name": "Exercise", "state_topic": self.topic["state"],
+                                        "value_template": "{{ value_json.exercise or 'none' }}",
                                         "icon": "mdi:human-handsup"},
             f"event/{node}/rep": {"name": "Rep", "state_topic": self.topic["reps"], "event_types": ["rep"],
-                                  "value_template": '{"event_type": "{{ value_json.type }}", "exercise": "{{ value_json.exercise }}", "total": {{ value_json.total }}}'},
+                                  "value_template": '{"event_type": "{{ value_json.type }}", '
+                                                    '"exercise": "{{ value_json.exercise }}", "total": {{ value_json.total }}}'},
         }
         for path, conf in entities.items():
             conf = dict(conf, unique_id=f"homegym_{path.replace('/', '_')}", device=device, **avail)
@@ -181,7 +185,7 @@ class Publisher:
                 return
             seq = self._mids.pop(mid)
         if seq is not None:
-            self.outbox.mark_delivered(seq)
+            self._delivered(seq)
 
     # -- publishing ----------------------------------------------------------------------------
 
@@ -195,7 +199,13 @@ class Publisher:
                 self._mids[info.mid] = seq
                 acked = False
         if acked and seq is not None:
-            self.outbox.mark_delivered(seq)
+            self._delivered(seq)
+
+    def _delivered(self, seq: int) -> None:
+        """The broker acknowledged event ``seq``: mark it in the outbox, then tell ``on_delivered`` (bench, tests)."""
+        self.outbox.mark_delivered(seq)
+        if self.on_delivered is not None:
+            self.on_delivered(seq)
 
     def _resend(self) -> None:
         for p in self.outbox.pending():
@@ -220,7 +230,8 @@ class Publisher:
     def stats(self, stats: dict) -> None:
         """Periodic health; not stored (the next one replaces it)."""
         if self.connected.is_set():
-            stats = dict(stats, mqtt_reconnects=self.reconnects, outbox_pending=len(self.outbox.pending()), outbox_dropped=self.outbox.dropped)
+            stats = dict(stats, mqtt_reconnects=self.reconnects, outbox_pending=len(self.outbox.pending()),
+                         outbox_dropped=self.outbox.dropped)
             self.client.publish(self.topic["stats"], json.dumps(stats, sort_keys=True, separators=(",", ":")), qos=0)
 
     def state(self, state: dict) -> None:

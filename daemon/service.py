@@ -1,6 +1,6 @@
 """``homegym run``: the pipeline on the live source, its events to MQTT through the outbox, under systemd.
 
-Today's totals come back from the store after a restart. systemd hears READY=1 once
+Today's totals come back from the state store after a restart (MQTT on or off). systemd hears READY=1 once
 the model is compiled and the first frame has arrived, WATCHDOG=1 from the
 pipeline's own loop, STATUS= lines with fps and counts, and STOPPING=1 on SIGTERM;
 SIGTERM or SIGINT then stops capture, finishes the frames in flight, flushes the
@@ -23,18 +23,27 @@ from homegym.core.errors import UserError
 from . import config as config_mod
 from .config import Config
 from .events import Event, RepEvent
+from .health import Summary
 from .inference import hint_for, open_model
 from .notify import Notifier
+from .observer import Observer
 from .outbox import Outbox
-from .pipeline import Pipeline, Summary
+from .pipeline import Pipeline
 from .publisher import Publisher
+from .state import StateStore
 
 log = logging.getLogger(__name__)
 STATUS_EVERY_S = 5.0
 START_EXTEND_S = 30.0  # while alive and waiting for the first frame, keep systemd's start timeout this far ahead
 
 
-class Service:
+def today() -> str:
+    return datetime.date.today().isoformat()
+
+
+class Service(Observer):
+    """The pipeline's observer when it runs as the daemon: totals to the state store, events to MQTT, systemd told."""
+
     def __init__(self, cfg: Config, config_path: Path | None = None, model: Path | None = None,
                  notifier: Notifier | None = None, log_level_fixed: bool = False) -> None:
         self.cfg = cfg
@@ -44,25 +53,21 @@ class Service:
         self.notify = notifier or Notifier()
         self.outbox: Outbox | None = None
         self.publisher: Publisher | None = None
-        self.pipe = Pipeline(cfg, model, self._sink)
-        counter = self.pipe.counter
-        counter.today = lambda: datetime.date.today().isoformat()
-        counter.day = counter.today()
         self._reload_requested = False
         self._ready = False
         self._next_status = 0.0
         self._status_frames = 0
         self._status_t = time.monotonic()
-        self.pipe.tick_hook = self._tick
-        self.pipe.ready_hook = self._on_ready
-        self.pipe.state_hook = self._state
-        self.pipe.stats_hook = self._stats
+        self.state_store = StateStore(cfg.state.path() / "state.sqlite3")
+        self.pipe = Pipeline(cfg, model, self, clock=today)
         self.pipe.stats_interval_s = cfg.mqtt.stats_interval_s
+        day = self.pipe.totals().day or today()
         if cfg.mqtt.enabled:
             self.outbox = self._open_outbox(cfg)
-            counter.restore(self.outbox.totals(counter.day))
-            log.info("today's totals so far: %s (outbox: last seq %d, %d undelivered)", counter.by_exercise,
-                     self.outbox.last_seq, len(self.outbox.pending()))
+        self.pipe.restore_totals(self.state_store.totals(day) or (self.outbox.legacy_totals(day) if self.outbox else {}))
+        log.info("today's totals so far: %s", self.pipe.totals().by_exercise)
+        if self.outbox is not None:
+            log.info("outbox: last seq %d, %d undelivered", self.outbox.last_seq, len(self.outbox.pending()))
             self._start_publisher(Publisher(cfg.mqtt, self.outbox))
 
     # -- wiring ------------------------------------------------------------------------------------
@@ -74,32 +79,35 @@ class Service:
     def _start_publisher(self, publisher: Publisher) -> None:
         self.publisher = publisher
         publisher.on_command = self.pipe.command
-        publisher.state(self.pipe.counter.state())
+        publisher.state(self.pipe.state())
         publisher.start()
 
-    def _sink(self, event: Event) -> None:
+    # -- the pipeline's observer -------------------------------------------------------------------
+
+    def on_event(self, event: Event) -> None:
+        totals = self.pipe.totals()
+        if isinstance(event, RepEvent) and totals.day:
+            self.state_store.save_totals(totals.day, totals.by_exercise)
         if self.publisher is not None:
-            if isinstance(event, RepEvent):
-                self.outbox.save_totals(self.pipe.counter.day, self.pipe.counter.by_exercise)
             self.publisher.handle(event)  # gives the event its persistent seq
         log.info("%s", event.to_json())  # so the journal shows the seq the phone sees
 
-    def _state(self, state: dict) -> None:
+    def on_state(self, state: dict) -> None:
         if self.publisher is not None:
             self.publisher.state(state)
 
-    def _stats(self, stats: dict) -> None:
+    def on_stats(self, stats: dict) -> None:
         if self.publisher is not None:
             self.publisher.stats(stats)
 
     # -- systemd -----------------------------------------------------------------------------------
 
-    def _on_ready(self) -> None:
+    def on_ready(self) -> None:
         self._ready = True
         log.info("ready: first frame from %s", self.cfg.source.uri)
         self.notify.ready(self._status_line(time.monotonic()))
 
-    def _tick(self, now: float) -> None:
+    def on_tick(self, now: float) -> None:
         """Every turn of the pipeline's loop: the watchdog ping, the status line, a pending reload."""
         self.notify.watchdog(now)
         if self._reload_requested:
@@ -114,13 +122,12 @@ class Service:
                 self.notify.status(f"waiting for the first frame from {self.cfg.source.uri}")
 
     def _status_line(self, now: float) -> str:
-        frames = self.pipe.summary.frames
+        frames = self.pipe.health.frames
         fps = (frames - self._status_frames) / max(now - self._status_t, 1e-6)
         self._status_frames, self._status_t = frames, now
-        c = self.pipe.counter
+        c = self.pipe.totals()
         per = ", ".join(f"{ex} {n}" for ex, n in c.by_exercise.items())
-        cap = self.pipe.capture.stats if self.pipe.capture else None
-        line = f"{fps:.1f} fps inferred; {c.total} reps today ({per}); source {cap.state if cap else 'connecting'}"
+        line = f"{fps:.1f} fps inferred; {c.total} reps today ({per}); source {self.pipe.source_state()}"
         if self.publisher is not None:
             line += f"; mqtt {'connected' if self.publisher.connected.is_set() else 'disconnected'}"
         return line
@@ -152,13 +159,7 @@ class Service:
             log.info("reload of %s: nothing changed", where)
             return
         pipe = self.pipe
-        pipe.cfg = new
-        if new.voting != old.voting:
-            pipe.set_voting(new.voting)
-        if new.periodicity != old.periodicity:
-            pipe.set_periodicity(new.periodicity)
-        if new.counter != old.counter:
-            pipe.set_counter(new.counter)
+        pipe.reconfigure(new)
         if new.mqtt != old.mqtt:
             if self.publisher is not None:
                 self.publisher.stop(flush_timeout_s=1.0)
@@ -169,8 +170,6 @@ class Service:
             pipe.stats_interval_s = new.mqtt.stats_interval_s
         if inference is not None:
             pipe.replace_model(inference)
-        if new.source != old.source or new.pipeline.infer_fps != old.pipeline.infer_fps or (new.pipeline.ring_capacity != old.pipeline.ring_capacity and inference is None):
-            pipe.replace_source(new.source)
         if new.logging.level != old.logging.level and not self.log_level_fixed:
             logging.getLogger().setLevel(new.logging.level.upper())
         if new.state != old.state:
@@ -190,9 +189,11 @@ class Service:
                 self.publisher.stop()
             if self.outbox is not None:
                 self.outbox.close()
+            self.state_store.close()
             self.notify.close()
         return summary
 
 
 def run(cfg: Config, config_path: Path | None = None, model: Path | None = None, log_level_fixed: bool = False) -> Summary:
-    return Service(cfg, config_path, model, log_level_fixed=log_level_fixed).run(install_signals=threading.current_thread() is threading.main_thread())
+    return Service(cfg, config_path, model,
+                   log_level_fixed=log_level_fixed).run(install_signals=threading.current_thread() is threading.main_thread())

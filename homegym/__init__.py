@@ -1,8 +1,10 @@
 """HomeGym Spotter: counts push-ups and squats from a camera and publishes each rep over MQTT.
 
-The package is one namespace over three programs: ``homegym.train`` (TensorFlow),
-``homegym.convert`` (Keras to OpenVINO) and ``homegym.daemon`` (OpenVINO only).
-This top level holds only what all three share and must stay free of TensorFlow.
+One namespace over three programs, ``homegym.train`` (TensorFlow), ``homegym.convert``
+(to OpenVINO) and ``homegym.daemon`` (OpenVINO only), whose folders stand at the top
+of the checkout and are linked in here; ``homegym.core`` is what all three share,
+``homegym.measure`` scores and times the daemon, ``homegym.cli`` is the command.
+docs/architecture.md maps every file.
 """
 
 __version__ = "0.1.0"

@@ -2,14 +2,23 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
+import threading
+import time
+from importlib.util import find_spec
 from pathlib import Path
+
+import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = Path(os.environ.get("HOMEGYM_SHARED_DATA", ROOT.parent / "shared" / "data"))
 IMAGENET = SHARED / "weights" / "mobilenet_v2_1.0_no_top_imagenet.weights.h5"
+
+# The train tier: tests that fit or build a Keras model skip cleanly on a daemon-only install.
+needs_tf = pytest.mark.skipif(find_spec("tensorflow") is None, reason="needs the train extra (pip install -e '.[train]')")
 
 
 def learned_clips(small_model, training_clips) -> list[dict]:
@@ -29,6 +38,14 @@ def learned_clips(small_model, training_clips) -> list[dict]:
     return [dict(rows[n], name=n) for n, c in rep["per_clip"].items() if c["split"] == "train" and c["accuracy"] >= 0.97]
 
 
+def counted_rows(folder: Path) -> list[dict]:
+    """The manifest rows of rendered clips (``shipped_clips``), each with its ``name``."""
+    import csv
+
+    with (folder / "clips.csv").open(newline="") as f:
+        return [dict(r, name=r["file"][:-4]) for r in csv.DictReader(f)]
+
+
 def one_line_error(r: subprocess.CompletedProcess) -> str:
     """The command failed with exactly one error line (log lines aside) and no traceback; returns it."""
     assert r.returncode != 0
@@ -40,3 +57,93 @@ def one_line_error(r: subprocess.CompletedProcess) -> str:
 def run_cli(*args: str, timeout: float = 600) -> subprocess.CompletedProcess:
     """Run the installed ``homegym`` command the way a user does."""
     return subprocess.run([sys.executable, "-m", "homegym.cli", *args], capture_output=True, text=True, timeout=timeout)
+
+
+# -- MQTT: a phone that subscribes, and the daemon as a user starts it ----------------------------------
+
+
+class Subscriber:
+    """A phone: subscribes to gym/#, keeps its session across broker restarts, records every message."""
+
+    def __init__(self, port: int, client_id: str = "phone", topic: str = "gym/#", auth: tuple[str, str] | None = None,
+                 ca: Path | None = None, host: str = "127.0.0.1", cert: tuple[Path, Path] | None = None) -> None:
+        import paho.mqtt.client as mqtt
+
+        self.messages: list[tuple[str, str, bool]] = []
+        self.lock = threading.Lock()
+        self.c = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=client_id, clean_session=False)
+        if auth:
+            self.c.username_pw_set(*auth)
+        if ca:
+            self.c.tls_set(ca_certs=str(ca), certfile=str(cert[0]) if cert else None, keyfile=str(cert[1]) if cert else None)
+        self.c.on_connect = lambda c, u, f, rc, p: c.subscribe(topic, qos=1)
+        self.c.on_message = self._on_message
+        self.c.reconnect_delay_set(1, 1)
+        self.c.connect(host, port, 5)
+        self.c.loop_start()
+
+    def _on_message(self, c, u, msg) -> None:
+        with self.lock:
+            self.messages.append((msg.topic, msg.payload.decode(), bool(msg.retain)))
+
+    def reps(self) -> list[dict]:
+        with self.lock:
+            return [json.loads(p) for t, p, _ in self.messages if t == "gym/reps"]
+
+    def last(self, topic: str) -> str | None:
+        with self.lock:
+            vals = [p for t, p, _ in self.messages if t == topic]
+        return vals[-1] if vals else None
+
+    def close(self) -> None:
+        self.c.loop_stop()
+        self.c.disconnect()
+
+
+def retained(port: int, topic: str) -> str | None:
+    """What a newly connecting client gets for a retained topic."""
+    import paho.mqtt.subscribe as sub
+
+    try:
+        msg = sub.simple(topic, hostname="127.0.0.1", port=port, retained=True, msg_count=1, keepalive=5)
+    except Exception:
+        return None
+    return msg.payload.decode()
+
+
+def write_config(tmp_path: Path, clip: Path, model: Path, port: int, state: Path, mqtt_extra: str = "") -> Path:
+    cfg = tmp_path / "config.yaml"
+    cfg.write_text(f"source:\n  uri: {clip}\n  realtime: true\nmodel:\n  path: {model}\n"
+                   f"mqtt:\n  port: {port}\n  keepalive_s: 5\n  reconnect_min_s: 1\n  reconnect_max_s: 1\n{mqtt_extra}"
+                   f"state:\n  dir: {state}\n")
+    return cfg
+
+
+def start_daemon(cfg: Path) -> subprocess.Popen:
+    return subprocess.Popen([sys.executable, "-m", "homegym.cli", "run", "--config", str(cfg)], stderr=subprocess.PIPE, text=True)
+
+
+def wait_for(pred, timeout: float = 30) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if pred():
+            return True
+        time.sleep(0.1)
+    return pred()
+
+
+class Stderr:
+    """Collects a daemon's log lines as they come."""
+
+    def __init__(self, proc: subprocess.Popen) -> None:
+        self.lines: list[str] = []
+        self.t = threading.Thread(target=lambda: self.lines.extend(iter(proc.stderr.readline, "")), daemon=True)
+        self.t.start()
+
+    def reps(self) -> int:
+        return sum('"type":"rep"' in line for line in list(self.lines))
+
+    def text(self) -> str:
+        """Everything, once the process has closed its stderr."""
+        self.t.join(5)
+        return "".join(self.lines)

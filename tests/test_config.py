@@ -18,7 +18,7 @@ def test_reference_config_and_its_docs_are_the_models_rendering() -> None:
     assert C.load(ROOT / "config.yaml") == C.Config(), "config.yaml shows the defaults"
     data = yaml.safe_load((ROOT / "config.yaml").read_text())
     assert list(data) == list(C.Config.model_fields)
-    for name, model, fields in config_reference.sections():
+    for name, _model, fields in config_reference.sections():
         assert list(data[name]) == list(fields), name
         for key, f in fields.items():
             assert f.description, f"{name}.{key} has no description"

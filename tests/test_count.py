@@ -6,15 +6,15 @@ import json
 
 import cv2
 import pytest
-from support import learned_clips, one_line_error, run_cli
+from support import counted_rows, one_line_error, run_cli
 
 
 @pytest.mark.slow
-def test_count_is_exact_on_rendered_clips(small_model, small_ir, training_clips) -> None:
-    clips = learned_clips(small_model, training_clips)
+def test_count_is_exact_on_rendered_clips(shipped_ir, shipped_clips) -> None:
+    clips = counted_rows(shipped_clips)
     assert sum(int(c["reps"]) for c in clips) >= 5 and any(c["exercise"] == "other" for c in clips)
     for c in clips:
-        r = run_cli("count", str(training_clips / c["file"]), "--model", str(small_ir), "--json")
+        r = run_cli("count", str(shipped_clips / c["file"]), "--model", str(shipped_ir), "--json")
         assert r.returncode == 0, r.stderr[-2000:]
         lines = [json.loads(line) for line in r.stdout.splitlines()]
         reps, summary = lines[:-1], lines[-1]
@@ -50,16 +50,16 @@ def _doubled(src, dst) -> int:
 
 
 @pytest.mark.slow
-def test_a_30_fps_clip_is_inferred_at_15_and_counts_the_same(small_model, small_ir, training_clips, tmp_path) -> None:
+def test_a_30_fps_clip_is_inferred_at_15_and_counts_the_same(shipped_ir, shipped_clips, tmp_path) -> None:
     """pipeline.infer_fps: 15 passes on every 2nd frame of a 30 fps source, with the source's own ids and
     times, so the count is that of the 15 fps original; null infers every frame."""
-    c = next(c for c in learned_clips(small_model, training_clips) if int(c["reps"]) >= 2)
+    c = next(c for c in counted_rows(shipped_clips) if int(c["reps"]) >= 2)
     clip = tmp_path / "30fps.mp4"
-    n = _doubled(training_clips / c["file"], clip)
+    n = _doubled(shipped_clips / c["file"], clip)
     every = tmp_path / "every.yaml"
     every.write_text("pipeline:\n  infer_fps: null\n")
     for config, inferred in ((None, n // 2), (every, n)):
-        r = run_cli("count", str(clip), "--model", str(small_ir), "--json", *(["--config", str(config)] if config else []))
+        r = run_cli("count", str(clip), "--model", str(shipped_ir), "--json", *(["--config", str(config)] if config else []))
         assert r.returncode == 0, r.stderr[-2000:]
         lines = [json.loads(line) for line in r.stdout.splitlines()]
         summary = lines[-1]
@@ -71,10 +71,10 @@ def test_a_30_fps_clip_is_inferred_at_15_and_counts_the_same(small_model, small_
 
 
 @pytest.mark.slow
-def test_count_prints_reps_and_writes_an_annotated_video(small_model, small_ir, training_clips, tmp_path) -> None:
-    c = next(c for c in learned_clips(small_model, training_clips) if int(c["reps"]) >= 2)
+def test_count_prints_reps_and_writes_an_annotated_video(shipped_ir, shipped_clips, tmp_path) -> None:
+    c = next(c for c in counted_rows(shipped_clips) if int(c["reps"]) >= 2)
     out = tmp_path / "why.mp4"
-    r = run_cli("count", str(training_clips / c["file"]), "--model", str(small_ir), "--annotate", str(out))
+    r = run_cli("count", str(shipped_clips / c["file"]), "--model", str(shipped_ir), "--annotate", str(out))
     assert r.returncode == 0, r.stderr[-2000:]
     lines = r.stdout.strip().splitlines()
     assert len(lines) == int(c["reps"]) + 1
@@ -84,12 +84,12 @@ def test_count_prints_reps_and_writes_an_annotated_video(small_model, small_ir, 
     assert int(cap.get(cv2.CAP_PROP_FRAME_COUNT)) == int(c["frames"]) and cap.get(cv2.CAP_PROP_FRAME_HEIGHT) >= 360
 
 
-def test_count_errors_are_one_line(small_ir, tmp_path, training_clips) -> None:
-    clip = next(training_clips.glob("*.mp4"))
+def test_count_errors_are_one_line(shipped_ir, tmp_path, shipped_clips) -> None:
+    clip = next(shipped_clips.glob("*.mp4"))
     for args, msg in (
-        ([str(tmp_path / "none.mp4"), "--model", str(small_ir)], "video not found"),
+        ([str(tmp_path / "none.mp4"), "--model", str(shipped_ir)], "video not found"),
         ([str(clip), "--model", str(tmp_path / "nomodel.xml")], "model not found"),
-        ([str(clip), "--model", str(small_ir), "--config", str(tmp_path / "no.yaml")], "cannot read config"),
+        ([str(clip), "--model", str(shipped_ir), "--config", str(tmp_path / "no.yaml")], "cannot read config"),
     ):
         r = run_cli("count", *args)
         assert r.returncode == 2 and msg in one_line_error(r)

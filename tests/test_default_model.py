@@ -12,6 +12,7 @@ import pytest
 from support import ROOT, SHARED, run_cli
 
 from homegym.daemon.inference import DEFAULT_MODEL_DIR
+from homegym.measure.evaluate import ClipResult, summarise
 
 RELABELLED = {"vengaza_lunges.mp4"}
 LABELS = ["neither", "pushup_up", "pushup_down", "squat_up", "squat_down"]
@@ -31,18 +32,25 @@ print(",".join(info.labels), info.precision, info.provenance["split"]["method"])
     assert r.returncode == 0, r.stderr[-2000:]
     labels, precision, _ = r.stdout.split(maxsplit=2)
     assert labels.split(",") == LABELS and precision in ("fp32", "fp16", "int8")
-    for report in ("train_report.json", "convert_report.json", "eval_report.json"):
-        assert json.loads((DEFAULT_MODEL_DIR / report).read_text()), report
+    convert = json.loads((DEFAULT_MODEL_DIR / "convert_report.json").read_text())
+    assert convert["passed"] and convert["labels"] == LABELS and convert["precision"] == precision
+    shipped = json.loads((DEFAULT_MODEL_DIR / "eval_report.json").read_text())
+    again = summarise([ClipResult(**c) for c in shipped["clips"]])  # its figures are those of its own clips
+    for k in ("mae", "obo", "exact", "false_reps_per_other_clip", "frame_acc"):
+        assert getattr(again, k) == pytest.approx(shipped[k]), k
 
 
 @pytest.mark.slow
-def test_count_with_no_options_uses_the_shipped_model(rendered) -> None:
-    clip = next(rendered.glob("pushup_*.mp4"))
-    r = run_cli("count", str(clip), "--json")
+def test_count_with_no_options_uses_the_shipped_model_and_counts_the_readme_clip(tmp_path) -> None:
+    """The README's main job: `homegym synth demo --count 1 --kinds pushup` then `homegym count` on it, no options."""
+    r = run_cli("synth", str(tmp_path / "demo"), "--count", "1", "--kinds", "pushup")
+    assert r.returncode == 0, r.stderr[-2000:]
+    r = run_cli("count", str(tmp_path / "demo" / "pushup_00000.mp4"), "--json")
     assert r.returncode == 0, r.stderr[-2000:]
     assert "daemon/models/default/model.xml" in r.stderr
-    summary = json.loads(r.stdout.splitlines()[-1])
-    assert summary["type"] == "summary" and set(summary["by_exercise"]) == {"pushup", "squat"}
+    lines = [json.loads(line) for line in r.stdout.splitlines()]
+    assert lines[-1]["type"] == "summary" and lines[-1]["by_exercise"] == {"pushup": 3, "squat": 0}
+    assert [x["rep"] for x in lines[:-1]] == [1, 2, 3]
 
 
 @pytest.mark.slow

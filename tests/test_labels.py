@@ -4,7 +4,7 @@ import pytest
 
 from homegym.core import labelfile
 from homegym.core.errors import UserError
-from homegym.core.labels import exercises_of, order_labels, parse_label
+from homegym.core.labels import LabelSet, order_labels, parse_label
 
 
 def test_vocabulary() -> None:
@@ -19,10 +19,20 @@ def test_vocabulary() -> None:
 def test_order_and_exercises() -> None:
     labels = order_labels({"squat_down", "pushup_up", "neither", "squat_up", "pushup_down"})
     assert labels == ("neither", "pushup_up", "pushup_down", "squat_up", "squat_down")
-    assert exercises_of(labels) == ("pushup", "squat")
+    assert LabelSet.of(labels).exercises == ("pushup", "squat")
     assert order_labels({"down", "up", "neither"}) == ("neither", "up", "down")
     with pytest.raises(UserError, match="mix"):
         order_labels({"up", "pushup_down"})
+
+
+def test_label_set_says_once_what_each_label_means() -> None:
+    ls = LabelSet.of(("neither", "pushup_up", "pushup_down", "squat_up", "squat_down"))
+    assert ls.index("squat", "down") == 4 and ls.indices("up") == [1, 3] and ls.indices(None) == [0]
+    assert ls.pairs() == [(1, 2), (3, 4)]
+    seed = LabelSet.of(("neither", "up", "down"), seed_exercise="pushup")
+    assert seed.exercises == ("pushup",) and seed.exercise_of == (None, "pushup", "pushup")
+    with pytest.raises(UserError, match="set counter.exercise"):
+        LabelSet.of(("neither", "up", "down"))
 
 
 def test_labels_file_round_trip(tmp_path) -> None:

@@ -12,30 +12,31 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import cv2
 import pytest
-from support import learned_clips
+from support import counted_rows
 
 from homegym.daemon.config import Config, SourceConfig
 from homegym.daemon.events import RepEvent
+from homegym.daemon.observer import Collect, Observer
 from homegym.daemon.pipeline import Pipeline
 
 
-def _a_counted_clip(small_model, training_clips) -> dict:
-    return next(c for c in learned_clips(small_model, training_clips) if int(c["reps"]) >= 2)
+def _a_counted_clip(shipped_clips) -> dict:
+    return next(c for c in counted_rows(shipped_clips) if int(c["reps"]) >= 2)
 
 
 @pytest.mark.slow
-def test_file_read_in_real_time_counts_like_offline(small_model, small_ir, training_clips) -> None:
-    row = _a_counted_clip(small_model, training_clips)
-    cfg = Config(source=SourceConfig(uri=str(training_clips / row["file"]), realtime=True))
-    events: list = []
-    pipe = Pipeline(cfg, small_ir, events.append)
+def test_file_read_in_real_time_counts_like_offline(shipped_ir, shipped_clips) -> None:
+    row = _a_counted_clip(shipped_clips)
+    cfg = Config(source=SourceConfig(uri=str(shipped_clips / row["file"]), realtime=True))
+    events = Collect()
+    pipe = Pipeline(cfg, shipped_ir, events)
     t = time.monotonic()
     s = pipe.run(offline=False)
     elapsed = time.monotonic() - t
     duration = int(row["frames"]) / float(row["fps"])
     assert elapsed >= 0.9 * duration, "frames came at the file's own rate, not as fast as possible"
     assert s.frames + s.dropped == int(row["frames"])
-    assert s.total == int(row["reps"]) and len([e for e in events if isinstance(e, RepEvent)]) == s.total
+    assert s.total == int(row["reps"]) and len([e for e in events.events if isinstance(e, RepEvent)]) == s.total
 
 
 class _StallingMJPEG:
@@ -79,9 +80,9 @@ class _StallingMJPEG:
 
 
 @pytest.mark.slow
-def test_stalled_stream_reconnects_and_counting_goes_on(small_model, small_ir, training_clips) -> None:
-    row = _a_counted_clip(small_model, training_clips)
-    cap = cv2.VideoCapture(str(training_clips / row["file"]))
+def test_stalled_stream_reconnects_and_counting_goes_on(shipped_ir, shipped_clips) -> None:
+    row = _a_counted_clip(shipped_clips)
+    cap = cv2.VideoCapture(str(shipped_clips / row["file"]))
     jpgs = []
     while True:
         ok, f = cap.read()
@@ -90,14 +91,19 @@ def test_stalled_stream_reconnects_and_counting_goes_on(small_model, small_ir, t
         jpgs.append(cv2.imencode(".jpg", f, [cv2.IMWRITE_JPEG_QUALITY, 95])[1].tobytes())
     server = _StallingMJPEG(jpgs, float(row["fps"]), stall_at=len(jpgs) // 3)
     cfg = Config(source=SourceConfig(uri=server.url, stall_timeout_s=1.0, reconnect_initial_s=0.1, reconnect_max_s=0.5))
-    pipe = Pipeline(cfg, small_ir, lambda e: None)
     stats: list[dict] = []  # what gym/stats carries: the camera watchdog's view
-    pipe.stats_hook, pipe.stats_interval_s = stats.append, 0.2
+
+    class Health(Observer):
+        def on_stats(self, s: dict) -> None:
+            stats.append(s)
+
+    pipe = Pipeline(cfg, shipped_ir, Health())
+    pipe.stats_interval_s = 0.2
     result = {}
     runner = threading.Thread(target=lambda: result.setdefault("s", pipe.run()))
     runner.start()
     deadline = time.monotonic() + 60
-    while time.monotonic() < deadline and pipe.summary.frames < len(jpgs) - 10:
+    while time.monotonic() < deadline and pipe.health.frames < len(jpgs) - 10:
         time.sleep(0.2)
     pipe.stop()
     runner.join(10)
@@ -110,10 +116,10 @@ def test_stalled_stream_reconnects_and_counting_goes_on(small_model, small_ir, t
 
 
 @pytest.mark.slow
-def test_run_command_stops_cleanly_on_sigterm(small_model, small_ir, training_clips, tmp_path) -> None:
-    row = _a_counted_clip(small_model, training_clips)
+def test_run_command_stops_cleanly_on_sigterm(shipped_ir, shipped_clips, tmp_path) -> None:
+    row = _a_counted_clip(shipped_clips)
     cfg = tmp_path / "config.yaml"
-    cfg.write_text(f"source:\n  uri: {training_clips / row['file']}\n  realtime: true\nmodel:\n  path: {small_ir}\n"
+    cfg.write_text(f"source:\n  uri: {shipped_clips / row['file']}\n  realtime: true\nmodel:\n  path: {shipped_ir}\n"
                    f"mqtt:\n  enabled: false\nstate:\n  dir: {tmp_path / 'state'}\n")
     proc = subprocess.Popen([sys.executable, "-m", "homegym.cli", "run", "--config", str(cfg)], stderr=subprocess.PIPE, text=True)
     time.sleep(4)

@@ -3,58 +3,19 @@
 from __future__ import annotations
 
 import json
-import os
-import shutil
 import signal
-import socket
 import subprocess
-import sys
-import threading
 import time
 from pathlib import Path
 
 import pytest
-from support import learned_clips
+from support import Stderr, Subscriber, counted_rows, retained, start_daemon, wait_for, write_config
 
-MOSQUITTO = shutil.which("mosquitto") or ("/usr/sbin/mosquitto" if Path("/usr/sbin/mosquitto").exists() else None)
-pytestmark = pytest.mark.skipif(MOSQUITTO is None, reason="mosquitto is not installed (.ci/run installs it)")
+from homegym.measure.broker import Mosquitto, mosquitto_path
 
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class Broker:
-    """A mosquitto of the test's own, with persistence so sessions outlive a restart."""
-
-    def __init__(self, workdir: Path, listener_extra: str = "", anonymous: bool = True) -> None:
-        self.port = free_port()
-        self.dir = workdir
-        self.conf = workdir / "mosquitto.conf"
-        # As root, mosquitto would drop to its own user, who cannot read the test's private temp folder.
-        user = "user root\n" if os.geteuid() == 0 else ""
-        self.conf.write_text(f"{user}per_listener_settings true\nlistener {self.port} 127.0.0.1\nallow_anonymous {str(anonymous).lower()}\n"
-                             f"{listener_extra}persistence true\npersistence_location {workdir}/\nautosave_interval 1\n")
-        self.proc: subprocess.Popen | None = None
-
-    def start(self) -> None:
-        self.proc = subprocess.Popen([MOSQUITTO, "-c", str(self.conf)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline:
-            try:
-                socket.create_connection(("127.0.0.1", self.port), 0.2).close()
-                return
-            except OSError:
-                time.sleep(0.05)
-        raise RuntimeError("mosquitto did not start")
-
-    def stop(self) -> None:
-        if self.proc:
-            self.proc.send_signal(signal.SIGTERM)
-            self.proc.wait(10)
-            self.proc = None
+pytestmark = pytest.mark.skipif(mosquitto_path() is None, reason="mosquitto is not installed (.ci/run installs it)")
+Broker = Mosquitto
+Broker = Mosquitto
 
 
 @pytest.fixture
@@ -65,79 +26,9 @@ def broker(tmp_path):
     b.stop()
 
 
-class Subscriber:
-    """A phone: subscribes to gym/#, keeps its session across broker restarts, records every message."""
-
-    def __init__(self, port: int, client_id: str = "phone", topic: str = "gym/#", auth: tuple[str, str] | None = None,
-                 ca: Path | None = None, host: str = "127.0.0.1", cert: tuple[Path, Path] | None = None) -> None:
-        import paho.mqtt.client as mqtt
-
-        self.messages: list[tuple[str, str, bool]] = []
-        self.lock = threading.Lock()
-        self.c = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=client_id, clean_session=False)
-        if auth:
-            self.c.username_pw_set(*auth)
-        if ca:
-            self.c.tls_set(ca_certs=str(ca), certfile=str(cert[0]) if cert else None, keyfile=str(cert[1]) if cert else None)
-        self.c.on_connect = lambda c, u, f, rc, p: c.subscribe(topic, qos=1)
-        self.c.on_message = self._on_message
-        self.c.reconnect_delay_set(1, 1)
-        self.c.connect(host, port, 5)
-        self.c.loop_start()
-
-    def _on_message(self, c, u, msg) -> None:
-        with self.lock:
-            self.messages.append((msg.topic, msg.payload.decode(), bool(msg.retain)))
-
-    def reps(self) -> list[dict]:
-        with self.lock:
-            return [json.loads(p) for t, p, _ in self.messages if t == "gym/reps"]
-
-    def last(self, topic: str) -> str | None:
-        with self.lock:
-            vals = [p for t, p, _ in self.messages if t == topic]
-        return vals[-1] if vals else None
-
-    def close(self) -> None:
-        self.c.loop_stop()
-        self.c.disconnect()
-
-
-def retained(port: int, topic: str) -> str | None:
-    """What a newly connecting client gets for a retained topic."""
-    import paho.mqtt.subscribe as sub
-
-    try:
-        msg = sub.simple(topic, hostname="127.0.0.1", port=port, retained=True, msg_count=1, keepalive=5)
-    except Exception:
-        return None
-    return msg.payload.decode()
-
-
-def write_config(tmp_path: Path, clip: Path, model: Path, port: int, state: Path, mqtt_extra: str = "") -> Path:
-    cfg = tmp_path / "config.yaml"
-    cfg.write_text(f"source:\n  uri: {clip}\n  realtime: true\nmodel:\n  path: {model}\n"
-                   f"mqtt:\n  port: {port}\n  keepalive_s: 5\n  reconnect_min_s: 1\n  reconnect_max_s: 1\n{mqtt_extra}"
-                   f"state:\n  dir: {state}\n")
-    return cfg
-
-
-def start_daemon(cfg: Path) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, "-m", "homegym.cli", "run", "--config", str(cfg)], stderr=subprocess.PIPE, text=True)
-
-
-def wait_for(pred, timeout: float = 30) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if pred():
-            return True
-        time.sleep(0.1)
-    return pred()
-
-
 @pytest.mark.slow
-def test_subscriber_receives_exactly_the_reps_with_state_and_status(broker, small_model, small_ir, training_clips, tmp_path) -> None:
-    row = next(c for c in learned_clips(small_model, training_clips) if int(c["reps"]) >= 2)
+def test_subscriber_receives_exactly_the_reps_with_state_and_status(broker, shipped_ir, shipped_clips, tmp_path) -> None:
+    row = next(c for c in counted_rows(shipped_clips) if int(c["reps"]) >= 2)
     from homegym.daemon.outbox import Outbox
 
     earlier = Outbox(tmp_path / "state" / "outbox.sqlite3")  # earlier sessions: seq 1..5, all delivered
@@ -145,7 +36,7 @@ def test_subscriber_receives_exactly_the_reps_with_state_and_status(broker, smal
         earlier.mark_delivered(earlier.add("gym/reps", str))
     earlier.close()
     phone = Subscriber(broker.port)
-    cfg = write_config(tmp_path, training_clips / row["file"], small_ir, broker.port, tmp_path / "state")
+    cfg = write_config(tmp_path, shipped_clips / row["file"], shipped_ir, broker.port, tmp_path / "state")
     d = start_daemon(cfg)
     assert wait_for(lambda: phone.last("gym/status") == "online", 30)
     _, err = d.communicate(timeout=60)  # the file ends: a clean stop
@@ -165,16 +56,16 @@ def test_subscriber_receives_exactly_the_reps_with_state_and_status(broker, smal
     phone.close()
 
 
-def long_clip(small_model, training_clips, out: Path) -> tuple[Path, int]:
+def long_clip(shipped_clips, out: Path) -> tuple[Path, int]:
     """The learned rep clips of one exercise back to back: a longer workout with a known count."""
     import cv2
 
-    clips = [c for c in learned_clips(small_model, training_clips) if int(c["reps"]) >= 1]
+    clips = [c for c in counted_rows(shipped_clips) if int(c["reps"]) >= 1]
     ex = max({c["exercise"] for c in clips}, key=lambda e: sum(int(c["reps"]) for c in clips if c["exercise"] == e))
     clips = [c for c in clips if c["exercise"] == ex]
     w = None
     for c in clips:
-        cap = cv2.VideoCapture(str(training_clips / c["file"]))
+        cap = cv2.VideoCapture(str(shipped_clips / c["file"]))
         while True:
             ok, f = cap.read()
             if not ok:
@@ -184,23 +75,6 @@ def long_clip(small_model, training_clips, out: Path) -> tuple[Path, int]:
             w.write(f)
     w.release()
     return out, sum(int(c["reps"]) for c in clips)
-
-
-class Stderr:
-    """Collects a daemon's log lines as they come."""
-
-    def __init__(self, proc: subprocess.Popen) -> None:
-        self.lines: list[str] = []
-        self.t = threading.Thread(target=lambda: self.lines.extend(iter(proc.stderr.readline, "")), daemon=True)
-        self.t.start()
-
-    def reps(self) -> int:
-        return sum('"type":"rep"' in line for line in list(self.lines))
-
-    def text(self) -> str:
-        """Everything, once the process has closed its stderr."""
-        self.t.join(5)
-        return "".join(self.lines)
 
 
 def dedupe(reps: list[dict]) -> list[dict]:
@@ -213,11 +87,11 @@ def dedupe(reps: list[dict]) -> list[dict]:
 
 
 @pytest.mark.slow
-def test_broker_restart_mid_clip_loses_no_rep(broker, small_model, small_ir, training_clips, tmp_path) -> None:
-    clip, n = long_clip(small_model, training_clips, tmp_path / "workout.mp4")
+def test_broker_restart_mid_clip_loses_no_rep(broker, shipped_ir, shipped_clips, tmp_path) -> None:
+    clip, n = long_clip(shipped_clips, tmp_path / "workout.mp4")
     assert n >= 3
     phone = Subscriber(broker.port)
-    d = start_daemon(write_config(tmp_path, clip, small_ir, broker.port, tmp_path / "state"))
+    d = start_daemon(write_config(tmp_path, clip, shipped_ir, broker.port, tmp_path / "state"))
     log = Stderr(d)
     assert wait_for(lambda: len(phone.reps()) >= 1, 60), "no rep before the outage"
     broker.stop()
@@ -233,10 +107,10 @@ def test_broker_restart_mid_clip_loses_no_rep(broker, small_model, small_ir, tra
 
 
 @pytest.mark.slow
-def test_sigkill_with_unacknowledged_reps_then_restart_delivers_them(broker, small_model, small_ir, training_clips, tmp_path) -> None:
-    row = next(c for c in learned_clips(small_model, training_clips) if int(c["reps"]) >= 2)
+def test_sigkill_with_unacknowledged_reps_then_restart_delivers_them(broker, shipped_ir, shipped_clips, tmp_path) -> None:
+    row = next(c for c in counted_rows(shipped_clips) if int(c["reps"]) >= 2)
     k = int(row["reps"])
-    cfg = write_config(tmp_path, training_clips / row["file"], small_ir, broker.port, tmp_path / "state")
+    cfg = write_config(tmp_path, shipped_clips / row["file"], shipped_ir, broker.port, tmp_path / "state")
     broker.stop()  # the broker is away: the reps can only wait in the outbox
     d = start_daemon(cfg)
     log = Stderr(d)
@@ -256,10 +130,10 @@ def test_sigkill_with_unacknowledged_reps_then_restart_delivers_them(broker, sma
 
 
 @pytest.mark.slow
-def test_last_will_says_offline_when_the_daemon_dies(broker, small_model, small_ir, training_clips, tmp_path) -> None:
-    row = next(c for c in learned_clips(small_model, training_clips) if int(c["reps"]) >= 1)
+def test_last_will_says_offline_when_the_daemon_dies(broker, shipped_ir, shipped_clips, tmp_path) -> None:
+    row = next(c for c in counted_rows(shipped_clips) if int(c["reps"]) >= 1)
     phone = Subscriber(broker.port)
-    d = start_daemon(write_config(tmp_path, training_clips / row["file"], small_ir, broker.port, tmp_path / "state"))
+    d = start_daemon(write_config(tmp_path, shipped_clips / row["file"], shipped_ir, broker.port, tmp_path / "state"))
     assert wait_for(lambda: phone.last("gym/status") == "online", 30)
     d.send_signal(signal.SIGKILL)
     d.wait(10)
@@ -275,11 +149,11 @@ def publish(port: int, topic: str, payload: str) -> None:
 
 
 @pytest.mark.slow
-def test_commands_stats_and_home_assistant_discovery(broker, small_model, small_ir, training_clips, tmp_path) -> None:
-    clip, n = long_clip(small_model, training_clips, tmp_path / "workout.mp4")
+def test_commands_stats_and_home_assistant_discovery(broker, shipped_ir, shipped_clips, tmp_path) -> None:
+    clip, n = long_clip(shipped_clips, tmp_path / "workout.mp4")
     phone = Subscriber(broker.port)
     ha = Subscriber(broker.port, client_id="ha", topic="homeassistant/#")
-    cfg = write_config(tmp_path, clip, small_ir, broker.port, tmp_path / "state", "  stats_interval_s: 1\n")
+    cfg = write_config(tmp_path, clip, shipped_ir, broker.port, tmp_path / "state", "  stats_interval_s: 1\n")
     d = start_daemon(cfg)
     log = Stderr(d)
     assert wait_for(lambda: len(phone.reps()) >= 1, 60)
@@ -307,12 +181,12 @@ def test_commands_stats_and_home_assistant_discovery(broker, small_model, small_
 
 
 @pytest.mark.slow
-def test_forced_exercise_ignores_the_other(broker, small_model, small_ir, training_clips, tmp_path) -> None:
-    row = next(c for c in learned_clips(small_model, training_clips) if int(c["reps"]) >= 2)
+def test_forced_exercise_ignores_the_other(broker, shipped_ir, shipped_clips, tmp_path) -> None:
+    row = next(c for c in counted_rows(shipped_clips) if int(c["reps"]) >= 2)
     other = "squat" if row["exercise"] == "pushup" else "pushup"
     phone = Subscriber(broker.port)
     publish(broker.port, "gym/cmd/exercise", other)  # not retained: sent after the daemon subscribed, below
-    d = start_daemon(write_config(tmp_path, training_clips / row["file"], small_ir, broker.port, tmp_path / "state"))
+    d = start_daemon(write_config(tmp_path, shipped_clips / row["file"], shipped_ir, broker.port, tmp_path / "state"))
     assert wait_for(lambda: phone.last("gym/status") == "online", 30)
     publish(broker.port, "gym/cmd/exercise", other)
     assert d.wait(120) == 0
@@ -321,17 +195,17 @@ def test_forced_exercise_ignores_the_other(broker, small_model, small_ir, traini
 
 
 @pytest.mark.slow
-def test_wrong_password_is_a_clear_error_right_one_delivers(tmp_path, small_model, small_ir, training_clips) -> None:
+def test_wrong_password_is_a_clear_error_right_one_delivers(tmp_path, shipped_ir, shipped_clips) -> None:
     pw = tmp_path / "passwd"
     subprocess.run(["mosquitto_passwd", "-c", "-b", str(pw), "gym", "s3cret"], check=True, capture_output=True)
     b = Broker(tmp_path, f"password_file {pw}\n", anonymous=False)
     b.start()
     try:
-        row = next(c for c in learned_clips(small_model, training_clips) if int(c["reps"]) >= 1)
+        row = next(c for c in counted_rows(shipped_clips) if int(c["reps"]) >= 1)
         phone = Subscriber(b.port, auth=("gym", "s3cret"))
         bad = tmp_path / "bad"
         bad.write_text("wrong\n")
-        cfg = write_config(tmp_path, training_clips / row["file"], small_ir, b.port, tmp_path / "state1",
+        cfg = write_config(tmp_path, shipped_clips / row["file"], shipped_ir, b.port, tmp_path / "state1",
                            f"  username: gym\n  password_file: {bad}\n")
         d = start_daemon(cfg)
         _, err = d.communicate(timeout=120)
@@ -342,7 +216,7 @@ def test_wrong_password_is_a_clear_error_right_one_delivers(tmp_path, small_mode
         assert phone.reps() == []
         good = tmp_path / "good"
         good.write_text("s3cret\n")
-        cfg = write_config(tmp_path, training_clips / row["file"], small_ir, b.port, tmp_path / "state2",
+        cfg = write_config(tmp_path, shipped_clips / row["file"], shipped_ir, b.port, tmp_path / "state2",
                            f"  username: gym\n  password_file: {good}\n")
         assert start_daemon(cfg).wait(120) == 0
         assert wait_for(lambda: len(dedupe(phone.reps())) == int(row["reps"]), 10)
@@ -356,7 +230,8 @@ def make_ca(d: Path) -> tuple[Path, Path, Path]:
     def ossl(*args: str) -> None:
         subprocess.run(["openssl", *args], check=True, capture_output=True, cwd=d)
 
-    ossl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "ca.key", "-out", "ca.crt", "-days", "2", "-subj", "/CN=homegym test CA")
+    ossl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "ca.key", "-out", "ca.crt", "-days", "2", "-subj",
+         "/CN=homegym test CA")
     ossl("req", "-newkey", "rsa:2048", "-nodes", "-keyout", "server.key", "-out", "server.csr", "-subj", "/CN=localhost")
     (d / "san.cnf").write_text("subjectAltName=DNS:localhost,IP:127.0.0.1\n")
     ossl("x509", "-req", "-in", "server.csr", "-CA", "ca.crt", "-CAkey", "ca.key", "-CAcreateserial", "-out", "server.crt",
@@ -365,16 +240,16 @@ def make_ca(d: Path) -> tuple[Path, Path, Path]:
 
 
 @pytest.mark.slow
-def test_tls_listener_with_a_test_ca_and_an_untrusted_one(tmp_path, small_model, small_ir, training_clips) -> None:
+def test_tls_listener_with_a_test_ca_and_an_untrusted_one(tmp_path, shipped_ir, shipped_clips) -> None:
     ca, crt, key = make_ca(tmp_path)
     b = Broker(tmp_path, f"cafile {ca}\ncertfile {crt}\nkeyfile {key}\n")
     b.start()
     try:
-        row = next(c for c in learned_clips(small_model, training_clips) if int(c["reps"]) >= 1)
+        row = next(c for c in counted_rows(shipped_clips) if int(c["reps"]) >= 1)
         phone = Subscriber(b.port, ca=ca, host="localhost")
         (tmp_path / "other").mkdir()
         other_ca, _, _ = make_ca(tmp_path / "other")
-        cfg = write_config(tmp_path, training_clips / row["file"], small_ir, b.port, tmp_path / "state0",
+        cfg = write_config(tmp_path, shipped_clips / row["file"], shipped_ir, b.port, tmp_path / "state0",
                            f"  host: localhost\n  tls_ca_file: {other_ca}\n")
         d = start_daemon(cfg)
         _, err = d.communicate(timeout=120)
@@ -382,7 +257,7 @@ def test_tls_listener_with_a_test_ca_and_an_untrusted_one(tmp_path, small_model,
         untrusted = [line for line in err.splitlines() if "unreachable" in line]
         assert len(untrusted) == 1 and "untrusted certificate" in untrusted[0], err[-1500:]
         assert phone.reps() == []
-        cfg = write_config(tmp_path, training_clips / row["file"], small_ir, b.port, tmp_path / "state",
+        cfg = write_config(tmp_path, shipped_clips / row["file"], shipped_ir, b.port, tmp_path / "state",
                            f"  host: localhost\n  tls_ca_file: {ca}\n  qos: 2\n")
         d = start_daemon(cfg)
         _, err = d.communicate(timeout=120)
@@ -394,7 +269,7 @@ def test_tls_listener_with_a_test_ca_and_an_untrusted_one(tmp_path, small_model,
 
 
 @pytest.mark.slow
-def test_tls_with_a_client_certificate(tmp_path, small_model, small_ir, training_clips) -> None:
+def test_tls_with_a_client_certificate(tmp_path, shipped_ir, shipped_clips) -> None:
     ca, crt, key = make_ca(tmp_path)
     subprocess.run(["openssl", "req", "-newkey", "rsa:2048", "-nodes", "-keyout", "client.key", "-out", "client.csr",
                     "-subj", "/CN=homegym"], check=True, capture_output=True, cwd=tmp_path)
@@ -403,9 +278,9 @@ def test_tls_with_a_client_certificate(tmp_path, small_model, small_ir, training
     b = Broker(tmp_path, f"cafile {ca}\ncertfile {crt}\nkeyfile {key}\nrequire_certificate true\n")
     b.start()
     try:
-        row = next(c for c in learned_clips(small_model, training_clips) if int(c["reps"]) >= 1)
+        row = next(c for c in counted_rows(shipped_clips) if int(c["reps"]) >= 1)
         phone = Subscriber(b.port, ca=ca, host="localhost", cert=(tmp_path / "client.crt", tmp_path / "client.key"))
-        cfg = write_config(tmp_path, training_clips / row["file"], small_ir, b.port, tmp_path / "state",
+        cfg = write_config(tmp_path, shipped_clips / row["file"], shipped_ir, b.port, tmp_path / "state",
                            f"  host: localhost\n  tls_ca_file: {ca}\n  tls_certfile: {tmp_path / 'client.crt'}\n"
                            f"  tls_keyfile: {tmp_path / 'client.key'}\n")
         d = start_daemon(cfg)

@@ -1,4 +1,4 @@
-"""The outbox on its own: seq across reopen, delivery marks, bounds that drop loudly, totals."""
+"""The outbox on its own: seq across reopen, delivery marks, bounds that drop loudly."""
 
 from __future__ import annotations
 
@@ -37,11 +37,3 @@ def test_bounds_drop_the_oldest_undelivered_and_say_so(tmp_path, caplog) -> None
     assert [p.seq for p in old.pending()] == [2] and old.dropped == 1
     box.close()
     assert Outbox(tmp_path / "o.sqlite3").dropped == 3  # the count survives a restart too
-
-
-def test_totals_per_day(tmp_path) -> None:
-    box = Outbox(tmp_path / "o.sqlite3")
-    assert box.totals("2026-11-23") == {}
-    box.save_totals("2026-11-23", {"pushup": 12, "squat": 3})
-    box.close()
-    assert Outbox(tmp_path / "o.sqlite3").totals("2026-11-23") == {"pushup": 12, "squat": 3}

@@ -5,9 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from homegym.core.labels import LabelSet
+from homegym.daemon.chain import replay
 from homegym.daemon.config import Config, PeriodicityConfig
 from homegym.daemon.periodicity import Periodicity
-from homegym.daemon.pipeline import replay
 
 LABELS = ("neither", "pushup_up", "pushup_down", "squat_up", "squat_down")
 FPS = 15.0
@@ -64,7 +65,7 @@ def test_the_bottom_is_the_end_of_the_swing_the_classifier_calls_down() -> None:
     depth = depth_curve(5)
     probs = unsure_classifier(depth)
     for sign in (1.0, -1.0):  # a principal component's sign is arbitrary
-        per = Periodicity(LABELS, DIM, PeriodicityConfig())
+        per = Periodicity(LabelSet.of(LABELS), DIM, PeriodicityConfig())
         out = np.array([per.update(p, f, i / FPS) for i, (p, f) in enumerate(zip(probs, features(depth, 3, sign)))])
         fused = slice(int(4 * FPS), None)  # once the window holds a rep
         bottoms, tops = depth[fused] > 0.9, depth[fused] < 0.1
@@ -77,14 +78,14 @@ def test_a_swing_the_classifier_does_not_share_counts_nothing() -> None:
     depth = depth_curve(6)
     feats = features(depth, seed=7)
     probs = standing_classifier(len(depth))
-    per = Periodicity(LABELS, DIM, PeriodicityConfig())
+    per = Periodicity(LabelSet.of(LABELS), DIM, PeriodicityConfig())
     for i, (p, f) in enumerate(zip(probs, feats)):
         assert np.array_equal(per.update(p, f, i / FPS), p)  # no phase change seen: passed through as it is
     assert count(probs, feats) == 0
     # A classifier whose phases change, but out of step with the swing, is not trusted either.
     rng = np.random.default_rng(1)
     noisy = unsure_classifier(rng.permutation(depth))
-    per = Periodicity(LABELS, DIM, PeriodicityConfig())
+    per = Periodicity(LabelSet.of(LABELS), DIM, PeriodicityConfig())
     passed = [np.array_equal(per.update(p, f, i / FPS), p) for i, (p, f) in enumerate(zip(noisy, feats))]
     assert np.mean(passed) > 0.95
 
@@ -99,7 +100,7 @@ def test_the_window_forgets_what_lies_behind_it() -> None:
 
 
 def test_a_reload_starts_a_new_window() -> None:
-    per = Periodicity(LABELS, DIM, PeriodicityConfig())
+    per = Periodicity(LabelSet.of(LABELS), DIM, PeriodicityConfig())
     depth = depth_curve(3)
     for i, (p, f) in enumerate(zip(unsure_classifier(depth), features(depth))):
         per.update(p, f, i / FPS)
@@ -116,18 +117,18 @@ def test_the_pipeline_follows_the_config_and_a_reload() -> None:
 
     cfg = Config(model=ModelConfig(cache_dir=None))
     pipe = Pipeline(cfg)
-    assert isinstance(pipe.periodicity, Periodicity) and pipe.periodicity.dim == 1280
-    pipe.set_periodicity(PeriodicityConfig(enabled=False))
-    assert pipe.periodicity is None
-    pipe.set_periodicity(PeriodicityConfig(window_s=4))
-    assert pipe.periodicity.cfg.window_s == 4
+    assert isinstance(pipe.chain.periodicity, Periodicity) and pipe.chain.periodicity.dim == 1280
+    pipe.reconfigure(cfg.with_values("periodicity", enabled=False))
+    assert pipe.chain.periodicity is None
+    pipe.reconfigure(cfg.with_values("periodicity", window_s=4))
+    assert pipe.chain.periodicity is not None and pipe.chain.periodicity.cfg.window_s == 4
 
 
 def test_the_window_is_the_last_seconds_since_the_last_cut_read_in_place() -> None:
     """The doubled ring hands out exactly the frames a copy of the last ``window_s`` seconds would hold,
     across wrap-arounds, dropped frames (uneven times) and a cut."""
     cfg = PeriodicityConfig(window_s=2.0)
-    per = Periodicity(LABELS, DIM, cfg)
+    per = Periodicity(LabelSet.of(LABELS), DIM, cfg)
     rng = np.random.default_rng(3)
     times = np.cumsum(rng.choice([1 / 60, 1 / 30, 0.2], size=600, p=[0.6, 0.3, 0.1]))
     feats = rng.normal(size=(len(times), DIM)).astype(np.float32)

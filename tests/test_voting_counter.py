@@ -7,6 +7,7 @@ import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
+from homegym.core.labels import LabelSet
 from homegym.daemon.config import CounterConfig, VotingConfig
 from homegym.daemon.counter import RepCounter
 from homegym.daemon.events import PartialRepEvent, RepEvent, SetEndEvent
@@ -24,7 +25,8 @@ def probs(label: str, conf: float = 0.9) -> np.ndarray:
 
 def run(frames: list[str], vcfg: VotingConfig | None = None, ccfg: CounterConfig | None = None, labels=LABELS):
     voter = Voter(labels, vcfg or VotingConfig())
-    counter = RepCounter(labels, ccfg or CounterConfig(min_rep_s=0.2, max_rep_s=60, set_timeout_s=86400))
+    ccfg = ccfg or CounterConfig(min_rep_s=0.2, max_rep_s=60, set_timeout_s=86400)
+    counter = RepCounter(LabelSet.of(labels, ccfg.exercise), ccfg)
     events = []
     for i, lab in enumerate(frames):
         p = np.full(len(labels), 0.1 / (len(labels) - 1))
@@ -58,7 +60,7 @@ def test_three_clean_push_ups_then_a_set_end() -> None:
 def test_partial_rep_is_reported_not_counted() -> None:
     # A shallow dip: the bottom's probability rises to ~0.45, never enough to be voted.
     voter = Voter(LABELS, VotingConfig())
-    counter = RepCounter(LABELS, CounterConfig())
+    counter = RepCounter(LabelSet.of(LABELS), CounterConfig())
     events = []
     trace = [probs("pushup_up")] * 20 + [0.5 * probs("pushup_up") + 0.5 * probs("pushup_down")] * 10 + [probs("pushup_up")] * 20
     for i, p in enumerate(trace):
@@ -155,7 +157,7 @@ def test_a_down_without_a_return_to_up_never_counts(n_down: int, down: str) -> N
 
 
 def test_todays_totals_start_again_at_midnight() -> None:
-    voter, counter = Voter(LABELS, VotingConfig()), RepCounter(LABELS, CounterConfig(min_rep_s=0.2))
+    voter, counter = Voter(LABELS, VotingConfig()), RepCounter(LabelSet.of(LABELS), CounterConfig(min_rep_s=0.2))
     day = ["2026-11-23"]
     counter.today = lambda: day[0]
     counter.day = day[0]
@@ -180,19 +182,19 @@ def test_fold_counts_a_bottom_the_model_splits_between_exercises() -> None:
     frames = ([top] * 20 + [bottom] * 20) * 3 + [top] * 20
 
     def count(fold: ExerciseFold | None) -> int:
-        voter, counter = Voter(labels, VotingConfig()), RepCounter(labels, CounterConfig())
+        voter, counter = Voter(labels, VotingConfig()), RepCounter(LabelSet.of(labels), CounterConfig())
         for i, p in enumerate(frames):
             counter.update(voter.update(fold.update(p) if fold else p), i / 15, i)
         return counter.by_exercise["pushup"]
 
-    assert count(None) == 0 and count(ExerciseFold(labels, alpha=0.05)) == 3
+    assert count(None) == 0 and count(ExerciseFold(LabelSet.of(labels), alpha=0.05)) == 3
 
 
 def test_fold_switches_exercise_slowly() -> None:
     from homegym.daemon.exercise import ExerciseFold
 
     labels = ("neither", "pushup_up", "pushup_down", "squat_up", "squat_down")
-    fold = ExerciseFold(labels, alpha=0.1)
+    fold = ExerciseFold(LabelSet.of(labels), alpha=0.1)
     squat = np.array([0.0, 0.1, 0.0, 0.9, 0.0])
     assert fold.update(np.array([0.0, 0.9, 0.1, 0.0, 0.0])).tolist() == [0.0, 0.9, 0.1, 0.0, 0.0]
     out = fold.update(squat)  # one squat frame does not switch the exercise; its mass folds onto push-up's labels
@@ -200,4 +202,4 @@ def test_fold_switches_exercise_slowly() -> None:
     for _ in range(30):
         out = fold.update(squat)
     assert fold.current == "squat" and out[3] == pytest.approx(1.0)
-    assert not ExerciseFold(("neither", "up", "down"), 0.1, exercise="pushup").active
+    assert not ExerciseFold(LabelSet.of(("neither", "up", "down"), "pushup"), 0.1).active

@@ -8,13 +8,13 @@ named elsewhere (the daemon's config).
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from .errors import UserError
 
 NEITHER = "neither"
 PHASES = ("up", "down")
-SEED_LABELS = ("neither", "up", "down")
 _EXERCISE_LABEL = re.compile(r"^([a-z][a-z0-9]*)_(up|down)$")
 
 
@@ -39,11 +39,7 @@ def parse_label(label: str) -> ParsedLabel:
     return ParsedLabel(m.group(1), m.group(2))
 
 
-def is_seed_style(labels: list[str] | tuple[str, ...]) -> bool:
-    return all(parse_label(lab).exercise is None for lab in labels)
-
-
-def order_labels(labels: set[str] | list[str]) -> tuple[str, ...]:
+def order_labels(labels: Iterable[str]) -> tuple[str, ...]:
     """Canonical order: ``neither`` first, then per exercise (alphabetical) its up then down.
 
     Every label is validated; mixing seed-style and exercise labels is refused because
@@ -56,7 +52,8 @@ def order_labels(labels: set[str] | list[str]) -> tuple[str, ...]:
         raise UserError(f"labels mix seed-style {bare} with exercise labels {sorted(named)[:3]}: use one style")
     exercises = sorted({p.exercise for p in parsed.values() if p.exercise})
     out = [NEITHER] if NEITHER in parsed else []
-    for phase_owner in exercises or [None]:
+    owners: list[str | None] = list(exercises) or [None]
+    for phase_owner in owners:
         for phase in PHASES:
             name = phase if phase_owner is None else f"{phase_owner}_{phase}"
             if name in parsed:
@@ -64,11 +61,48 @@ def order_labels(labels: set[str] | list[str]) -> tuple[str, ...]:
     return tuple(out)
 
 
-def exercises_of(labels: tuple[str, ...] | list[str]) -> tuple[str, ...]:
-    """The exercises a label set can count, in order; empty for a seed-style set."""
-    seen: list[str] = []
-    for lab in labels:
-        ex = parse_label(lab).exercise
-        if ex and ex not in seen:
-            seen.append(ex)
-    return tuple(seen)
+@dataclass(frozen=True)
+class LabelSet:
+    """A model's labels with their meaning worked out once (from the IR), for every stage that indexes by it.
+
+    ``exercise_of[i]`` and ``phase_of[i]`` say what label ``i`` means; a seed-style model's bare
+    up/down take the exercise the config names. The fold, the periodicity and the counter read this
+    instead of parsing labels each on their own."""
+
+    labels: tuple[str, ...]
+    exercise_of: tuple[str | None, ...]
+    phase_of: tuple[str | None, ...]
+
+    @classmethod
+    def of(cls, labels: tuple[str, ...] | list[str], seed_exercise: str | None = None) -> LabelSet:
+        parsed = [parse_label(lab) for lab in labels]
+        if any(p.phase and not p.exercise for p in parsed) and not seed_exercise:
+            raise UserError("the model has seed-style up/down labels: set counter.exercise in the config")
+        return cls(tuple(labels), tuple((p.exercise or seed_exercise) if p.phase else None for p in parsed),
+                   tuple(p.phase for p in parsed))
+
+    @property
+    def exercises(self) -> tuple[str, ...]:
+        """The exercises it can count, in label order."""
+        return tuple(dict.fromkeys(ex for ex in self.exercise_of if ex))
+
+    def index(self, exercise: str, phase: str) -> int:
+        """The label of ``exercise``'s ``phase`` (up or down)."""
+        for i, (ex, ph) in enumerate(zip(self.exercise_of, self.phase_of)):
+            if ex == exercise and ph == phase:
+                return i
+        raise KeyError(f"{exercise}_{phase}")
+
+    def indices(self, phase: str | None) -> list[int]:
+        """Every label of one phase (up, down; None: neither and the rest)."""
+        return [i for i, ph in enumerate(self.phase_of) if ph == phase]
+
+    def pairs(self) -> list[tuple[int, int]]:
+        """(up, down) of each exercise that has both."""
+        out = []
+        for ex in self.exercises:
+            try:
+                out.append((self.index(ex, "up"), self.index(ex, "down")))
+            except KeyError:
+                continue
+        return out

@@ -13,11 +13,15 @@ import json
 import logging
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from homegym.core import labelfile, manifest
 from homegym.core.errors import UserError
+
+if TYPE_CHECKING:
+    from homegym.daemon.health import Summary
 
 log = logging.getLogger(__name__)
 
@@ -63,18 +67,23 @@ class Recording:
     """A clip through the pipeline: its summary, the model's labels, and each inferred frame's
     (frame id, time, class probabilities, pooled features or None), which ``homegym tune`` replays."""
 
-    summary: object
+    summary: Summary
     labels: tuple[str, ...]
     frames: list[tuple[int, float, np.ndarray, np.ndarray | None]]
 
 
 def record_clip(row: manifest.ClipRow, cfg, model: Path | None) -> Recording:
     from homegym.daemon.config import for_file
+    from homegym.daemon.observer import FrameView, Observer
     from homegym.daemon.pipeline import Pipeline
 
-    pipe = Pipeline(for_file(cfg, row.path), model, lambda e: None)
     frames: list[tuple[int, float, np.ndarray, np.ndarray | None]] = []
-    pipe.frame_hook = lambda fid, t, frame, probs, feats, vote, counter: frames.append((fid, t, probs, feats))
+
+    class Recorder(Observer):
+        def on_frame(self, f: FrameView) -> None:
+            frames.append((f.frame_id, f.t, f.probs, f.feats))
+
+    pipe = Pipeline(for_file(cfg, row.path), model, Recorder())
     s = pipe.run(offline=True)
     return Recording(s, pipe.inference.labels, frames)
 
@@ -118,11 +127,15 @@ def summarise(clips: list[ClipResult]) -> Report:
     others = [c for c in clips if c.exercise == manifest.OTHER]
     if others:
         r.false_reps_per_other_clip = float(np.mean([c.counted for c in others]))
-    labelled = [c for c in clips if c.frame_acc is not None]
-    r.labelled_frames = sum(c.labelled for c in labelled)
+    labelled = [(c.frame_acc, c.labelled) for c in clips if c.frame_acc is not None]
+    r.labelled_frames = sum(n for _, n in labelled)
     if r.labelled_frames:
-        r.frame_acc = sum(c.frame_acc * c.labelled for c in labelled) / r.labelled_frames
+        r.frame_acc = sum(acc * n for acc, n in labelled) / r.labelled_frames
     return r
+
+
+def _num(v: float | None, fmt: str) -> str:
+    return "–" if v is None else fmt.format(v)
 
 
 def _pct(v: float | None) -> str:
@@ -134,10 +147,10 @@ def markdown(r: Report) -> str:
     for c in r.clips:
         lines.append(f"| {c.clip} | {c.exercise} | {c.true} | {c.counted} | {_pct(c.frame_acc)} ({c.labelled}) |")
     lines += ["", "| metric | value |", "|---|---|",
-              f"| MAE (rep clips) | {'–' if r.mae is None else f'{r.mae:.3f}'} |",
+              f"| MAE (rep clips) | {_num(r.mae, '{:.3f}')} |",
               f"| OBO (within ±1) | {_pct(r.obo)} |",
               f"| exact | {_pct(r.exact)} |",
-              f"| false reps per clip of other movements | {'–' if r.false_reps_per_other_clip is None else f'{r.false_reps_per_other_clip:.2f}'} |",
+              f"| false reps per clip of other movements | {_num(r.false_reps_per_other_clip, '{:.2f}')} |",
               f"| frame accuracy | {_pct(r.frame_acc)} ({r.labelled_frames} frames) |"]
     return "\n".join(lines)
 

@@ -3,7 +3,7 @@
 The model runs once per clip, exactly as ``homegym count`` runs it; the probabilities
 and pooled features of every inferred frame are then replayed through folding,
 periodicity, voting and counting
-(``daemon.pipeline.replay``, the pipeline's own per-frame step) for each candidate
+(``daemon.chain.replay``, the pipeline's own per-frame chain) for each candidate
 setting, which costs milliseconds where a model run costs seconds. Candidates within
 ``FALSE_REP_BOUND`` come first, each group ranked by MAE, then OBO, then fewer false
 reps on clips of other movements; the best is printed as a config.yaml fragment.
@@ -66,7 +66,7 @@ def candidates(grid: dict[str, tuple[float, ...]] = GRID) -> list[dict[str, floa
 
 def score(recordings: list[tuple[manifest.ClipRow, evaluate.Recording]], cfg) -> evaluate.Report:
     """The eval figures (counts only) of ``cfg`` on recorded clips."""
-    from homegym.daemon.pipeline import replay
+    from homegym.daemon.chain import replay
 
     clips = []
     for row, rec in recordings:

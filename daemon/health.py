@@ -1,0 +1,92 @@
+"""The pipeline's health: what ``gym/stats``, the systemd status line and the run's summary report.
+
+Counters only; the pipeline feeds them and reads them back. Kept apart from the loop so
+the loop says what it does and the figures say what they mean.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+from .capture import Capture
+
+
+@dataclass
+class Summary:
+    """What a run did, when it ends (``homegym count`` prints it; ``homegym run`` logs it)."""
+
+    total: int = 0
+    by_exercise: dict[str, int] = field(default_factory=dict)
+    partial: int = 0
+    frames: int = 0  # inferred
+    frames_read: int = 0  # from the source (pipeline.infer_fps passes on only some)
+    dropped: int = 0
+    reconnects: int = 0
+    wall_s: float = 0.0
+    infer_latency_ms: float = 0.0
+
+    @property
+    def fps(self) -> float:
+        return self.frames / self.wall_s if self.wall_s > 0 else 0.0
+
+
+class Health:
+    """Inference latency, and drops and reconnects summed over every capture a reload replaced."""
+
+    def __init__(self) -> None:
+        self.t0 = time.monotonic()
+        self.frames = 0  # inferred
+        self.partial = 0
+        self._latency_sum = 0.0
+        self._batches = 0
+        self._dropped_before = 0
+        self._reconnects_before = 0
+
+    def inferred(self, frames: int, latency_s: float) -> None:
+        self.frames += frames
+        self._latency_sum += latency_s
+        self._batches += 1
+
+    def retire(self, capture: Capture, dropped: int) -> None:
+        """A capture (and its ring) is being replaced: keep its figures."""
+        self._reconnects_before += capture.stats.reconnects
+        self._dropped_before += dropped
+
+    @property
+    def latency_ms(self) -> float:
+        return 1000 * self._latency_sum / max(self._batches, 1)
+
+    def dropped(self, ring_dropped: int) -> int:
+        return self._dropped_before + ring_dropped
+
+    def reconnects(self, capture: Capture | None) -> int:
+        return self._reconnects_before + (capture.stats.reconnects if capture else 0)
+
+    @staticmethod
+    def source_state(capture: Capture | None) -> str:
+        """connecting, connected, stalled (connected, but no frame for stall_timeout_s), reconnecting or ended."""
+        if capture is None:
+            return "connecting"
+        cap = capture.stats
+        if cap.state == "connected" and capture.src.live and cap.last_frame_t \
+                and time.monotonic() - cap.last_frame_t > capture.cfg.stall_timeout_s:
+            return "stalled"
+        return cap.state
+
+    def stats(self, capture: Capture | None, ring_dropped: int, reps_total: int) -> dict:
+        """The periodic health report (``gym/stats``)."""
+        elapsed = time.monotonic() - self.t0
+        cap = capture.stats if capture else None
+        return {
+            "uptime_s": round(elapsed, 1),
+            "fps_in": round(cap.frames / elapsed, 2) if cap and elapsed > 0 else 0.0,
+            "fps_inferred": round(self.frames / elapsed, 2) if elapsed > 0 else 0.0,
+            "dropped": self.dropped(ring_dropped),
+            "infer_latency_ms": round(self.latency_ms, 2),
+            "source_connected": bool(cap and cap.connected),
+            "source_state": self.source_state(capture),
+            "source_last_frame_age_s": round(time.monotonic() - cap.last_frame_t, 1) if cap and cap.last_frame_t else None,
+            "source_reconnects": self.reconnects(capture),
+            "reps_total": reps_total,
+        }

@@ -1,0 +1,150 @@
+"""Commands that run the daemon's pipeline: ``count`` (a file), ``run`` (the service), its config and its install."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+from pathlib import Path
+from typing import Any
+
+from homegym.daemon.events import Event, RepEvent
+from homegym.daemon.observer import Fanout, Observer
+
+from .parsing import add, load_config, log_level
+
+log = logging.getLogger("homegym")
+
+
+class _Printer(Observer):
+    """Each counted rep on a line of its own (or as JSON), as it is counted."""
+
+    def __init__(self, json_lines: bool) -> None:
+        self.json_lines = json_lines
+
+    def on_event(self, event: Event) -> None:
+        if not isinstance(event, RepEvent):
+            return
+        e = event
+        print(e.to_json() if self.json_lines else
+              f"{e.t:8.2f}s  {e.exercise:8s} rep {e.rep:3d}  set {e.set:2d}  total {e.total:3d}  confidence {e.confidence:.2f}",
+              flush=True)
+
+
+def count_cmd(a: argparse.Namespace) -> int:
+    from homegym.daemon.config import for_file
+    from homegym.daemon.pipeline import Pipeline
+
+    cfg = for_file(load_config(a.config), a.video)
+    printer = _Printer(a.json)
+    pipe = Pipeline(cfg, a.model, printer)
+    annot = None
+    if a.annotate:
+        from homegym.core.video import open_video
+        from homegym.daemon.annotate import Annotator
+        from homegym.daemon.capture import stride_for
+
+        cap, info = open_video(a.video)
+        cap.release()
+        annot = Annotator(a.annotate, pipe.inference.labels, info.fps / stride_for(info.fps, cfg.pipeline.infer_fps),
+                          pipe.inference.working_size)
+        pipe.observer = Fanout(printer, annot)
+    try:
+        s = pipe.run(offline=True)
+    finally:
+        if annot:
+            annot.close()
+    if a.json:
+        print(json.dumps({"type": "summary", "total": s.total, "by_exercise": s.by_exercise, "partial": s.partial,
+                          "frames": s.frames, "frames_read": s.frames_read, "fps": round(s.fps, 1)}))
+    else:
+        per = ", ".join(f"{ex} {n}" for ex, n in s.by_exercise.items())
+        print(f"total {s.total} ({per}); {s.partial} partial; {s.frames} frames inferred at {s.fps:.0f} fps "
+              f"(of {s.frames_read} read)")
+    return 0
+
+
+def run_cmd(a: argparse.Namespace) -> int:
+    from homegym.daemon.service import run
+
+    cfg = load_config(a.config)
+    fixed = log_level(a) is not None
+    if not fixed:
+        logging.getLogger().setLevel(cfg.logging.level.upper())
+    s = run(cfg, a.config, a.model, log_level_fixed=fixed)
+    log.info("stopped: %d reps (%s), %d frames, %d dropped, %d reconnects", s.total,
+             ", ".join(f"{k} {v}" for k, v in s.by_exercise.items()), s.frames, s.dropped, s.reconnects)
+    return 0
+
+
+def check_config_cmd(a: argparse.Namespace) -> int:
+    load_config(a.file)
+    print(f"{a.file}: ok")
+    return 0
+
+
+def config_reference_cmd(a: argparse.Namespace) -> int:
+    from homegym.daemon import config_reference
+
+    print(config_reference.render_yaml() if a.format == "yaml" else config_reference.render_markdown(), end="")
+    return 0
+
+
+def install_service_cmd(a: argparse.Namespace) -> int:
+    from homegym.daemon.install import Layout, install
+
+    for line in install(Layout(a.root, a.prefix), a.source, a.model, start=not a.no_start):
+        print(line)
+    return 0
+
+
+def uninstall_service_cmd(a: argparse.Namespace) -> int:
+    from homegym.daemon.install import Layout, uninstall
+
+    for line in uninstall(Layout(a.root, a.prefix), a.purge):
+        print(line)
+    return 0
+
+
+def register(sub: Any) -> None:
+    s = add(sub, "count", "count the reps in a video file with the daemon's pipeline, as fast as the machine allows",
+             "  homegym count workout.mp4\n"
+             "  homegym count workout.mp4 --json > reps.jsonl\n"
+             "  homegym count workout.mp4 --annotate why.mp4 --model models/first --config config.yaml\n", count_cmd)
+    s.add_argument("video", type=Path, help="a video file")
+    s.add_argument("--model", type=Path, help="an IR (model.xml or its folder); default: model.path of the config, else the shipped model")
+    s.add_argument("--config", type=Path, help="config.yaml (default: the built-in defaults, as documented in config.yaml)")
+    s.add_argument("--json", action="store_true", help="one JSON object per rep, then a summary line")
+    s.add_argument("--annotate", type=Path, metavar="OUT.mp4", help="write the video with the count, phase and probabilities drawn on it")
+
+    s = add(sub, "run", "run the daemon on the configured live source (camera, stream or file)",
+             "  homegym run --config /etc/homegym/config.yaml\n"
+             "  homegym run --config config.yaml --model models/first --log-level DEBUG\n", run_cmd)
+    s.add_argument("--config", type=Path, help="config.yaml (default: built-in defaults)")
+    s.add_argument("--model", type=Path, help="overrides model.path")
+
+    s = add(sub, "check-config", "validate a config file without running anything",
+             "  homegym check-config /etc/homegym/config.yaml\n", check_config_cmd)
+    s.add_argument("file", type=Path)
+
+    s = add(sub, "config-reference", "print every config key with its default, range and meaning",
+             "  homegym config-reference > config.yaml                    # the documented reference\n"
+             "  homegym config-reference --format markdown                # docs/configuration.md\n", config_reference_cmd)
+    s.add_argument("--format", choices=("yaml", "markdown"), default="yaml", help="default yaml")
+    s = add(sub, "install-service", "install the daemon as a systemd service (venv in /opt, config in /etc/homegym)",
+             "  sudo .venv/bin/homegym install-service\n"
+             "  sudo .venv/bin/homegym install-service --model models/mine --no-start\n"
+             "  homegym install-service --root /tmp/stage     # stage the files, no systemctl\n", install_service_cmd)
+    s.add_argument("--source", type=Path, help="the project folder to install from (default: the one this command runs from)")
+    s.add_argument("--model", type=Path, help="a converted model folder to install and configure (default: the shipped model)")
+    s.add_argument("--prefix", default="/opt/homegym", help="where the virtual environment goes (default /opt/homegym)")
+    s.add_argument("--root", type=Path, default=Path("/"), help="stage under this folder instead of the system (no systemctl)")
+    s.add_argument("--no-start", action="store_true", help="enable the unit but do not start it now")
+
+    s = add(sub, "uninstall-service", "stop, disable and remove the systemd service and its /opt folder",
+             "  sudo /opt/homegym/venv/bin/homegym uninstall-service\n"
+             "  sudo /opt/homegym/venv/bin/homegym uninstall-service --purge   # config, state and cache too\n",
+             uninstall_service_cmd)
+    s.add_argument("--purge", action="store_true", help="also remove /etc/homegym, the state (outbox, totals) and the cache")
+    s.add_argument("--prefix", default="/opt/homegym", help="where it was installed (default /opt/homegym)")
+    s.add_argument("--root", type=Path, default=Path("/"), help="the staging folder it was installed under")

@@ -1,0 +1,88 @@
+"""Commands that make training data: ``synth`` (rendered clips), ``extract`` (image folders), ``label``."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any
+
+from homegym.core.errors import UserError
+
+from .parsing import add, size
+
+
+def synth(a: argparse.Namespace) -> int:
+    from homegym.train.synth import render_clip
+    from homegym.train.synth.manifest import write_manifest
+
+    kinds = [k.strip() for k in a.kinds.split(",") if k.strip()]
+    results = []
+    for i in range(a.count):
+        r = render_clip(a.out, kinds[i % len(kinds)], a.seed + i, a.duration, a.fps, a.size)
+        results.append(r)
+        reps = f"{len(r.reps)} reps" + (f", {len(r.partial_reps)} partial" if r.partial_reps else "")
+        print(f"{r.video}  {r.activity:8s} {reps}")
+    write_manifest(a.out / "clips.csv", results)
+    print(f"wrote {len(results)} clips and {a.out / 'clips.csv'}")
+    return 0
+
+
+def extract(a: argparse.Namespace) -> int:
+    from homegym.train.extract import extract as run
+
+    counts = run(a.inputs, a.out, a.stride, a.size)
+    for label, n in sorted(counts.items()):
+        print(f"{label:16s} {n:6d}")
+    print(f"wrote {sum(counts.values())} frames under {a.out}")
+    return 0
+
+
+def label(a: argparse.Namespace) -> int:
+    if a.from_reps:
+        from homegym.train.from_reps import write_all
+
+        if a.out is None:
+            raise UserError("--from-reps needs --out DIR for the labels files")
+        written = write_all(a.from_reps, a.out, a.poses)
+        print(f"wrote {len(written)} labels files to {a.out}")
+        return 0
+    if a.video is None:
+        raise UserError("give a VIDEO to label, or --from-reps CLIPS.csv")
+    from homegym.train.labeller import label_video
+
+    path = label_video(a.video, a.out, a.exercise)
+    print(f"labels in {path}")
+    return 0
+
+
+def register(sub: Any) -> None:
+    s = add(sub, "synth", "render workout clips of a 3D figure with exact labels and rep times",
+            "  homegym synth clips/ --count 12 --seed 1\n"
+            "  homegym synth clips/ --kinds squat --duration 20 --size 320x240\n", synth)
+    s.add_argument("out", type=Path, help="output folder (NAME.mp4, NAME.labels.csv, NAME.reps.json, clips.csv)")
+    s.add_argument("--count", type=int, default=6, help="number of clips (default 6)")
+    s.add_argument("--seed", type=int, default=0, help="seed of the first clip; clip i uses seed+i (default 0)")
+    s.add_argument("--kinds", default="pushup,squat,neither",
+                   help="comma list cycled over the clips: pushup, squat, neither (a random one of walk, stretch, "
+                        "kneel, lie, empty), or one of those, or stand (default pushup,squat,neither)")
+    s.add_argument("--duration", type=float, default=10.0, help="seconds per clip (default 10)")
+    s.add_argument("--fps", type=float, default=30.0, help="frames per second (default 30)")
+    s.add_argument("--size", type=size, default=(640, 480), help="WIDTHxHEIGHT (default 640x480)")
+
+    s = add(sub, "extract", "sample frames from videos into one folder per label (the seed's image-folder format)",
+            "  homegym extract clips/ --out frames/ --stride 5\n"
+            "  homegym extract labels/ --out frames/ --size 224x224\n", extract)
+    s.add_argument("inputs", type=Path, nargs="+", help="videos, labels files, or folders of them")
+    s.add_argument("--out", type=Path, required=True, help="output folder")
+    s.add_argument("--stride", type=int, default=5, help="keep every N-th frame (default 5)")
+    s.add_argument("--size", type=size, default=None, help="resize to WIDTHxHEIGHT (default: keep)")
+
+    s = add(sub, "label", "label a video interactively, or derive labels from rep marks (--from-reps)",
+            "  homegym label my_pushups.mp4 --exercise pushup          # opens a window\n"
+            "  homegym label --from-reps ../shared/data/clips.csv --out labels/\n", label)
+    s.add_argument("video", type=Path, nargs="?", help="the video to label interactively")
+    s.add_argument("--exercise", help="exercise for the u/d keys (e.g. pushup -> pushup_up/pushup_down); "
+                                      "without it the labels are seed-style up/down/neither")
+    s.add_argument("--out", type=Path, help="labels file (interactive; default beside the video) or folder (--from-reps)")
+    s.add_argument("--from-reps", type=Path, metavar="CLIPS.csv", help="a rep manifest in the format of ../shared/data/clips.csv")
+    s.add_argument("--poses", type=Path, help="folder of pose traces to sharpen --from-reps (default: poses/ beside the manifest)")

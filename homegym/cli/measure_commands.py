@@ -1,0 +1,97 @@
+"""Commands that measure: ``eval`` (counts against the truth), ``tune`` (voting settings), ``bench`` (speed)."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+from pathlib import Path
+from typing import Any
+
+from homegym.core.errors import UserError
+
+from .parsing import add, load_config
+
+log = logging.getLogger("homegym")
+
+
+def eval_cmd(a: argparse.Namespace) -> int:
+    from homegym.measure import evaluate
+
+    report = evaluate.run(a.manifest, load_config(a.config), a.model, a.split, a.poses)
+    if a.json:
+        print(report.to_json())
+    else:
+        print(evaluate.markdown(report))
+    if a.out:
+        a.out.mkdir(parents=True, exist_ok=True)
+        (a.out / "eval.md").write_text(evaluate.markdown(report) + "\n")
+        (a.out / "eval.json").write_text(report.to_json() + "\n")
+        if evaluate.chart(report, a.out / "eval.png"):
+            log.info("wrote %s", a.out / "eval.png")
+    return 0
+
+
+def _manifest_args(s: argparse.ArgumentParser, split_help: str, config_help: str) -> None:
+    """What eval and tune take alike: the clips, which of them, the model and the config."""
+    s.add_argument("manifest", type=Path, help="a clip manifest in the format of ../shared/data/clips.csv")
+    s.add_argument("--split", help=split_help)
+    s.add_argument("--model", type=Path, help="overrides model.path (default: the shipped model)")
+    s.add_argument("--config", type=Path, help=f"{config_help} (default: built-in defaults)")
+
+
+def tune_cmd(a: argparse.Namespace) -> int:
+    from homegym.measure import tune
+
+    if a.top < 1:
+        raise UserError(f"--top must be 1 or more, got {a.top}")
+    current, ranked = tune.run(a.manifest, load_config(a.config), a.model, a.split, a.held_back, a.grid)
+    print(tune.to_json(current, ranked, a.grid) if a.json else tune.markdown(current, ranked, a.top, a.grid))
+    return 0
+
+
+def bench_cmd(a: argparse.Namespace) -> int:
+    from homegym.measure import bench
+
+    report = bench.run(a.model, a.models or [], load_config(a.config), a.clip, a.keras, a.short, a.device)
+    print(report.markdown())
+    if a.json:
+        a.json.write_text(report.to_json() + "\n")
+        log.info("wrote %s", a.json)
+    return 0
+
+
+def register(sub: Any) -> None:
+    s = add(sub, "eval", "count every clip of a manifest with the full pipeline and score it against the truth",
+             "  homegym eval ../shared/data/clips.csv --split eval --out runs/eval\n"
+             "  homegym eval my_clips.csv --model models/mine --config config.yaml --json\n", eval_cmd)
+    _manifest_args(s, "only the clips of this split (train or eval)", "config.yaml for voting and counting")
+    s.add_argument("--poses", type=Path, help="pose traces for the per-frame labels (default: poses/ beside the manifest)")
+    s.add_argument("--json", action="store_true", help="print the report as JSON instead of markdown")
+    s.add_argument("--out", type=Path, help="also write eval.md, eval.json and eval.png (the chart) here")
+
+    s = add(sub, "tune", "choose the voting or periodicity settings on annotated clips: the model runs once per clip, "
+                         "every candidate is replayed",
+             "  homegym tune ../shared/data/clips.csv --split train --config config.yaml\n"
+             "  homegym tune ../shared/data/clips.csv --split train --config config.yaml --grid periodicity\n"
+             "  homegym tune my_clips.csv --model models/mine --json\n", tune_cmd)
+    _manifest_args(s, "only the clips of this split (tune on train; judge on eval with homegym eval)",
+                   "config.yaml: everything but the tuned keys")
+    s.add_argument("--grid", choices=("voting", "periodicity"), default="voting",
+                   help="the config section whose keys are tried (default voting)")
+    s.add_argument("--held-back", action="store_true",
+                   help="only the clips the model's training held back from fitting (its validation clips)")
+    s.add_argument("--top", type=int, default=10, help="candidates shown (default 10)")
+    s.add_argument("--json", action="store_true", help="every candidate's figures as JSON instead of markdown")
+
+    s = add(sub, "bench", "measure the model, the pipeline, the seed's Keras loop, live CPU and rep latency in one run",
+             "  homegym bench --short                                   # a few seconds per figure (CI)\n"
+             "  homegym bench --models runs/ir/fp32 runs/ir/int8 --keras runs/train/model.keras --json bench.json\n",
+             bench_cmd)
+    s.add_argument("--model", type=Path, help="the IR the pipeline figures use (default: model.path, else the shipped model)")
+    s.add_argument("--models", type=Path, nargs="+", help="more IRs for the model figures (other precisions)")
+    s.add_argument("--config", type=Path, help="config.yaml (voting, counting, infer requests; default: built-in defaults)")
+    s.add_argument("--clip", type=Path, help="the clip (default: a rendered 30 fps 640x480 push-up clip)")
+    s.add_argument("--keras", type=Path, help="the Keras model for the seed's figures (default: the same architecture, untrained)")
+    s.add_argument("--device", nargs="+", help="devices for the model figures (default: every one present)")
+    s.add_argument("--short", action="store_true", help="a few seconds per figure instead of the full run")
+    s.add_argument("--json", type=Path, help="also write the figures as JSON here")

@@ -1,0 +1,84 @@
+"""``homegym bench``: how fast, measured against the alternatives in one run on one machine.
+
+Figures: the IR alone (each device, each precision given, batch 1 and the daemon's
+batch, LATENCY and THROUGHPUT hints); the whole offline pipeline on a clip and its
+ratio to the IR alone on the same frames; the seed's way (Keras ``predict`` per
+frame, and batched) where TensorFlow is installed; the live daemon's CPU share and
+memory on a 30 fps real-time source; and the time from a rep's decision to the
+broker's acknowledgement of its event on loopback. ``--short`` spends a few seconds
+per figure (CI); the default is the full run.
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from pathlib import Path
+
+from homegym.core.model_info import read_ir
+from homegym.core.runtime import make_core
+
+from .latency import latency_figures
+from .live import live_figures
+from .model import float_precision, int8_figures, int8_variant, model_figure
+from .pipeline import pipeline_figures
+from .report import BenchReport, Figure, clip_frames, machine
+from .seed import seed_figures
+
+__all__ = ["BenchReport", "Figure", "run"]
+
+
+def render_bench_clip(work: Path, seconds: float) -> Path:
+    """A 30 fps 640x480 push-up clip, a camera's frames (the renderer needs no TensorFlow)."""
+    from homegym.train.synth.clip import render_clip
+
+    res = render_clip(work, "pushup", seed=1, duration=seconds, fps=30.0, size=(640, 480), name="bench")
+    return work / f"{res.name}.mp4"
+
+
+def run(model: Path | None, models: list[Path], cfg, clip: Path | None, keras_model: Path | None, short: bool,
+        devices: list[str] | None) -> BenchReport:
+    from homegym.daemon.inference import resolve_model_path
+
+    seconds = 2.0 if short else 10.0
+    core = make_core(None)
+    report = BenchReport(machine(core))
+    main = resolve_model_path(str(model) if model else cfg.model.path, cfg.model.precision)
+    irs = [main] + [resolve_model_path(str(m), None) for m in models]
+    work = Path(tempfile.mkdtemp(prefix="homegym-bench-"))
+    try:
+        clip = clip or render_bench_clip(work, 8.0 if short else 30.0)
+        _, info = read_ir(main, core)
+        frames = clip_frames(clip, info.working_size, 256, info.framing)
+        int8 = int8_variant(core, main, frames, work)
+        # The shipped IR as the daemon runs it, as OpenVINO would by default (bf16 on some CPUs), and
+        # quantized to INT8; then any IRs given.
+        variants = [(main, True, ""), (main, False, f"{info.precision} IR, OpenVINO's default precision")]
+        variants += [(int8, True, "int8 of it")] if int8 else []
+        infos = {ir: read_ir(ir, core)[1] for ir in [main, *([int8] if int8 else []), *irs[1:]]}
+        for ir in irs[1:]:
+            w, h = infos[ir].working_size
+            variants.append((ir, True, f"{ir.parent.name}: {infos[ir].precision} IR, {w}x{h} in"))
+        sized = {info.working_size: frames}  # each IR takes the clip's frames at its own working size
+        for device in devices or [d for d in core.available_devices if d in ("CPU", "GPU", "NPU") or d.startswith("GPU")]:
+            for ir, f32, label in variants:
+                ir_info = infos[ir]
+                if not f32 and (not device.startswith("CPU") or float_precision(core, device) in (None, "f32")):
+                    continue  # the same as the row before: only the CPU is told to compute in f32
+                if ir_info.working_size not in sized:
+                    sized[ir_info.working_size] = clip_frames(clip, ir_info.working_size, 256, ir_info.framing)
+                for batch in sorted({1, ir_info.batch}):
+                    for hint in ("LATENCY", "THROUGHPUT"):
+                        report.add(model_figure(core, ir, device, hint, batch, sized[ir_info.working_size], seconds, f32, label))
+        if int8:
+            int8_figures(report, core, main, int8, frames, clip, cfg)
+        else:
+            report.add(Figure("model", "int8 of the shipped IR", None, "fps", note="NNCF not installed (pip install -e '.[train]')"))
+        pipe_fps = pipeline_figures(report, main, clip, cfg, repeats=1 if short else 3)
+        seed_figures(report, main, clip, keras_model, pipe_fps, seconds)
+        for infer_fps in dict.fromkeys([cfg.pipeline.infer_fps, None]):  # the configured rate (shipped: 15), and every frame
+            live_figures(report, main, clip, min(seconds * 2, 8.0) if short else 20.0, work, infer_fps)
+        latency_figures(report, main, clip, cfg, work, rounds=1 if short else 5)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    return report
