@@ -16,7 +16,10 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from .config import StateConfig
 from .state import open_db
+
+_LIMITS = StateConfig()  # the bounds' defaults are the config's
 
 log = logging.getLogger(__name__)
 
@@ -41,7 +44,8 @@ class Pending:
 
 
 class Outbox:
-    def __init__(self, path: Path, max_events: int = 10_000, max_age_s: float = 7 * 86400) -> None:
+    def __init__(self, path: Path, max_events: int = _LIMITS.outbox_max_events,
+                 max_age_s: float = _LIMITS.outbox_max_age_days * 86400) -> None:
         # One connection shared by the pipeline and paho's network thread, serialised by a lock.
         self._db = open_db(Path(path), "MQTT outbox")
         self._db.executescript(SCHEMA)

@@ -47,7 +47,7 @@ class Pipeline:
         self.ring = self._new_ring()
         self.observer = observer or Observer()
         self.health = Health()
-        self.stats_interval_s = 30.0  # how often observer.on_stats is called
+        self.stats_interval_s: float | None = None  # how often observer.on_stats is called; None: never
         self.capture: Capture | None = None
         self._commands: queue.Queue[tuple[str, str]] = queue.Queue(maxsize=100)
         self._seq = 0
@@ -190,7 +190,7 @@ class Pipeline:
         self.inference.keep_frames = self.observer.wants_frames
         self.health = Health()
         capture = self._start_capture(self.cfg.source)
-        next_stats = self.health.t0 + self.stats_interval_s
+        next_stats = self.health.t0 + (self.stats_interval_s or 0.0)
         ready = False
         try:
             while True:
@@ -200,7 +200,7 @@ class Pipeline:
                     capture.stop()
                 if not self._commands.empty():
                     self._apply_commands()
-                if now >= next_stats:
+                if self.stats_interval_s is not None and now >= next_stats:
                     self.observer.on_stats(self.stats())
                     next_stats = now + self.stats_interval_s
                 batch = self.ring.read(self.inference.batch, timeout=0.05)
