@@ -56,8 +56,9 @@ class Chain:
         return fold if self.cfg.voting.fold_exercises and fold.active else None
 
     def _make_periodicity(self) -> Periodicity | None:
-        enabled = self.cfg.periodicity.enabled and self.feature_dim
-        return Periodicity(self.labels, self.feature_dim, self.cfg.periodicity) if enabled and self.feature_dim else None
+        if not (self.cfg.periodicity.enabled and self.feature_dim):
+            return None  # off, or a model without pooled features
+        return Periodicity(self.labels, self.feature_dim, self.cfg.periodicity)
 
     def step(self, probs: np.ndarray, feats: np.ndarray | None, t: float, frame: int) -> tuple[Vote, list[Event]]:
         """One inferred frame through folding, periodicity, voting and counting."""
