@@ -1,7 +1,8 @@
 """The capture thread: read, frame for the model (whole, or the motion crop) at the working size, stamp (frame id, time), write to the ring.
 
-A file ends the run cleanly; offline it waits for the ring (back-pressure, no frame
-lost), in real time it drops like a camera. A live source that fails or stalls is
+A file ends the run cleanly and waits for the ring (back-pressure: a file never loses a
+frame, under ``homegym count`` or ``homegym run`` alike); read in real time
+(``source.realtime``) it drops like a camera. A live source that fails or stalls is
 reopened with capped exponential backoff, and every reconnect is counted.
 """
 
@@ -42,7 +43,7 @@ def stride_for(fps: float, infer_fps: float | None) -> int:
 
 
 class Capture(threading.Thread):
-    def __init__(self, cfg: SourceConfig, ring: FrameRing, working_size: tuple[int, int], offline: bool,
+    def __init__(self, cfg: SourceConfig, ring: FrameRing, working_size: tuple[int, int],
                  first_id: int = 0, infer_fps: float | None = None, framing: Framing | None = None) -> None:
         super().__init__(name="capture", daemon=True)
         self.cfg = cfg
@@ -50,7 +51,7 @@ class Capture(threading.Thread):
         self.ring = ring
         self.size = working_size
         self.framer = Framer(framing or Framing(), working_size)  # the model's framing, as it was trained
-        self.offline = offline and not self.src.live and not cfg.realtime
+        self.waits = not self.src.live and not cfg.realtime  # a file as fast as it can be read: back-pressure
         self.stats = CaptureStats()
         self.first_id = first_id  # frame ids go on across a restart of this stage
         self.infer_fps = infer_fps
@@ -117,7 +118,7 @@ class Capture(threading.Thread):
                 if self.src.live and self.stats.last_frame_t and now - self.stats.last_frame_t > self.cfg.stall_timeout_s:
                     log.warning("source %s stalled for %.1f s", self.src.target, now - self.stats.last_frame_t)
                 if frame is not None:
-                    if self.offline:
+                    if self.waits:
                         while not self.ring.wait_for_space(0.2):
                             if self._halt.is_set():
                                 return

@@ -52,7 +52,6 @@ class Pipeline:
         self._commands: queue.Queue[tuple[str, str]] = queue.Queue(maxsize=100)
         self._seq = 0
         self._stop = threading.Event()
-        self._offline = False
         self._next_source: SourceConfig | None = None  # a source restart waiting for the ring to drain
         self._next_inference: Inference | None = None  # a model whose sizes need a new ring
         self._id_base = 0  # frame id and media time at the start of the current capture
@@ -164,7 +163,7 @@ class Pipeline:
             first_id = int(self.capture.first_id + self.capture.stats.frames)
             self.health.retire(self.capture, self.ring.dropped)
             self.ring = self._new_ring()
-        cap = Capture(cfg, self.ring, self.inference.working_size, self._offline, first_id, self.cfg.pipeline.infer_fps,
+        cap = Capture(cfg, self.ring, self.inference.working_size, first_id, self.cfg.pipeline.infer_fps,
                       self.inference.info.framing)
         self.capture = cap
         self._media_fps = cap.stats.fps if not cap.src.live else None
@@ -184,9 +183,8 @@ class Pipeline:
         log.info("source restarted: %s", cfg.uri)
         return cap
 
-    def run(self, offline: bool = False) -> Summary:
+    def run(self) -> Summary:
         """Run until the source ends (a file) or ``stop()`` is called; returns the summary."""
-        self._offline = offline
         self.inference.keep_frames = self.observer.wants_frames
         self.health = Health()
         capture = self._start_capture(self.cfg.source)

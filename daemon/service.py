@@ -183,7 +183,7 @@ class Service(Observer):
                 signal.signal(sig, lambda *_: self.stop())
             signal.signal(signal.SIGHUP, lambda *_: self.request_reload())
         try:
-            summary = self.pipe.run(offline=False)
+            summary = self.pipe.run()
         finally:
             if self.publisher is not None:
                 self.publisher.stop()

@@ -78,7 +78,7 @@ def test_training_frames_a_clip_exactly_as_the_daemons_capture_does(rendered):
     frames, index, _ = _decode_video(ClipSource(clip.stem, clip.stem, "", video=clip), (48, 48), 2, None, framing)
 
     ring = FrameRing(8, (48, 48, 3))
-    cap = Capture(SourceConfig(uri=str(clip)), ring, (48, 48), offline=True, infer_fps=7.5, framing=framing)
+    cap = Capture(SourceConfig(uri=str(clip)), ring, (48, 48), infer_fps=7.5, framing=framing)
     assert cap.stride == 2
     cap.start()
     got, ids = [], []

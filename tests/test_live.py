@@ -3,6 +3,7 @@ that stalls and comes back (an MJPEG stream over HTTP served by the test)."""
 
 from __future__ import annotations
 
+import json
 import signal
 import subprocess
 import sys
@@ -12,7 +13,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import cv2
 import pytest
-from support import counted_rows
+from support import counted_rows, run_cli
 
 from homegym.daemon.config import Config, SourceConfig
 from homegym.daemon.events import RepEvent
@@ -31,7 +32,7 @@ def test_file_read_in_real_time_counts_like_offline(shipped_ir, shipped_clips) -
     events = Collect()
     pipe = Pipeline(cfg, shipped_ir, events)
     t = time.monotonic()
-    s = pipe.run(offline=False)
+    s = pipe.run()
     elapsed = time.monotonic() - t
     duration = int(row["frames"]) / float(row["fps"])
     assert elapsed >= 0.9 * duration, "frames came at the file's own rate, not as fast as possible"
@@ -134,3 +135,38 @@ def test_inference_rate_passes_on_every_nth_frame() -> None:
 
     assert [stride_for(fps, 15) for fps in (30, 29.97, 25, 20, 15, 10, 60)] == [2, 2, 2, 1, 1, 1, 4]
     assert stride_for(30, None) == 1 and stride_for(0, 15) == 1  # every frame; a source that names no rate
+
+
+@pytest.mark.slow
+def test_run_on_a_file_as_fast_as_it_reads_never_drops_and_counts_like_count(shipped_ir, shipped_clips, tmp_path) -> None:
+    """A file source waits for the ring under `homegym run` too (realtime: false); only a live source drops.
+
+    The clip, looped into one long file, makes inference fall behind reading: the ring fills and must wait."""
+    rows = [c for c in counted_rows(shipped_clips) if int(c["reps"]) >= 1]
+    looped = tmp_path / "looped.mp4"
+    total_frames = 0
+    out = None
+    for c in rows * 2:
+        cap = cv2.VideoCapture(str(shipped_clips / c["file"]))
+        while True:
+            ok, frame = cap.read()
+            if not ok:
+                break
+            if out is None:
+                out = cv2.VideoWriter(str(looped), cv2.VideoWriter.fourcc(*"mp4v"), float(c["fps"]),
+                                      (frame.shape[1], frame.shape[0]))
+            out.write(frame)
+            total_frames += 1
+    assert out is not None
+    out.release()
+    counted = run_cli("count", str(looped), "--model", str(shipped_ir), "--json")
+    assert counted.returncode == 0, counted.stderr[-2000:]
+    want = json.loads(counted.stdout.splitlines()[-1])["total"]
+    cfg = tmp_path / "config.yaml"
+    cfg.write_text(f"source:\n  uri: {looped}\n  realtime: false\nmodel:\n  path: {shipped_ir}\n"
+                   f"pipeline:\n  ring_capacity: 4\nmqtt:\n  enabled: false\nstate:\n  dir: {tmp_path / 'state'}\n")
+    r = run_cli("run", "--config", str(cfg))
+    assert r.returncode == 0, r.stderr[-2000:]
+    stopped = next(line for line in r.stderr.splitlines() if "stopped:" in line)
+    assert f"stopped: {want} reps" in stopped and " 0 dropped" in stopped, stopped
+    assert f"{total_frames} frames" in stopped, stopped  # a 15 fps file at infer_fps 15: every frame inferred

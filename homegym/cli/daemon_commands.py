@@ -50,7 +50,7 @@ def count_cmd(a: argparse.Namespace) -> int:
                           pipe.inference.working_size)
         pipe.observer = Fanout(printer, annot)
     try:
-        s = pipe.run(offline=True)
+        s = pipe.run()
     finally:
         if annot:
             annot.close()

@@ -84,7 +84,7 @@ def record_clip(row: manifest.ClipRow, cfg, model: Path | None) -> Recording:
             frames.append((f.frame_id, f.t, f.probs, f.feats))
 
     pipe = Pipeline(for_file(cfg, row.path), model, Recorder())
-    s = pipe.run(offline=True)
+    s = pipe.run()
     return Recording(s, pipe.inference.labels, frames)
 
 

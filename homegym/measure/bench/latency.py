@@ -36,7 +36,7 @@ def latency_figures(report: BenchReport, model: Path, clip: Path, cfg, work: Pat
         report.add(Figure("latency", "rep decided -> broker PUBACK", None, "ms", note="mosquitto not installed"))
         return
     events = Collect()
-    Pipeline(for_file(cfg, clip), model, events).run(offline=True)
+    Pipeline(for_file(cfg, clip), model, events).run()
     reps = [e for e in events.events if e.type == "rep"]
     if not reps:
         report.add(Figure("latency", "rep decided -> broker PUBACK", None, "ms", note=f"no rep counted in {clip.name}"))

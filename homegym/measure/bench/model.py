@@ -99,7 +99,7 @@ def int8_figures(report: BenchReport, core, ir: Path, int8: Path, frames: np.nda
         model, info = read_ir(path, core)
         probs.append(infer_all(compile_model(core, model, "CPU"), frames[1::2], info.batch))
         events = Collect()
-        Pipeline(for_file(cfg, clip), path, events).run(offline=True)
+        Pipeline(for_file(cfg, clip), path, events).run()
         reps.append(sum(e.type == "rep" for e in events.events))
     agree = float((probs[0].argmax(1) == probs[1].argmax(1)).mean())
     report.add(Figure("model", f"int8 against the shipped IR: top-1 agreement on {len(probs[0])} frames of the clip "

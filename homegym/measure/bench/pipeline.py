@@ -40,7 +40,7 @@ def pipeline_figures(report: BenchReport, model: Path, clip: Path, cfg, repeats:
         cpu_raw.append((time.process_time() - c) / len(frames))
         pipe = Pipeline(file_cfg, model)
         c = time.process_time()
-        s = pipe.run(offline=True)
+        s = pipe.run()
         fps_pipe.append(s.frames / s.wall_s)
         cpu_pipe.append((time.process_time() - c) / s.frames)
     pipe_fps, raw_fps = max(fps_pipe), max(fps_raw)  # best of: the noise of a shared machine only slows
@@ -58,7 +58,7 @@ def pipeline_figures(report: BenchReport, model: Path, clip: Path, cfg, repeats:
     cap, vinfo = open_video(clip)
     cap.release()
     if stride_for(vinfo.fps, cfg.pipeline.infer_fps) > 1:
-        s = Pipeline(for_file(cfg, clip), model).run(offline=True)
+        s = Pipeline(for_file(cfg, clip), model).run()
         report.add(Figure("pipeline", "the clip's frames read per second by homegym count as configured "
                           f"(infer_fps {cfg.pipeline.infer_fps:g})",
                           s.frames_read / s.wall_s, "fps", ratio=s.frames_read / s.wall_s / pipe_fps, note="every frame inferred"))
