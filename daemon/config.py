@@ -209,6 +209,9 @@ class MqttConfig(Section):
     topic_prefix: str = "gym"
     """Topics are <prefix>/reps, /sets, /state, /status, /stats, /cmd/... . MQTT topic rules apply: no # or +, no NUL, no
     leading or trailing /."""
+    commands: bool = False
+    """Obey commands on <prefix>/cmd/reset and <prefix>/cmd/exercise. Anyone who can publish on the broker can send them:
+    restrict who may with the broker's ACL (docs/mqtt.md). Retained commands are never obeyed."""
     reconnect_min_s: Seconds = Field(1.0, ge=1.0, le=600)
     """Reconnect backoff: the first wait, doubling up to reconnect_max_s."""
     reconnect_max_s: Seconds = Field(60.0, ge=1.0, le=3600)

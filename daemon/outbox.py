@@ -39,8 +39,13 @@ CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 @dataclass(frozen=True)
 class Pending:
     seq: int
-    topic: str
+    topic: str  # under the prefix ("reps", "sets"); versions before 2026-11-29 stored the whole topic
     payload: str
+
+    @property
+    def suffix(self) -> str:
+        """The topic under whatever prefix is configured now (a prefix changed by a reload applies to the backlog)."""
+        return self.topic.rsplit("/", 1)[-1]
 
 
 class Outbox:
@@ -83,12 +88,17 @@ class Outbox:
         with self._lock:
             return int(self._meta("last_seq", "0"))
 
-    def pending(self, limit: int = 1000) -> list[Pending]:
-        """Undelivered events, oldest first."""
+    def pending(self, limit: int = 1000, after: int = 0) -> list[Pending]:
+        """Undelivered events after ``seq`` ``after``, oldest first, at most ``limit`` (a page)."""
         with self._lock:
-            rows = self._db.execute("SELECT seq, topic, payload FROM events WHERE delivered IS NULL ORDER BY seq LIMIT ?", (limit,
-                                                                                                                            )).fetchall()
+            rows = self._db.execute("SELECT seq, topic, payload FROM events WHERE delivered IS NULL AND seq > ? ORDER BY seq LIMIT ?",
+                                    (after, limit)).fetchall()
         return [Pending(*r) for r in rows]
+
+    def pending_count(self) -> int:
+        with self._lock:
+            n: int = self._db.execute("SELECT COUNT(*) FROM events WHERE delivered IS NULL").fetchone()[0]
+            return n
 
     def mark_delivered(self, seq: int) -> None:
         with self._lock:

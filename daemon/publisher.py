@@ -21,6 +21,7 @@ import socket
 import ssl
 import threading
 import time
+from collections import deque
 from collections.abc import Callable
 from pathlib import Path
 
@@ -31,6 +32,11 @@ from .events import Event, RepEvent, SetEndEvent
 from .outbox import Outbox
 
 log = logging.getLogger(__name__)
+RESEND_PAGE = 500  # undelivered events read from the outbox at a time when resending
+EARLY_ACKS_KEPT = 1000
+MAX_COMMAND_BYTES = 64  # "set", "day", "auto", an exercise: anything longer is not a command
+COMMANDS_PER_S = 20  # beyond it commands are dropped
+WARN_EVERY_S = 10.0
 
 
 def read_password(path: str | None) -> str | None:
@@ -42,6 +48,20 @@ def read_password(path: str | None) -> str | None:
         return p.read_text().rstrip("\n")
     except OSError as e:
         raise UserError(f"cannot read mqtt.password_file {p}: {e.strerror}") from None
+
+
+def _guarded(callback: Callable[..., None]) -> Callable[..., None]:
+    """A paho callback that cannot kill paho's network thread: an exception there would end delivery for
+    good (no acknowledgement read again) while the daemon went on counting. It is logged with its traceback,
+    and delivery goes on."""
+
+    def run(*args: object) -> None:
+        try:
+            callback(*args)
+        except Exception:
+            log.exception("MQTT: %s failed (delivery goes on)", callback.__name__.lstrip("_"))
+
+    return run
 
 
 class Publisher:
@@ -61,14 +81,17 @@ class Publisher:
             self.client.tls_set(ca_certs=cfg.tls_ca_file, certfile=cfg.tls_certfile, keyfile=cfg.tls_keyfile,
                                 cert_reqs=ssl.CERT_REQUIRED, tls_version=ssl.PROTOCOL_TLS_CLIENT)
         self.client.reconnect_delay_set(min_delay=max(1, round(cfg.reconnect_min_s)), max_delay=max(1, round(cfg.reconnect_max_s)))
-        self.client.on_connect = self._on_connect
-        self.client.on_connect_fail = self._on_connect_fail
-        self.client.on_disconnect = self._on_disconnect
-        self.client.on_publish = self._on_publish
-        self.client.on_message = self._on_message
+        self.client.on_connect = _guarded(self._on_connect)
+        self.client.on_connect_fail = _guarded(self._on_connect_fail)
+        self.client.on_disconnect = _guarded(self._on_disconnect)
+        self.client.on_publish = _guarded(self._on_publish)
+        self.client.on_message = _guarded(self._on_message)
         self._lock = threading.Lock()
         self._mids: dict[int, int | None] = {}  # paho message id -> outbox seq (None: not an outbox message)
-        self._early: set[int] = set()  # acks that came before publish() returned
+        self._early: dict[int, None] = {}  # acks that came before publish() returned, oldest first
+        self._command_times: deque[float] = deque(maxlen=COMMANDS_PER_S)
+        self._warned: dict[str, float] = {}
+        self._held: dict[str, int] = {}
         self.connected = threading.Event()
         self.reconnects = 0
         self._last_error: str | None = None
@@ -100,7 +123,8 @@ class Publisher:
         self._last_error = None
         log.info("MQTT connected to %s:%d", self.cfg.host, self.cfg.port)
         self.connected.set()
-        client.subscribe([(self.topic["cmd/reset"], 1), (self.topic["cmd/exercise"], 1)])
+        if self.cfg.commands:
+            client.subscribe([(self.topic["cmd/reset"], 1), (self.topic["cmd/exercise"], 1)])
         if self.cfg.ha_discovery:
             client.subscribe(f"{self.cfg.ha_prefix}/status", 1)
             self._discovery()
@@ -154,9 +178,32 @@ class Publisher:
                 self._discovery()
             return
         command = msg.topic[len(self.cfg.topic_prefix) + len("/cmd/"):]
+        if msg.retain:  # a retained command would act again on every start and reconnect
+            self._warn("retained", "ignored a retained command on %s (clear it: mosquitto_pub -r -n -t %s)", msg.topic, msg.topic)
+            return
+        if len(msg.payload) > MAX_COMMAND_BYTES:
+            self._warn("too long", "ignored a command on %s of %d bytes (at most %d): %r...", msg.topic, len(msg.payload),
+                       MAX_COMMAND_BYTES, payload[:32])
+            return
+        now = time.monotonic()
+        self._command_times.append(now)
+        if len(self._command_times) == self._command_times.maxlen and now - self._command_times[0] < 1.0:
+            self._warn("flood", "ignored commands: more than %d a second", self._command_times.maxlen)
+            return
         log.info("command %s %r", command, payload)
         if self.on_command is not None:
             self.on_command(command, payload)
+
+    def _warn(self, key: str, msg: str, *args: object) -> None:
+        """A warning about commands at most once per key every WARN_EVERY_S, saying how many it held back:
+        whoever can publish can flood the journal otherwise."""
+        now = time.monotonic()
+        if now - self._warned.get(key, -WARN_EVERY_S) < WARN_EVERY_S:
+            self._held[key] = self._held.get(key, 0) + 1
+            return
+        self._warned[key] = now
+        held = self._held.pop(key, 0)
+        log.warning(msg + (f" (and {held} more like it since the last such line)" if held else ""), *args)
 
     def _discovery(self) -> None:
         """Home Assistant MQTT discovery: today's total, the current exercise, and an event per rep, on one device."""
@@ -181,7 +228,11 @@ class Publisher:
     def _on_publish(self, client, userdata, mid, reason_code, properties) -> None:
         with self._lock:
             if mid not in self._mids:
-                self._early.add(mid)
+                # Acknowledged before publish() returned: _publish settles it. Bounded, so an ack that never
+                # finds its publish (none should) cannot pile up on a box that runs for months.
+                self._early[mid] = None
+                while len(self._early) > EARLY_ACKS_KEPT:
+                    del self._early[next(iter(self._early))]
                 return
             seq = self._mids.pop(mid)
         if seq is not None:
@@ -189,15 +240,16 @@ class Publisher:
 
     # -- publishing ----------------------------------------------------------------------------
 
-    def _publish(self, topic: str, payload: str, seq: int | None = None, retain: bool = False) -> None:
-        info = self.client.publish(topic, payload, qos=self.cfg.qos if seq is not None else 1, retain=retain)
+    def _publish(self, topic: str, payload: str, seq: int | None = None, retain: bool = False, qos: int | None = None) -> None:
+        """Every publish goes through here, so every message id paho hands out is settled exactly once, by its
+        own acknowledgement (a QoS 0 message's is paho's, when it is written): an id is never left behind to
+        be taken for a later message's after ids wrap at 65,535, and only an event's (``seq``) marks it delivered."""
+        qos = (self.cfg.qos if seq is not None else 1) if qos is None else qos
+        info = self.client.publish(topic, payload, qos=qos, retain=retain)
         with self._lock:
-            if info.mid in self._early:
-                self._early.discard(info.mid)
-                acked = True
-            else:
+            acked = self._early.pop(info.mid, 0) is None
+            if not acked:
                 self._mids[info.mid] = seq
-                acked = False
         if acked and seq is not None:
             self._delivered(seq)
 
@@ -208,31 +260,38 @@ class Publisher:
             self.on_delivered(seq)
 
     def _resend(self) -> None:
-        for p in self.outbox.pending():
-            if not self.connected.is_set():
+        """Every undelivered event, in order, a page at a time (the outbox may hold many thousand)."""
+        after = 0
+        while self.connected.is_set():
+            page = self.outbox.pending(RESEND_PAGE, after)
+            if not page:
                 return
-            self._publish(p.topic, p.payload, p.seq)
+            for p in page:
+                if not self.connected.is_set():
+                    return
+                self._publish(f"{self.cfg.topic_prefix}/{p.suffix}", p.payload, p.seq)
+            after = page[-1].seq
 
     def handle(self, event: Event) -> None:
         """The pipeline's sink: store, then publish if connected. Never blocks on the broker."""
-        topic = self.topic["reps"] if isinstance(event, RepEvent) else self.topic["sets"] if isinstance(event, SetEndEvent) else None
-        if topic is None:
+        suffix = "reps" if isinstance(event, RepEvent) else "sets" if isinstance(event, SetEndEvent) else None
+        if suffix is None:
             return  # partial reps go to the log only
 
         def payload(seq: int) -> str:
             event.seq = seq
             return event.to_json()
 
-        seq = self.outbox.add(topic, payload)
+        seq = self.outbox.add(suffix, payload)  # the suffix: a prefix changed later applies to what waits
         if self.connected.is_set():
-            self._publish(topic, event.to_json(), seq)
+            self._publish(self.topic[suffix], event.to_json(), seq)
 
     def stats(self, stats: dict) -> None:
         """Periodic health; not stored (the next one replaces it)."""
         if self.connected.is_set():
-            stats = dict(stats, mqtt_reconnects=self.reconnects, outbox_pending=len(self.outbox.pending()),
+            stats = dict(stats, mqtt_reconnects=self.reconnects, outbox_pending=self.outbox.pending_count(),
                          outbox_dropped=self.outbox.dropped)
-            self.client.publish(self.topic["stats"], json.dumps(stats, sort_keys=True, separators=(",", ":")), qos=0)
+            self._publish(self.topic["stats"], json.dumps(stats, sort_keys=True, separators=(",", ":")), qos=0)
 
     def state(self, state: dict) -> None:
         """Publish the retained state if it changed (and remember it for the next connect)."""

@@ -67,7 +67,7 @@ class Service(Observer):
         self.pipe.restore_totals(self.state_store.totals(day) or (self.outbox.legacy_totals(day) if self.outbox else {}))
         log.info("today's totals so far: %s", self.pipe.totals().by_exercise)
         if self.outbox is not None:
-            log.info("outbox: last seq %d, %d undelivered", self.outbox.last_seq, len(self.outbox.pending()))
+            log.info("outbox: last seq %d, %d undelivered", self.outbox.last_seq, self.outbox.pending_count())
             self._start_publisher(Publisher(cfg.mqtt, self.outbox))
 
     # -- wiring ------------------------------------------------------------------------------------

@@ -153,7 +153,7 @@ def test_commands_stats_and_home_assistant_discovery(broker, shipped_ir, shipped
     clip, n = long_clip(shipped_clips, tmp_path / "workout.mp4")
     phone = Subscriber(broker.port)
     ha = Subscriber(broker.port, client_id="ha", topic="homeassistant/#")
-    cfg = write_config(tmp_path, clip, shipped_ir, broker.port, tmp_path / "state", "  stats_interval_s: 1\n")
+    cfg = write_config(tmp_path, clip, shipped_ir, broker.port, tmp_path / "state", "  stats_interval_s: 1\n  commands: true\n")
     d = start_daemon(cfg)
     log = Stderr(d)
     assert wait_for(lambda: len(phone.reps()) >= 1, 60)
@@ -186,11 +186,67 @@ def test_forced_exercise_ignores_the_other(broker, shipped_ir, shipped_clips, tm
     other = "squat" if row["exercise"] == "pushup" else "pushup"
     phone = Subscriber(broker.port)
     publish(broker.port, "gym/cmd/exercise", other)  # not retained: sent after the daemon subscribed, below
-    d = start_daemon(write_config(tmp_path, shipped_clips / row["file"], shipped_ir, broker.port, tmp_path / "state"))
+    d = start_daemon(write_config(tmp_path, shipped_clips / row["file"], shipped_ir, broker.port, tmp_path / "state",
+                                  "  commands: true\n"))
     assert wait_for(lambda: phone.last("gym/status") == "online", 30)
     publish(broker.port, "gym/cmd/exercise", other)
     assert d.wait(120) == 0
     assert phone.reps() == [], f"a {row['exercise']} clip counted while the exercise was forced to {other}"
+    phone.close()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("commands", [False, True], ids=["commands off (default)", "commands on"])
+def test_retained_and_disabled_commands_are_not_obeyed(broker, shipped_ir, shipped_clips, tmp_path, commands: bool) -> None:
+    """A retained gym/cmd/reset 'day' would zero today's totals at every start: it is ignored, and with commands off
+    (the default) so is every command."""
+    import paho.mqtt.publish as pub
+
+    row = next(c for c in counted_rows(shipped_clips) if int(c["reps"]) >= 2)
+    pub.single("gym/cmd/reset", "day", qos=1, retain=True, hostname="127.0.0.1", port=broker.port)
+    phone = Subscriber(broker.port)
+    extra = "  commands: true\n" if commands else ""
+    d = start_daemon(write_config(tmp_path, shipped_clips / row["file"], shipped_ir, broker.port, tmp_path / "state", extra))
+    log = Stderr(d)
+    assert wait_for(lambda: phone.last("gym/status") == "online", 30)
+    publish(broker.port, "gym/cmd/reset", "day")  # not retained: obeyed only when commands are on
+    assert d.wait(120) == 0, log.text()[-2000:]
+    text = log.text()
+    totals = [r["total"] for r in dedupe(phone.reps())]
+    assert len(totals) == int(row["reps"])
+    assert ("ignored a retained command on gym/cmd/reset" in text) == commands
+    assert ("command reset 'day'" in text) == commands
+    assert totals == list(range(1, len(totals) + 1)) or commands, "with commands off nothing reset the count"
+    phone.close()
+
+
+@pytest.mark.slow
+def test_a_flood_of_commands_cannot_flood_the_log(broker, shipped_ir, shipped_clips, tmp_path) -> None:
+    """10 MB payloads and thousands of commands a second: bounded payloads, shortened in the log, warnings rate-limited."""
+    import paho.mqtt.client as mqtt
+
+    clip, _ = long_clip(shipped_clips, tmp_path / "workout.mp4")
+    d = start_daemon(write_config(tmp_path, clip, shipped_ir, broker.port, tmp_path / "state", "  commands: true\n"))
+    log = Stderr(d)
+    phone = Subscriber(broker.port)
+    assert wait_for(lambda: phone.last("gym/status") == "online", 30)
+    attacker = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id="attacker")
+    attacker.connect("127.0.0.1", broker.port)
+    attacker.loop_start()
+    attacker.publish("gym/cmd/exercise", "x" * 10_000_000, qos=1).wait_for_publish(30)
+    for _ in range(5000):
+        attacker.publish("gym/cmd/exercise", "nonsense", qos=0)
+    time.sleep(3)
+    attacker.loop_stop()
+    attacker.disconnect()
+    d.send_signal(signal.SIGTERM)
+    assert d.wait(60) == 0
+    lines = log.text().splitlines()
+    about_commands = [line for line in lines if "cmd/exercise" in line or "command" in line]
+    assert len(about_commands) < 100, f"{len(about_commands)} lines about commands"
+    assert max(len(line) for line in lines) < 2000, "no payload logged in full"
+    assert any("of 10000000 bytes (at most 64)" in line for line in about_commands)
+    assert any("ignored commands: more than 20 a second" in line for line in about_commands)
     phone.close()
 
 

@@ -1,0 +1,109 @@
+"""The publisher against a real Mosquitto: message ids settled once, the whole backlog resent, the prefix of today
+applied to what waits, and a failing callback that does not end delivery."""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+
+import pytest
+from support import Subscriber, wait_for
+
+from homegym.daemon.config import MqttConfig
+from homegym.daemon.events import RepEvent
+from homegym.daemon.outbox import Outbox
+from homegym.daemon.publisher import Publisher
+from homegym.measure.broker import Mosquitto, mosquitto_path
+
+pytestmark = pytest.mark.skipif(mosquitto_path() is None, reason="mosquitto is not installed (.ci/run installs it)")
+
+
+@pytest.fixture
+def broker(tmp_path):
+    (tmp_path / "broker").mkdir()
+    with Mosquitto(tmp_path / "broker", persistence=False) as b:
+        yield b
+
+
+def _rep(n: int) -> RepEvent:
+    return RepEvent(t=float(n), frame=n, exercise="pushup", rep=n, set=1, total=n, exercise_total=n, confidence=0.9, duration_s=1.0)
+
+
+def _connected(cfg: MqttConfig, outbox: Outbox, **kw) -> Publisher:
+    pub = Publisher(cfg, outbox, **kw)
+    pub.start()
+    assert pub.connected.wait(10)
+    return pub
+
+
+def test_qos0_messages_leave_no_message_id_behind(broker, tmp_path) -> None:
+    """Stats go out at QoS 0: their ids must not linger as 'acknowledged', or after 65,535 publishes one would
+    mark a new rep delivered without the broker's acknowledgement."""
+    outbox = Outbox(tmp_path / "outbox.sqlite3")
+    pub = _connected(MqttConfig(port=broker.port, client_id="t", ha_discovery=False), outbox)
+    try:
+        for i in range(3000):
+            pub.stats({"i": i})
+        pub.handle(_rep(1))
+        assert wait_for(lambda: outbox.pending_count() == 0, 10)
+        assert wait_for(lambda: not pub._mids and not pub._early, 10), (len(pub._mids), len(pub._early))
+    finally:
+        pub.stop(flush_timeout_s=1)
+        outbox.close()
+
+
+def test_every_waiting_event_is_resent_after_a_connect(broker, tmp_path) -> None:
+    outbox = Outbox(tmp_path / "outbox.sqlite3")
+    for n in range(1, 2501):
+        outbox.add("reps", lambda seq, n=n: json.dumps({"type": "rep", "seq": seq, "total": n}))
+    phone = Subscriber(broker.port, client_id="phone-resend")
+    time.sleep(0.5)
+    pub = _connected(MqttConfig(port=broker.port, client_id="t", ha_discovery=False), outbox)
+    try:
+        assert wait_for(lambda: outbox.pending_count() == 0, 60), outbox.pending_count()
+        assert wait_for(lambda: len({r["seq"] for r in phone.reps()}) == 2500, 20), len(phone.reps())
+    finally:
+        pub.stop(flush_timeout_s=1)
+        phone.close()
+        outbox.close()
+
+
+def test_waiting_events_go_out_under_the_prefix_configured_now(broker, tmp_path) -> None:
+    """An older version stored the whole topic, even one with a wildcard prefix that could never be published;
+    the outbox now keeps the topic under the prefix, and what waits goes out under today's prefix."""
+    outbox = Outbox(tmp_path / "outbox.sqlite3")
+    outbox.add("gym/#/reps", lambda seq: json.dumps({"type": "rep", "seq": seq}))  # as the wildcard bug stored it
+    outbox.add("reps", lambda seq: json.dumps({"type": "rep", "seq": seq}))
+    phone = Subscriber(broker.port, client_id="phone-prefix", topic="home/#")
+    time.sleep(0.5)
+    pub = _connected(MqttConfig(port=broker.port, client_id="t", topic_prefix="home", ha_discovery=False), outbox)
+    try:
+        assert wait_for(lambda: outbox.pending_count() == 0, 10)
+        assert wait_for(lambda: [t for t, _, _ in phone.messages if t == "home/reps"] == ["home/reps"] * 2, 10), phone.messages
+    finally:
+        pub.stop(flush_timeout_s=1)
+        phone.close()
+        outbox.close()
+
+
+def test_a_failing_callback_is_logged_and_delivery_goes_on(broker, tmp_path, caplog) -> None:
+    import paho.mqtt.publish as mqtt_publish
+
+    outbox = Outbox(tmp_path / "outbox.sqlite3")
+    pub = _connected(MqttConfig(port=broker.port, client_id="t", ha_discovery=False, commands=True), outbox)
+
+    def broken(command: str, payload: str) -> None:
+        raise RuntimeError("a bug in a command handler")
+
+    pub.on_command = broken
+    try:
+        with caplog.at_level(logging.ERROR, logger="homegym.daemon.publisher"):
+            time.sleep(0.5)  # subscribed
+            mqtt_publish.single("gym/cmd/reset", "set", qos=1, hostname="127.0.0.1", port=broker.port)
+            assert wait_for(lambda: any("on_message failed" in r.getMessage() for r in caplog.records), 10)
+        pub.handle(_rep(1))
+        assert wait_for(lambda: outbox.pending_count() == 0, 10), "paho's network thread still reads acknowledgements"
+    finally:
+        pub.stop(flush_timeout_s=1)
+        outbox.close()
