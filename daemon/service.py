@@ -13,8 +13,6 @@ from __future__ import annotations
 
 import datetime
 import logging
-import signal
-import threading
 import time
 from pathlib import Path
 
@@ -30,6 +28,7 @@ from .observer import Observer
 from .outbox import Outbox
 from .pipeline import Pipeline
 from .publisher import Publisher
+from .signals import Signals
 from .state import StateStore
 
 log = logging.getLogger(__name__)
@@ -177,11 +176,7 @@ class Service(Observer):
         self.cfg = new
         log.info("reload of %s applied: %s changed", where, ", ".join(changed))
 
-    def run(self, install_signals: bool = True) -> Summary:
-        if install_signals:
-            for sig in (signal.SIGTERM, signal.SIGINT):
-                signal.signal(sig, lambda *_: self.stop())
-            signal.signal(signal.SIGHUP, lambda *_: self.request_reload())
+    def run(self) -> Summary:
         try:
             summary = self.pipe.run()
         finally:
@@ -194,6 +189,10 @@ class Service(Observer):
         return summary
 
 
-def run(cfg: Config, config_path: Path | None = None, model: Path | None = None, log_level_fixed: bool = False) -> Summary:
-    return Service(cfg, config_path, model,
-                   log_level_fixed=log_level_fixed).run(install_signals=threading.current_thread() is threading.main_thread())
+def run(cfg: Config, config_path: Path | None = None, model: Path | None = None, log_level_fixed: bool = False,
+        signals: Signals | None = None) -> Summary:
+    """The daemon; ``signals`` installed by the caller as early as it can (before this module's imports)."""
+    service = Service(cfg, config_path, model, log_level_fixed=log_level_fixed)
+    if signals is not None:
+        signals.attach(service)
+    return service.run()

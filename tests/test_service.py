@@ -147,7 +147,7 @@ def test_watchdog_pings_stop_when_the_pipeline_hangs(notify_socket, shipped_ir, 
         real_submit(batch)
 
     svc.pipe.inference.submit = submit
-    runner = threading.Thread(target=lambda: svc.run(install_signals=False))
+    runner = threading.Thread(target=lambda: svc.run())
     runner.start()
     try:
         assert hung.wait(60)
@@ -166,6 +166,33 @@ def test_watchdog_pings_stop_when_the_pipeline_hangs(notify_socket, shipped_ir, 
 def hung_at(pings_before: list[float]) -> float:
     """A ping may have been on its way while the hang began: count only those after the last one before it."""
     return max(pings_before) + 0.01 if pings_before else 0.0
+
+
+def _catches(pid: int, sig: signal.Signals) -> bool:
+    """Whether the process has a handler for ``sig`` (its SigCgt mask in /proc)."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("SigCgt:"):
+            return bool(int(line.split()[1], 16) >> (sig - 1) & 1)
+    return False
+
+
+@pytest.mark.slow
+def test_a_reload_while_the_daemon_starts_does_not_kill_it(shipped_ir, shipped_clips, tmp_path) -> None:
+    """SIGHUP as soon as the process handles it, long before the model is compiled: remembered, applied once the
+    service exists; the daemon runs on and stops cleanly (a signal's default action killed it, exit 129)."""
+    row = _clip(shipped_clips)
+    cfg = tmp_path / "config.yaml"
+    cfg.write_text(_config_text(shipped_clips / row["file"], shipped_ir, tmp_path))
+    proc = _start(cfg, {})
+    err = Stderr(proc)
+    assert wait_for(lambda: proc.poll() is not None or _catches(proc.pid, signal.SIGHUP), 30)
+    proc.send_signal(signal.SIGHUP)
+    assert wait_for(lambda: "ready: first frame" in "".join(err.lines) or proc.poll() is not None, 60)
+    proc.send_signal(signal.SIGTERM)
+    assert proc.wait(30) == 0, err.text()[-2000:]
+    text = err.text()
+    assert "a reload was asked for while starting" in text and "Traceback" not in text, text[-2000:]
+    assert text.index("a reload was asked for while starting") < text.index("ready: first frame")
 
 
 @pytest.mark.slow
@@ -219,7 +246,7 @@ def test_reload_restarts_the_source_and_the_model_stage(shipped_ir, shipped_clip
     shutil.copytree(shipped_ir.parent if shipped_ir.suffix == ".xml" else shipped_ir, model_copy)
     voting_before = svc.pipe.chain.voter
     result = {}
-    runner = threading.Thread(target=lambda: result.setdefault("s", svc.run(install_signals=False)))
+    runner = threading.Thread(target=lambda: result.setdefault("s", svc.run()))
     runner.start()
     assert ready.wait(60)
     cfg.write_text(_config_text(shipped_clips / second["file"], model_copy, tmp_path, "voting:\n  min_dwell: 2\n"))
@@ -321,7 +348,7 @@ def test_reload_of_mqtt_settings_reconnects_without_losing_the_count(shipped_ir,
         phone = Subscriber(broker.port, topic="#")
         cfg = write_config(tmp_path, clip, shipped_ir, broker.port, tmp_path / "state")
         svc = Service(config_mod.load(cfg), config_path=cfg)
-        runner = threading.Thread(target=lambda: svc.run(install_signals=False))
+        runner = threading.Thread(target=lambda: svc.run())
         runner.start()
 
         def reps(topic: str) -> list[dict]:

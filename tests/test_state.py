@@ -59,7 +59,7 @@ def test_with_mqtt_off_todays_totals_survive_a_restart(shipped_ir, shipped_clips
     store.close()
     svc = Service(cfg)
     assert svc.pipe.totals().by_exercise == {"pushup": 5, "squat": 2} and svc.outbox is None
-    summary = svc.run(install_signals=False)
+    summary = svc.run()
     assert summary.total == 7 + int(row["reps"])
     again = StateStore(tmp_path / "state" / "state.sqlite3")
     assert again.totals(today()) == {"pushup": 5 + int(row["reps"]), "squat": 2}

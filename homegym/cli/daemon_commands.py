@@ -8,32 +8,30 @@ import logging
 from pathlib import Path
 from typing import Any
 
-from homegym.daemon.events import Event, RepEvent
-from homegym.daemon.observer import Fanout, Observer
-
 from .parsing import add, load_config, log_level
 
 log = logging.getLogger("homegym")
 
 
-class _Printer(Observer):
-    """Each counted rep on a line of its own (or as JSON), as it is counted."""
-
-    def __init__(self, json_lines: bool) -> None:
-        self.json_lines = json_lines
-
-    def on_event(self, event: Event) -> None:
-        if not isinstance(event, RepEvent):
-            return
-        e = event
-        print(e.to_json() if self.json_lines else
-              f"{e.t:8.2f}s  {e.exercise:8s} rep {e.rep:3d}  set {e.set:2d}  total {e.total:3d}  confidence {e.confidence:.2f}",
-              flush=True)
-
-
 def count_cmd(a: argparse.Namespace) -> int:
     from homegym.daemon.config import for_file
+    from homegym.daemon.events import Event, RepEvent
+    from homegym.daemon.observer import Fanout, Observer
     from homegym.daemon.pipeline import Pipeline
+
+    class _Printer(Observer):
+        """Each counted rep on a line of its own (or as JSON), as it is counted."""
+
+        def __init__(self, json_lines: bool) -> None:
+            self.json_lines = json_lines
+
+        def on_event(self, event: Event) -> None:
+            if not isinstance(event, RepEvent):
+                return
+            e = event
+            print(e.to_json() if self.json_lines else
+                  f"{e.t:8.2f}s  {e.exercise:8s} rep {e.rep:3d}  set {e.set:2d}  total {e.total:3d}  confidence {e.confidence:.2f}",
+                  flush=True)
 
     cfg = for_file(load_config(a.config), a.video)
     printer = _Printer(a.json)
@@ -65,13 +63,16 @@ def count_cmd(a: argparse.Namespace) -> int:
 
 
 def run_cmd(a: argparse.Namespace) -> int:
+    from homegym.daemon.signals import Signals
+
+    signals = Signals()  # first: a reload's SIGHUP while the model compiles must not kill the daemon
     from homegym.daemon.service import run
 
     cfg = load_config(a.config)
     fixed = log_level(a) is not None
     if not fixed:
         logging.getLogger().setLevel(cfg.logging.level.upper())
-    s = run(cfg, a.config, a.model, log_level_fixed=fixed)
+    s = run(cfg, a.config, a.model, log_level_fixed=fixed, signals=signals)
     log.info("stopped: %d reps (%s), %d frames, %d dropped, %d reconnects", s.total,
              ", ".join(f"{k} {v}" for k, v in s.by_exercise.items()), s.frames, s.dropped, s.reconnects)
     return 0
