@@ -34,6 +34,7 @@ class CaptureStats:
     state: str = "connecting"  # connecting, connected, reconnecting, ended
     last_frame_t: float = 0.0
     fps: float = 0.0  # the source's nominal rate
+    declared: int = 0  # a file's frame count as its container states it (0: unknown, or a live source)
     error: str | None = None
 
 
@@ -63,6 +64,7 @@ class Capture(threading.Thread):
             if cap is None:
                 raise UserError(f"cannot open {self.src.target}")
             self.stats.fps = stated_fps(cap, 30.0)
+            self.stats.declared = max(0, int(cap.get(cv2.CAP_PROP_FRAME_COUNT)))
             self.stats.connected = True
             self.stats.state = "connected"
             self._set_stride()

@@ -21,6 +21,7 @@ class Summary:
     partial: int = 0
     frames: int = 0  # inferred
     frames_read: int = 0  # from the source (pipeline.infer_fps passes on only some)
+    frames_declared: int = 0  # by a file's container (0: unknown, or a live source)
     dropped: int = 0
     reconnects: int = 0
     wall_s: float = 0.0

@@ -33,6 +33,7 @@ from .observer import FrameView, Observer
 from .ring import FrameRing
 
 log = logging.getLogger(__name__)
+PARTLY_DECODED = 0.9  # a file that decodes to fewer of the frames it declares is reported damaged
 
 __all__ = ["Pipeline", "Summary"]
 
@@ -221,9 +222,14 @@ class Pipeline:
             capture.join(timeout=5)
         if capture.stats.error:
             raise UserError(f"capture failed: {capture.stats.error}")
+        read, declared = capture.stats.frames, capture.stats.declared
+        if declared and read < PARTLY_DECODED * declared:
+            log.warning("%s: decoded %d of the %d frames the file declares: it is damaged or cut short, and what "
+                        "followed is not counted", capture.cfg.uri, read, declared)
         last_t = self._last_t if self._media_fps else time.monotonic() - self.health.t0
         self._emit(self.chain.stop(last_t, self.health.frames))
         return Summary(total=self.counter.total, by_exercise=dict(self.counter.by_exercise), partial=self.health.partial,
                        frames=self.health.frames, frames_read=int(capture.first_id + capture.stats.frames),
+                       frames_declared=capture.stats.declared,
                        dropped=self.health.dropped(self.ring.dropped), reconnects=self.health.reconnects(capture),
                        wall_s=time.monotonic() - self.health.t0, infer_latency_ms=self.health.latency_ms)

@@ -7,7 +7,7 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .errors import UserError
+from .errors import UserError, openvino_reason
 from .framing import Framing
 from .labels import order_labels
 
@@ -91,7 +91,7 @@ def read_ir(path: Path, core=None):
     try:
         model = core.read_model(str(path))
     except RuntimeError as e:
-        raise UserError(f"cannot read model {path}: {str(e).strip().splitlines()[0][:200]}") from None
+        raise UserError(f"cannot read model {path}: {openvino_reason(e)} (a damaged IR: convert it again with homegym convert)") from None
     info = ModelInfo.read(model, str(path))
     out = model.output(0).get_partial_shape()
     if out.rank.get_length() != 2 or out[1].get_length() != len(info.labels):

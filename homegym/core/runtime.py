@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .errors import UserError
+from .errors import UserError, openvino_reason
 
 log = logging.getLogger(__name__)
 KNOWN = ("CPU", "GPU", "NPU")
@@ -86,7 +86,7 @@ def compile_model(core, model, device: str, hint: str = "LATENCY", cpu_threads: 
     try:
         return core.compile_model(model, device, config)
     except RuntimeError as e:
-        raise UserError(f"cannot compile the model on {device}: {str(e).strip().splitlines()[0][:200]}") from None
+        raise UserError(f"cannot compile the model on {device}: {openvino_reason(e)}") from None
 
 
 def infer_all(compiled, frames: np.ndarray, batch: int) -> np.ndarray:
