@@ -50,6 +50,30 @@ def read_password(path: str | None) -> str | None:
         raise UserError(f"cannot read mqtt.password_file {p}: {e.strerror}") from None
 
 
+def check_tls_files(cfg: MqttConfig) -> None:
+    """The TLS files load, or a one-line error naming the config key, the path and what is wrong with it
+    (OpenSSL would say "No such file or directory" or "[X509] PEM lib (_ssl.c:4123)" and nothing more)."""
+    for key in ("tls_ca_file", "tls_certfile", "tls_keyfile"):
+        path = getattr(cfg, key)
+        if path is None:
+            continue
+        try:
+            with open(path, "rb"):
+                pass
+        except OSError as e:
+            raise UserError(f"mqtt.{key}: {path}: {e.strerror}") from None
+    try:
+        ctx = ssl.create_default_context(cafile=cfg.tls_ca_file)
+    except ssl.SSLError as e:
+        raise UserError(f"mqtt.tls_ca_file: {cfg.tls_ca_file}: not a CA certificate in PEM form ({e.reason or e})") from None
+    if cfg.tls_certfile:
+        try:
+            ctx.load_cert_chain(cfg.tls_certfile, cfg.tls_keyfile)
+        except ssl.SSLError as e:
+            raise UserError(f"mqtt.tls_certfile: {cfg.tls_certfile} with mqtt.tls_keyfile {cfg.tls_keyfile}: not a certificate "
+                            f"and its key in PEM form ({e.reason or e})") from None
+
+
 def _guarded(callback: Callable[..., None]) -> Callable[..., None]:
     """A paho callback that cannot kill paho's network thread: an exception there would end delivery for
     good (no acknowledgement read again) while the daemon went on counting. It is logged with its traceback,
@@ -78,6 +102,7 @@ class Publisher:
         if cfg.username:
             self.client.username_pw_set(cfg.username, read_password(cfg.password_file))
         if cfg.tls_ca_file:
+            check_tls_files(cfg)
             self.client.tls_set(ca_certs=cfg.tls_ca_file, certfile=cfg.tls_certfile, keyfile=cfg.tls_keyfile,
                                 cert_reqs=ssl.CERT_REQUIRED, tls_version=ssl.PROTOCOL_TLS_CLIENT)
         self.client.reconnect_delay_set(min_delay=max(1, round(cfg.reconnect_min_s)), max_delay=max(1, round(cfg.reconnect_max_s)))

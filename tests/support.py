@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 import threading
@@ -49,7 +50,8 @@ def counted_rows(folder: Path) -> list[dict]:
 def one_line_error(r: subprocess.CompletedProcess) -> str:
     """The command failed with exactly one error line (log lines aside) and no traceback; returns it."""
     assert r.returncode != 0
-    lines = [line for line in r.stderr.splitlines() if line.strip() and not line.startswith(("INFO", "WARNING"))]
+    log_line = re.compile(r"^(\d{4}-\d\d-\d\d [\d:,.]+ )?(DEBUG|INFO|WARNING) ")  # homegym run stamps its log lines
+    lines = [line for line in r.stderr.splitlines() if line.strip() and not log_line.match(line)]
     assert len(lines) == 1 and "Traceback" not in r.stderr, r.stderr[-2000:]
     return lines[0]
 

@@ -9,7 +9,7 @@ import time
 from pathlib import Path
 
 import pytest
-from support import Stderr, Subscriber, counted_rows, retained, start_daemon, wait_for, write_config
+from support import Stderr, Subscriber, counted_rows, one_line_error, retained, run_cli, start_daemon, wait_for, write_config
 
 from homegym.measure.broker import Mosquitto, mosquitto_path
 
@@ -346,3 +346,21 @@ def test_tls_with_a_client_certificate(tmp_path, shipped_ir, shipped_clips) -> N
         phone.close()
     finally:
         b.stop()
+
+
+@pytest.mark.parametrize(("lines", "message"), [
+    ("  tls_ca_file: {tmp}/missing-ca.crt\n", "mqtt.tls_ca_file: {tmp}/missing-ca.crt: No such file or directory"),
+    ("  tls_ca_file: {tmp}/garbage.crt\n", "mqtt.tls_ca_file: {tmp}/garbage.crt: not a CA certificate in PEM form"),
+    ("  tls_ca_file: {tmp}/ca.crt\n  tls_certfile: {tmp}/nope.crt\n  tls_keyfile: {tmp}/nope.key\n",
+     "mqtt.tls_certfile: {tmp}/nope.crt: No such file or directory"),
+    ("  tls_ca_file: {tmp}/ca.crt\n  tls_certfile: {tmp}/garbage.crt\n  tls_keyfile: {tmp}/garbage.crt\n",
+     "mqtt.tls_certfile: {tmp}/garbage.crt with mqtt.tls_keyfile {tmp}/garbage.crt: not a certificate and its key"),
+])
+def test_tls_file_errors_name_their_key(tmp_path, shipped_ir, lines: str, message: str) -> None:
+    (tmp_path / "garbage.crt").write_text("this is not a certificate\n")
+    make_ca(tmp_path)
+    cfg = tmp_path / "config.yaml"
+    cfg.write_text(f"source:\n  uri: {tmp_path / 'none.mp4'}\nmodel:\n  path: {shipped_ir}\nstate:\n  dir: {tmp_path / 'state'}\n"
+                   f"mqtt:\n  port: 8883\n" + lines.format(tmp=tmp_path))
+    line = one_line_error(run_cli("run", "--config", str(cfg)))
+    assert message.format(tmp=tmp_path) in line, line
