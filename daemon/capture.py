@@ -35,6 +35,8 @@ class CaptureStats:
     last_frame_t: float = 0.0
     fps: float = 0.0  # the source's nominal rate
     declared: int = 0  # a file's frame count as its container states it (0: unknown, or a live source)
+    failed_opens: int = 0  # attempts to open a live source that found nothing (yet)
+    retry_in_s: float = 0.0  # the wait before the next attempt
     error: str | None = None
 
 
@@ -95,6 +97,8 @@ class Capture(threading.Thread):
                          cap.get(cv2.CAP_PROP_FRAME_WIDTH), cap.get(cv2.CAP_PROP_FRAME_HEIGHT), self.stats.fps,
                          self.stats.reconnects)
                 return True
+            self.stats.failed_opens += 1
+            self.stats.retry_in_s = delay
             log.warning("source %s unavailable; retrying in %.1f s", self.src.target, delay)
             self._halt.wait(delay)
             delay = min(delay * 2, self.cfg.reconnect_max_s)

@@ -58,6 +58,7 @@ class Pipeline:
         self._id_base = 0  # frame id and media time at the start of the current capture
         self._t_base = 0.0
         self._last_t = 0.0
+        self._last_frame = 0  # the source's frame number of the last inferred frame (events carry source numbers)
         self._media_fps: float | None = None
 
     @property
@@ -90,7 +91,7 @@ class Pipeline:
     def _apply_commands(self) -> None:
         while not self._commands.empty():
             name, payload = self._commands.get_nowait()
-            events = self.chain.command(name, payload, self._last_t, self.health.frames)
+            events = self.chain.command(name, payload, self._last_t, self._last_frame)
             if events is not None:
                 self._emit(events)
                 self.observer.on_state(self.chain.state())
@@ -115,7 +116,7 @@ class Pipeline:
         for i, fid in enumerate(res.ids):
             # A file's own clock (as fast as we can read it, counting must not change); a live source's capture time.
             t = self._t_base + (fid - self._id_base) / fps if fps else res.times[i] - self.health.t0
-            self._last_t = t
+            self._last_t, self._last_frame = t, int(fid)
             feats = res.feats[i] if res.feats is not None else None
             vote, events = self.chain.step(res.probs[i], feats, t, int(fid))
             if vote.changed:
@@ -227,7 +228,8 @@ class Pipeline:
             log.warning("%s: decoded %d of the %d frames the file declares: it is damaged or cut short, and what "
                         "followed is not counted", capture.cfg.uri, read, declared)
         last_t = self._last_t if self._media_fps else time.monotonic() - self.health.t0
-        self._emit(self.chain.stop(last_t, self.health.frames))
+        self._emit(self.chain.stop(last_t, self._last_frame))
+        self.observer.on_state(self.chain.state())  # the retained state says the set ended
         return Summary(total=self.counter.total, by_exercise=dict(self.counter.by_exercise), partial=self.health.partial,
                        frames=self.health.frames, frames_read=int(capture.first_id + capture.stats.frames),
                        frames_declared=capture.stats.declared,

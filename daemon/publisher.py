@@ -37,6 +37,7 @@ EARLY_ACKS_KEPT = 1000
 MAX_COMMAND_BYTES = 64  # "set", "day", "auto", an exercise: anything longer is not a command
 COMMANDS_PER_S = 20  # beyond it commands are dropped
 WARN_EVERY_S = 10.0
+TAKEN_OVER_S = 5.0
 
 
 def read_password(path: str | None) -> str | None:
@@ -116,6 +117,9 @@ class Publisher:
         self._early: dict[int, None] = {}  # acks that came before publish() returned, oldest first
         self._command_times: deque[float] = deque(maxlen=COMMANDS_PER_S)
         self._warned: dict[str, float] = {}
+        self._stopping = False  # a disconnect we asked for is no news
+        self._connected_at = 0.0
+        self._closed_soon = 0  # connections in a row the broker closed within TAKEN_OVER_S
         self._held: dict[str, int] = {}
         self.connected = threading.Event()
         self.reconnects = 0
@@ -130,6 +134,7 @@ class Publisher:
 
     def stop(self, flush_timeout_s: float = 3.0) -> None:
         """Flush what the broker will take within the timeout, publish ``offline``, disconnect."""
+        self._stopping = True
         deadline = time.monotonic() + flush_timeout_s
         while self.connected.is_set() and self.outbox.pending(1) and time.monotonic() < deadline:
             time.sleep(0.05)
@@ -146,6 +151,7 @@ class Publisher:
             self._report(f"MQTT broker {self.cfg.host}:{self.cfg.port} refused the connection: {reason_code}")
             return
         self._last_error = None
+        self._connected_at = time.monotonic()
         log.info("MQTT connected to %s:%d", self.cfg.host, self.cfg.port)
         self.connected.set()
         if self.cfg.commands:
@@ -191,8 +197,21 @@ class Publisher:
         with self._lock:
             self._mids.clear()
             self._early.clear()
-        if was:
-            self.reconnects += 1
+        if self._stopping:
+            log.info("MQTT disconnected")
+            return
+        if not was:
+            return
+        self.reconnects += 1
+        if time.monotonic() - self._connected_at < TAKEN_OVER_S:
+            self._closed_soon += 1
+        else:
+            self._closed_soon = 0
+        if self._closed_soon >= 2:  # MQTT 3.1.1 brokers close the older of two sessions with one client id, unexplained
+            self._warn("taken over", "MQTT broker %s:%d closed the connection right after it opened, %d times in a row: is "
+                       "another client using client id %r? Each daemon on one broker needs its own mqtt.client_id",
+                       self.cfg.host, self.cfg.port, self._closed_soon, self.cfg.client_id)
+        else:
             log.warning("MQTT disconnected (%s); reconnecting with backoff", reason_code)
 
     def _on_message(self, client, userdata, msg) -> None:
@@ -220,8 +239,8 @@ class Publisher:
             self.on_command(command, payload)
 
     def _warn(self, key: str, msg: str, *args: object) -> None:
-        """A warning about commands at most once per key every WARN_EVERY_S, saying how many it held back:
-        whoever can publish can flood the journal otherwise."""
+        """A warning at most once per key every WARN_EVERY_S, saying how many it held back: whoever can publish
+        (or a flapping connection) could flood the journal otherwise."""
         now = time.monotonic()
         if now - self._warned.get(key, -WARN_EVERY_S) < WARN_EVERY_S:
             self._held[key] = self._held.get(key, 0) + 1

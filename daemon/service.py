@@ -118,7 +118,16 @@ class Service(Observer):
                 self.notify.status(self._status_line(now))
             else:
                 self.notify.extend_start(START_EXTEND_S)
-                self.notify.status(f"waiting for the first frame from {self.cfg.source.uri}")
+                self.notify.status(self._waiting_line())
+
+    def _waiting_line(self) -> str:
+        """The status while there is no frame yet: a camera that is not there says so, instead of 'activating' alone."""
+        line = f"waiting for the first frame from {self.cfg.source.uri}"
+        cap = self.pipe.capture
+        if cap is not None and cap.stats.failed_opens:
+            line += (f": not there yet ({cap.stats.failed_opens} attempts; the next in {cap.stats.retry_in_s:.0f} s; "
+                     "journalctl -u homegym says why)")
+        return line
 
     def _status_line(self, now: float) -> str:
         frames = self.pipe.health.frames

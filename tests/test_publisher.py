@@ -107,3 +107,22 @@ def test_a_failing_callback_is_logged_and_delivery_goes_on(broker, tmp_path, cap
     finally:
         pub.stop(flush_timeout_s=1)
         outbox.close()
+
+
+def test_two_daemons_with_one_client_id_are_told_apart(broker, tmp_path, caplog) -> None:
+    """MQTT 3.1.1 brokers drop the older of two sessions with one client id, and say nothing: after two
+    connections in a row closed right after they opened, the warning names the likely cause."""
+    boxes = [Outbox(tmp_path / f"outbox{i}.sqlite3") for i in range(2)]
+    cfg = MqttConfig(port=broker.port, client_id="same", ha_discovery=False)
+    pubs = []
+    try:
+        with caplog.at_level(logging.WARNING, logger="homegym.daemon.publisher"):
+            for box in boxes:
+                pubs.append(Publisher(cfg, box))
+                pubs[-1].start()
+            assert wait_for(lambda: any("another client using client id 'same'" in r.getMessage() for r in caplog.records), 30)
+    finally:
+        for pub in pubs:
+            pub.stop(flush_timeout_s=0.5)
+        for box in boxes:
+            box.close()

@@ -93,7 +93,6 @@ def _start(cfg: Path, env: dict[str, str]) -> subprocess.Popen:
                             text=True, env={**os.environ, **env})
 
 
-@pytest.mark.slow
 def test_the_watchdog_is_due_at_half_of_watchdog_sec(notify_socket) -> None:
     """How often it pings is the notifier's rule (its timing on a busy machine is not a test's to judge)."""
     n = Notifier(notify_socket.env(watchdog_s=0.4))
@@ -290,6 +289,12 @@ def test_sigterm_flushes_the_outbox_and_says_offline(shipped_ir, shipped_clips, 
         assert box.pending() == [] and box.last_seq == max(logged)
         box.close()
         assert retained(broker.port, "gym/status") == "offline"
+        state = json.loads(retained(broker.port, "gym/state") or "{}")
+        assert state["set"] is None and state["reps_in_set"] == 0, "the retained state says the set ended"
+        reps = [e for e in events if e["type"] == "rep"]
+        set_end = next(e for e in events if e["type"] == "set_end")
+        assert set_end["frame"] >= max(e["frame"] for e in reps), "set ends carry source frame numbers, like reps"
+        assert not [line for line in err.lines if "WARNING" in line and "MQTT disconnected" in line], "a clean stop is no news"
         phone.close()
     finally:
         broker.stop()
@@ -372,3 +377,19 @@ def _long_clip(shipped_clips, tmp_path):
     from test_mqtt import long_clip
 
     return long_clip(shipped_clips, tmp_path / "workout.mp4")
+
+
+@pytest.mark.slow
+def test_a_camera_that_is_not_there_says_so_in_the_status(notify_socket, shipped_ir, tmp_path) -> None:
+    cfg = tmp_path / "config.yaml"
+    cfg.write_text(f"source:\n  uri: /dev/video99\n  reconnect_initial_s: 0.2\n  reconnect_max_s: 1\n"
+                   f"model:\n  path: {shipped_ir}\nmqtt:\n  enabled: false\nstate:\n  dir: {tmp_path / 'state'}\n")
+    proc = _start(cfg, notify_socket.env(watchdog_s=30))
+    err = Stderr(proc)
+    try:
+        assert wait_for(lambda: any("not there yet" in s for s in notify_socket.status()), 30), notify_socket.status()
+        line = next(s for s in notify_socket.status() if "not there yet" in s)
+        assert line.startswith("STATUS=waiting for the first frame from /dev/video99: not there yet (") and "attempts" in line
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(30) == 0, err.text()[-2000:]
