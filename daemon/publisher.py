@@ -173,6 +173,19 @@ class Publisher:
             log.error("%s (retrying with backoff; counting goes on)", msg)
             self._last_error = msg
 
+    def _speaks_tls(self) -> str | None:
+        """Why a plain client was turned away, where the port speaks TLS."""
+        if self.cfg.tls_ca_file:
+            return None
+        try:
+            with socket.create_connection((self.cfg.host, self.cfg.port), timeout=5) as sock:
+                ctx = ssl.create_default_context()
+                ctx.check_hostname, ctx.verify_mode = False, ssl.CERT_NONE
+                with ctx.wrap_socket(sock, server_hostname=self.cfg.host):
+                    return "the port speaks TLS: set mqtt.tls_ca_file (the CA that signed the broker's certificate)"
+        except (OSError, ssl.SSLError):
+            return None
+
     def _diagnose(self) -> str:
         """paho says only that the connection failed: try it by hand to name the cause."""
         try:
@@ -200,7 +213,9 @@ class Publisher:
         if self._stopping:
             log.info("MQTT disconnected")
             return
-        if not was:
+        if not was:  # an attempt the broker ended before it accepted us: paho says nothing about it
+            self._report(f"MQTT broker {self.cfg.host}:{self.cfg.port} closed the connection before accepting it: "
+                         f"{self._speaks_tls() or reason_code}")
             return
         self.reconnects += 1
         if time.monotonic() - self._connected_at < TAKEN_OVER_S:

@@ -313,6 +313,10 @@ def test_tls_listener_with_a_test_ca_and_an_untrusted_one(tmp_path, shipped_ir, 
         untrusted = [line for line in err.splitlines() if "unreachable" in line]
         assert len(untrusted) == 1 and "untrusted certificate" in untrusted[0], err[-1500:]
         assert phone.reps() == []
+        cfg = write_config(tmp_path, shipped_clips / row["file"], shipped_ir, b.port, tmp_path / "state1", "  host: localhost\n")
+        _, err = start_daemon(cfg).communicate(timeout=120)  # a plain client on the TLS port
+        plain = [line for line in err.splitlines() if "closed the connection before accepting it" in line]
+        assert len(plain) == 1 and "the port speaks TLS: set mqtt.tls_ca_file" in plain[0], err[-1500:]
         cfg = write_config(tmp_path, shipped_clips / row["file"], shipped_ir, b.port, tmp_path / "state",
                            f"  host: localhost\n  tls_ca_file: {ca}\n  qos: 2\n")
         d = start_daemon(cfg)

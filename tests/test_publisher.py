@@ -126,3 +126,40 @@ def test_two_daemons_with_one_client_id_are_told_apart(broker, tmp_path, caplog)
             pub.stop(flush_timeout_s=0.5)
         for box in boxes:
             box.close()
+
+
+def test_a_connection_closed_before_the_broker_accepts_it_is_one_line(tmp_path, caplog) -> None:
+    """Something on the port that is not an MQTT broker ends every attempt before CONNACK: said, once per cause."""
+    import socket
+    import threading
+
+    server = socket.create_server(("127.0.0.1", 0))
+    port = server.getsockname()[1]
+    stop = threading.Event()
+
+    def refuse() -> None:
+        server.settimeout(0.2)
+        while not stop.is_set():
+            try:
+                conn, _ = server.accept()
+                conn.close()
+            except OSError:  # the accept timed out, or the test is over
+                continue
+
+    t = threading.Thread(target=refuse, daemon=True)
+    t.start()
+    outbox = Outbox(tmp_path / "outbox.sqlite3")
+    pub = Publisher(MqttConfig(port=port, client_id="t", ha_discovery=False), outbox)
+    try:
+        with caplog.at_level(logging.ERROR, logger="homegym.daemon.publisher"):
+            pub.start()
+            assert wait_for(lambda: any("closed the connection before accepting it" in r.getMessage() for r in caplog.records), 15)
+            time.sleep(3)  # more attempts, the same cause
+        lines = [r.getMessage() for r in caplog.records if "closed the connection before accepting it" in r.getMessage()]
+        assert len(lines) == 1 and f":{port} closed" in lines[0], lines
+    finally:
+        stop.set()
+        pub.stop(flush_timeout_s=0.2)
+        outbox.close()
+        t.join(5)
+        server.close()
