@@ -123,3 +123,6 @@ def test_a_damaged_model_says_why_in_one_line(shipped_ir, shipped_clips, tmp_pat
     line = one_line_error(run_cli("count", str(clip), "--model", str(bad)))
     assert "cannot read model" in line and " at offset " in line and "convert it again" in line, line  # the XML parser's reason
     assert "core.cpp" not in line
+    (bad / "model.xml").write_bytes(bytes(range(256)) * 8)  # not XML at all: no other frontend gets to try it
+    r = run_cli("count", str(clip), "--model", str(bad))
+    assert "not an OpenVINO IR (the file is not XML)" in one_line_error(r) and "GraphDef" not in r.stderr, r.stderr[-2000:]

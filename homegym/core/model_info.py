@@ -87,6 +87,10 @@ def read_ir(path: Path, core=None):
         raise UserError(f"model not found: {path}")
     if not path.with_suffix(".bin").exists():
         raise UserError(f"model weights not found: {path.with_suffix('.bin')} (an IR is an .xml plus its .bin)")
+    with path.open("rb") as f:
+        head = f.read(512).lstrip()
+    if not head.startswith((b"<?xml", b"<net")):  # OpenVINO would try every frontend on it, TensorFlow's printing noise
+        raise UserError(f"cannot read model {path}: not an OpenVINO IR (the file is not XML): convert it again with homegym convert")
     core = core or ov.Core()
     try:
         model = core.read_model(str(path))
