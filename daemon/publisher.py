@@ -124,6 +124,8 @@ class Publisher:
         self.connected = threading.Event()
         self.reconnects = 0
         self._last_error: str | None = None
+        self._failures = 0  # attempts in a row that failed for the cause last reported
+        self._refused = False
         self._state: str | None = None
 
     # -- lifecycle ---------------------------------------------------------------------------
@@ -149,8 +151,9 @@ class Publisher:
     def _on_connect(self, client, userdata, flags, reason_code, properties) -> None:
         if reason_code.is_failure:
             self._report(f"MQTT broker {self.cfg.host}:{self.cfg.port} refused the connection: {reason_code}")
+            self._refused = True  # the disconnect that follows is this attempt's, already said
             return
-        self._last_error = None
+        self._last_error, self._failures = None, 0
         self._connected_at = time.monotonic()
         log.info("MQTT connected to %s:%d", self.cfg.host, self.cfg.port)
         self.connected.set()
@@ -168,10 +171,11 @@ class Publisher:
         self._report(f"MQTT broker {self.cfg.host}:{self.cfg.port} unreachable: {self._diagnose()}")
 
     def _report(self, msg: str) -> None:
-        """One log line per distinct cause, not one per retry."""
-        if msg != self._last_error:
-            log.error("%s (retrying with backoff; counting goes on)", msg)
-            self._last_error = msg
+        """One line per failed attempt, naming its cause and how many attempts in a row it has failed (the
+        reconnect backoff, up to mqtt.reconnect_max_s, bounds how often)."""
+        self._failures = self._failures + 1 if msg == self._last_error else 1
+        self._last_error = msg
+        log.error("%s (attempt %d; retrying with backoff, counting goes on)", msg, self._failures)
 
     def _speaks_tls(self) -> str | None:
         """Why a plain client was turned away, where the port speaks TLS."""
@@ -212,6 +216,9 @@ class Publisher:
             self._early.clear()
         if self._stopping:
             log.info("MQTT disconnected")
+            return
+        if not was and self._refused:
+            self._refused = False
             return
         if not was:  # an attempt the broker ended before it accepted us: paho says nothing about it
             self._report(f"MQTT broker {self.cfg.host}:{self.cfg.port} closed the connection before accepting it: "
