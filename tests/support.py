@@ -47,6 +47,28 @@ def counted_rows(folder: Path) -> list[dict]:
         return [dict(r, name=r["file"][:-4]) for r in csv.DictReader(f)]
 
 
+def concat_clips(folder: Path, rows: list[dict], out: Path) -> int:
+    """The clips of ``rows`` back to back in one video (a longer workout); returns its frame count."""
+    import cv2
+
+    writer = None
+    frames = 0
+    for row in rows:
+        cap = cv2.VideoCapture(str(folder / row["file"]))
+        while True:
+            ok, frame = cap.read()
+            if not ok:
+                break
+            if writer is None:
+                writer = cv2.VideoWriter(str(out), cv2.VideoWriter.fourcc(*"mp4v"), float(row["fps"]), (frame.shape[1], frame.shape[0]))
+            writer.write(frame)
+            frames += 1
+        cap.release()
+    assert writer is not None, "no frames to write"
+    writer.release()
+    return frames
+
+
 def one_line_error(r: subprocess.CompletedProcess) -> str:
     """The command failed with exactly one error line (log lines aside) and no traceback; returns it."""
     assert r.returncode != 0

@@ -13,7 +13,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import cv2
 import pytest
-from support import counted_rows, run_cli
+from support import concat_clips, counted_rows, run_cli
 
 from homegym.daemon.config import Config, SourceConfig
 from homegym.daemon.events import RepEvent
@@ -144,21 +144,7 @@ def test_run_on_a_file_as_fast_as_it_reads_never_drops_and_counts_like_count(shi
     The clip, looped into one long file, makes inference fall behind reading: the ring fills and must wait."""
     rows = [c for c in counted_rows(shipped_clips) if int(c["reps"]) >= 1]
     looped = tmp_path / "looped.mp4"
-    total_frames = 0
-    out = None
-    for c in rows * 2:
-        cap = cv2.VideoCapture(str(shipped_clips / c["file"]))
-        while True:
-            ok, frame = cap.read()
-            if not ok:
-                break
-            if out is None:
-                out = cv2.VideoWriter(str(looped), cv2.VideoWriter.fourcc(*"mp4v"), float(c["fps"]),
-                                      (frame.shape[1], frame.shape[0]))
-            out.write(frame)
-            total_frames += 1
-    assert out is not None
-    out.release()
+    total_frames = concat_clips(shipped_clips, rows * 2, looped)
     counted = run_cli("count", str(looped), "--model", str(shipped_ir), "--json")
     assert counted.returncode == 0, counted.stderr[-2000:]
     want = json.loads(counted.stdout.splitlines()[-1])["total"]

@@ -9,7 +9,7 @@ import time
 from pathlib import Path
 
 import pytest
-from support import Stderr, Subscriber, counted_rows, one_line_error, retained, run_cli, start_daemon, wait_for, write_config
+from support import Stderr, Subscriber, concat_clips, counted_rows, one_line_error, retained, run_cli, start_daemon, wait_for, write_config
 
 from homegym.measure.broker import Mosquitto, mosquitto_path
 
@@ -57,23 +57,11 @@ def test_subscriber_receives_exactly_the_reps_with_state_and_status(broker, ship
 
 
 def long_clip(shipped_clips, out: Path) -> tuple[Path, int]:
-    """The learned rep clips of one exercise back to back: a longer workout with a known count."""
-    import cv2
-
+    """The counted rep clips of one exercise back to back: a longer workout with a known count."""
     clips = [c for c in counted_rows(shipped_clips) if int(c["reps"]) >= 1]
     ex = max({c["exercise"] for c in clips}, key=lambda e: sum(int(c["reps"]) for c in clips if c["exercise"] == e))
     clips = [c for c in clips if c["exercise"] == ex]
-    w = None
-    for c in clips:
-        cap = cv2.VideoCapture(str(shipped_clips / c["file"]))
-        while True:
-            ok, f = cap.read()
-            if not ok:
-                break
-            if w is None:
-                w = cv2.VideoWriter(str(out), cv2.VideoWriter_fourcc(*"mp4v"), float(c["fps"]), (f.shape[1], f.shape[0]))
-            w.write(f)
-    w.release()
+    concat_clips(shipped_clips, clips, out)
     return out, sum(int(c["reps"]) for c in clips)
 
 
