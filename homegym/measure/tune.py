@@ -106,15 +106,10 @@ def run(manifest_path: Path, cfg, model: Path | None, split: str | None, only_he
     return score(recordings, cfg), ranked_grid(recordings, cfg, section)
 
 
-def with_values(cfg, section: str, values: dict[str, float]):
-    """``cfg`` with the given keys of one section replaced."""
-    return cfg.with_values(section, **values)
-
-
 def ranked_grid(recordings: list[tuple[manifest.ClipRow, evaluate.Recording]], cfg, section: str,
                 grid: dict[str, tuple[float, ...]] | None = None) -> list[Candidate]:
     """Every candidate of the section's grid (or ``grid``: other values of its keys) on recorded clips, best first."""
-    return sorted((Candidate(v, score(recordings, with_values(cfg, section, v))) for v in candidates(grid or GRIDS[section])),
+    return sorted((Candidate(v, score(recordings, cfg.with_values(section, **v))) for v in candidates(grid or GRIDS[section])),
                   key=Candidate.rank)
 
 
