@@ -11,9 +11,11 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import cv2
+import numpy as np
 
 from homegym.core.errors import UserError
 from homegym.core.framing import Framer, Framing
@@ -47,13 +49,15 @@ def stride_for(fps: float, infer_fps: float | None) -> int:
 
 class Capture(threading.Thread):
     def __init__(self, cfg: SourceConfig, ring: FrameRing, working_size: tuple[int, int],
-                 first_id: int = 0, infer_fps: float | None = None, framing: Framing | None = None) -> None:
+                 first_id: int = 0, infer_fps: float | None = None, framing: Framing | None = None,
+                 framer: Callable[..., np.ndarray] | None = None) -> None:
         super().__init__(name="capture", daemon=True)
         self.cfg = cfg
         self.src: SourceKind = classify(cfg.uri)
         self.ring = ring
         self.size = working_size
-        self.framer = Framer(framing or Framing(), working_size)  # the model's framing, as it was trained
+        # the model's framing, as it was trained; or what the first stage wants (the pose stage's canvas)
+        self.framer = framer or Framer(framing or Framing(), working_size)
         self.waits = not self.src.live and not cfg.realtime  # a file as fast as it can be read: back-pressure
         self.stats = CaptureStats()
         self.first_id = first_id  # frame ids go on across a restart of this stage
@@ -88,7 +92,8 @@ class Capture(threading.Thread):
             cap = open_capture(self.src, self.cfg.width, self.cfg.height, self.cfg.fps, self.cfg.stall_timeout_s)
             if cap is not None:
                 self._cap = cap
-                self.framer.reset()  # another connection may frame the room anew
+                if isinstance(self.framer, Framer):
+                    self.framer.reset()  # another connection may frame the room anew
                 self.stats.fps = stated_fps(cap, self.cfg.fps)
                 self.stats.connected = True
                 self.stats.state = "connected"

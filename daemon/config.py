@@ -104,6 +104,36 @@ class PipelineConfig(Section):
     the CPU. The voting's frame counts (min_dwell, window) are of these frames. null = every frame."""
 
 
+class PoseConfig(Section):
+    """The pose stage: the person's skeleton in every inferred frame (MediaPipe's BlazePose on OpenVINO; docs/pose.md)."""
+
+    enabled: bool = False
+    """Run the pose stage. With the image classifier (the shipped model) only `--annotate` and `homegym pose` draw or write
+    its skeleton, so it is off; `homegym count --annotate` turns it on."""
+    path: str | None = None
+    """A folder with the pose IRs (detector.xml, landmarks.xml) written by `homegym convert`. null = the shipped ones."""
+    device: str = "CPU"
+    """Where the pose models run: CPU, GPU, NPU or AUTO[:list], as model.device."""
+    threads: int | None = Field(None, ge=1, le=64)
+    """CPU threads of each pose model. null = one for a live source (the cheapest in CPU time, a frame at a time) and every
+    core for a file read as fast as it decodes."""
+    frame_size: int = Field(512, ge=224, le=1920)
+    """Side of the square picture the stage works on, in pixels: the frame scaled to fit, black around it."""
+    min_detection_score: Probability = 0.5
+    """The detector's score over which a person is found (MediaPipe's min_detection_confidence)."""
+    min_presence: Probability = 0.5
+    """The landmark model's presence under which the person counts as lost and the detector runs again (MediaPipe's
+    min_tracking_confidence)."""
+    smoothing: bool = True
+    """Smooth the landmarks over time (MediaPipe's velocity-scaled one-euro filter)."""
+    min_cutoff: float = Field(0.05, ge=0.001, le=100.0)
+    """The filter's cutoff in Hz for a still landmark: lower smooths more."""
+    beta: float = Field(80.0, ge=0.0, le=10000.0)
+    """How fast the cutoff rises with the landmark's speed (in person sizes a second): higher lags less in fast moves."""
+    visibility_alpha: float = Field(0.1, ge=0.01, le=1.0)
+    """Weight of each frame's visibility in its running average."""
+
+
 class LabelOverride(Section):
     """Per-label thresholds that replace the section's."""
 
@@ -286,6 +316,7 @@ class Config(Section):
     source: SourceConfig = Field(default_factory=SourceConfig)
     model: ModelConfig = Field(default_factory=ModelConfig)
     pipeline: PipelineConfig = Field(default_factory=PipelineConfig)
+    pose: PoseConfig = Field(default_factory=PoseConfig)
     voting: VotingConfig = Field(default_factory=VotingConfig)
     periodicity: PeriodicityConfig = Field(default_factory=PeriodicityConfig)
     counter: CounterConfig = Field(default_factory=CounterConfig)

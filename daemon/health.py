@@ -26,6 +26,8 @@ class Summary:
     reconnects: int = 0
     wall_s: float = 0.0
     infer_latency_ms: float = 0.0
+    pose_ms: float | None = None  # the pose stage's time a frame, where it ran
+    pose_found: float | None = None  # its share of frames with a person
 
     @property
     def fps(self) -> float:
@@ -43,6 +45,19 @@ class Health:
         self._batches = 0
         self._dropped_before = 0
         self._reconnects_before = 0
+        self.posed_frames = 0
+        self.pose_found = 0
+        self._pose_s = 0.0
+
+    def posed(self, seconds: float, found: bool) -> None:
+        """A frame through the pose stage."""
+        self.posed_frames += 1
+        self.pose_found += found
+        self._pose_s += seconds
+
+    @property
+    def pose_ms(self) -> float | None:
+        return 1000 * self._pose_s / self.posed_frames if self.posed_frames else None
 
     def inferred(self, frames: int, latency_s: float) -> None:
         self.frames += frames
@@ -90,4 +105,6 @@ class Health:
             "source_last_frame_age_s": round(time.monotonic() - cap.last_frame_t, 1) if cap and cap.last_frame_t else None,
             "source_reconnects": self.reconnects(capture),
             "reps_total": reps_total,
+            **({"pose_ms": round(self.pose_ms or 0.0, 2), "person_in_view": round(self.pose_found / self.posed_frames, 3)}
+               if self.posed_frames else {}),
         }

@@ -13,6 +13,7 @@ import numpy as np
 
 from .counter import RepCounter
 from .events import Event
+from .pose_stage import Pose
 from .voting import Vote
 
 
@@ -27,6 +28,7 @@ class FrameView:
     feats: np.ndarray | None  # its pooled features (the periodicity's input), where the IR has them
     vote: Vote
     counter: RepCounter
+    pose: Pose | None = None  # the pose stage's result, where it runs (pixels are then its canvas)
 
 
 class Observer:

@@ -1,7 +1,11 @@
 """The daemon's loop and its stages' lifecycle (DESIGN.md), one direction, no back-edges:
 
-source -> capture thread -> ring -> inference (async, batched) -> chain (fold, periodicity, voting,
-counter) -> observer
+source -> capture thread -> ring -> [pose stage] -> inference (async, batched) -> chain (fold, periodicity,
+voting, counter) -> observer
+
+With the pose stage on (``pose.enabled``, or ``count --annotate``), the ring holds the stage's square
+canvas; the stage tracks the person on it frame by frame, and the image classifier's input is framed
+from the canvas's picture of the frame.
 
 ``homegym count`` runs it offline on a file (as fast as the machine allows, no frame
 dropped); ``homegym run`` runs the very same objects on a live source. The per-frame logic
@@ -19,8 +23,11 @@ from collections.abc import Callable
 from pathlib import Path
 
 import cv2
+import numpy as np
 
 from homegym.core.errors import UserError
+from homegym.core.framing import Framer
+from homegym.core.letterbox import Letterbox
 
 from .capture import Capture
 from .chain import Chain, Totals
@@ -30,7 +37,8 @@ from .events import Event, PartialRepEvent
 from .health import Health, Summary
 from .inference import Inference, Result, hint_for, open_model
 from .observer import FrameView, Observer
-from .ring import FrameRing
+from .pose_stage import Pose, PoseTracker, open_pose
+from .ring import Batch, FrameRing
 
 log = logging.getLogger(__name__)
 PARTLY_DECODED = 0.9  # a file that decodes to fewer of the frames it declares is reported damaged
@@ -40,10 +48,18 @@ __all__ = ["Pipeline", "Summary"]
 
 class Pipeline:
     def __init__(self, cfg: Config, model: Path | None = None, observer: Observer | None = None,
-                 clock: Callable[[], str] | None = None) -> None:
+                 clock: Callable[[], str] | None = None, pose: bool = False) -> None:
         self.cfg = cfg
         cv2.setNumThreads(1)  # OpenCV's pool would fight inference for the cores over a downscale that needs none
         self.inference = open_model(cfg.model, model, hint_for(cfg.source))
+        self.pose: PoseTracker | None = None
+        self.letterbox: Letterbox | None = None
+        if pose or cfg.pose.enabled:
+            live = hint_for(cfg.source) == "LATENCY"
+            self.pose = open_pose(cfg.pose, live, cfg.model.cache_path(), cfg.model.cpu_precision == "f32")
+            self.letterbox = Letterbox(cfg.pose.frame_size)
+        self._model_framer: Framer | None = None  # with the pose stage: the classifier's framing, in this thread
+        self._poses: dict[int, tuple[Pose, object]] = {}  # frame id -> the stage's result and canvas, until consumed
         self.chain = Chain(self.inference.labels, self.inference.feature_dim, cfg, clock)
         self.ring = self._new_ring()
         self.observer = observer or Observer()
@@ -76,7 +92,29 @@ class Pipeline:
 
     def _new_ring(self) -> FrameRing:
         w, h = self.inference.working_size
-        return FrameRing(max(self.cfg.pipeline.ring_capacity, 2 * self.inference.batch + 1), (h, w, 3))
+        shape = (self.cfg.pose.frame_size, self.cfg.pose.frame_size, 3) if self.pose else (h, w, 3)
+        return FrameRing(max(self.cfg.pipeline.ring_capacity, 2 * self.inference.batch + 1), shape)
+
+    def _time(self, fid: int, captured: float) -> float:
+        """A file's own clock (as fast as we can read it, counting must not change); a live source's capture time."""
+        fps = self._media_fps
+        return self._t_base + (fid - self._id_base) / fps if fps else captured - self.health.t0
+
+    def _track(self, batch: Batch) -> Batch:
+        """The pose stage on each canvas of ``batch``, in order; returns the classifier's frames of them."""
+        assert self.pose is not None and self.letterbox is not None and self._model_framer is not None
+        w, h = self.inference.working_size
+        frames = np.empty((len(batch.ids), h, w, 3), np.uint8)
+        keep = self.observer.wants_frames
+        for i, fid in enumerate(batch.ids):
+            canvas = batch.frames[i]
+            t = self._time(int(fid), float(batch.times[i]))
+            t0 = time.perf_counter()
+            pose = self.pose.step(canvas, t)
+            self.health.posed(time.perf_counter() - t0, pose.found)
+            self._model_framer(self.letterbox.content(canvas), t, dst=frames[i])
+            self._poses[int(fid)] = (pose, canvas if keep else None)
+        return Batch(frames, batch.ids, batch.times, batch.dropped)
 
     def stop(self) -> None:
         self._stop.set()
@@ -112,10 +150,8 @@ class Pipeline:
 
     def _consume(self, res: Result) -> None:
         self.health.inferred(len(res.ids), res.latency_s)
-        fps = self._media_fps
         for i, fid in enumerate(res.ids):
-            # A file's own clock (as fast as we can read it, counting must not change); a live source's capture time.
-            t = self._t_base + (fid - self._id_base) / fps if fps else res.times[i] - self.health.t0
+            t = self._time(int(fid), float(res.times[i]))
             self._last_t, self._last_frame = t, int(fid)
             feats = res.feats[i] if res.feats is not None else None
             vote, events = self.chain.step(res.probs[i], feats, t, int(fid))
@@ -125,7 +161,10 @@ class Pipeline:
             if vote.changed or events:
                 self.observer.on_state(self.chain.state())
             pixels = res.frames[i] if res.frames is not None else None
-            self.observer.on_frame(FrameView(int(fid), t, pixels, res.probs[i], feats, vote, self.counter))
+            pose, canvas = self._poses.pop(int(fid), (None, None))
+            if canvas is not None:
+                pixels = canvas  # the stage's picture, where its skeleton is drawn
+            self.observer.on_frame(FrameView(int(fid), t, pixels, res.probs[i], feats, vote, self.counter, pose))
 
     # -- restarting one stage (a reload) ---------------------------------------------------------
 
@@ -165,8 +204,13 @@ class Pipeline:
             first_id = int(self.capture.first_id + self.capture.stats.frames)
             self.health.retire(self.capture, self.ring.dropped)
             self.ring = self._new_ring()
+        framer = None
+        if self.pose is not None and self.letterbox is not None:
+            framer = self.letterbox  # the capture thread fills the stage's canvas; the classifier's framing moves here
+            self._model_framer = Framer(self.inference.info.framing, self.inference.working_size)
+            self.pose.reset()
         cap = Capture(cfg, self.ring, self.inference.working_size, first_id, self.cfg.pipeline.infer_fps,
-                      self.inference.info.framing)
+                      self.inference.info.framing, framer)
         self.capture = cap
         self._media_fps = cap.stats.fps if not cap.src.live else None
         self._id_base, self._t_base = first_id, self._last_t
@@ -208,7 +252,7 @@ class Pipeline:
                     if not ready:
                         self.observer.on_ready()
                     ready = True
-                    self.inference.submit(batch)
+                    self.inference.submit(self._track(batch) if self.pose else batch)
                 for res in self.inference.results():
                     self._consume(res)
                 if batch is None and self.ring.drained:
@@ -234,4 +278,6 @@ class Pipeline:
                        frames=self.health.frames, frames_read=int(capture.first_id + capture.stats.frames),
                        frames_declared=capture.stats.declared,
                        dropped=self.health.dropped(self.ring.dropped), reconnects=self.health.reconnects(capture),
-                       wall_s=time.monotonic() - self.health.t0, infer_latency_ms=self.health.latency_ms)
+                       wall_s=time.monotonic() - self.health.t0, infer_latency_ms=self.health.latency_ms,
+                       pose_ms=self.health.pose_ms,
+                       pose_found=self.health.pose_found / self.health.posed_frames if self.health.posed_frames else None)

@@ -35,7 +35,7 @@ def count_cmd(a: argparse.Namespace) -> int:
 
     cfg = for_file(load_config(a.config), a.video)
     printer = _Printer(a.json)
-    pipe = Pipeline(cfg, a.model, printer)
+    pipe = Pipeline(cfg, a.model, printer, pose=bool(a.annotate))
     annot = None
     if a.annotate:
         from homegym.core.video import open_video
@@ -44,8 +44,8 @@ def count_cmd(a: argparse.Namespace) -> int:
 
         cap, info = open_video(a.video)
         cap.release()
-        annot = Annotator(a.annotate, pipe.inference.labels, info.fps / stride_for(info.fps, cfg.pipeline.infer_fps),
-                          pipe.inference.working_size)
+        picture = (cfg.pose.frame_size, cfg.pose.frame_size) if pipe.pose else pipe.inference.working_size
+        annot = Annotator(a.annotate, pipe.inference.labels, info.fps / stride_for(info.fps, cfg.pipeline.infer_fps), picture)
         pipe.observer = Fanout(printer, annot)
     try:
         s = pipe.run()
@@ -60,6 +60,25 @@ def count_cmd(a: argparse.Namespace) -> int:
         per = ", ".join(f"{ex} {n}" for ex, n in s.by_exercise.items())
         print(f"total {s.total} ({per}); {s.partial} partial; {s.frames} frames inferred at {s.fps:.0f} fps "
               f"(of {s.frames_read} read; the file declares {s.frames_declared})")
+    return 0
+
+
+def pose_cmd(a: argparse.Namespace) -> int:
+    from homegym.core.video import open_video
+    from homegym.daemon.capture import stride_for
+    from homegym.daemon.pose_record import record
+    from homegym.daemon.pose_stage import open_pose
+
+    cfg = load_config(a.config)
+    _, info = open_video(a.video)  # a missing or undecodable file fails before the models compile
+    stride = a.stride or stride_for(info.fps, cfg.pipeline.infer_fps)
+    tracker = open_pose(cfg.pose, live=False, cache_dir=cfg.model.cache_path(), cpu_f32=cfg.model.cpu_precision == "f32")
+    track = record(a.video, tracker, cfg.pose.frame_size, stride)
+    out = a.out or a.video.with_suffix(".pose.npz")
+    track.save(out, str(a.video), f"{tracker.landmarks.version}")
+    n, found = len(track.frame), int(track.found.sum())
+    print(f"{out}: {n} frames (every {stride}. of {info.fps:.1f} fps), a person on {found} ({found / n:.0%}); "
+          f"detector ran on {int(track.detected.sum())}; pose stage {track.busy_s / n * 1000:.1f} ms a frame")
     return 0
 
 
@@ -117,7 +136,16 @@ def register(sub: Any) -> None:
     s.add_argument("--model", type=Path, help="an IR (model.xml or its folder); default: model.path of the config, else the shipped model")
     s.add_argument("--config", type=Path, help="config.yaml (default: the built-in defaults, as documented in config.yaml)")
     s.add_argument("--json", action="store_true", help="one JSON object per rep, then a summary line")
-    s.add_argument("--annotate", type=Path, metavar="OUT.mp4", help="write the video with the count, phase and probabilities drawn on it")
+    s.add_argument("--annotate", type=Path, metavar="OUT.mp4",
+                   help="write the video with the count, phase, probabilities and the pose stage's skeleton drawn on it")
+
+    s = add(sub, "pose", "write the pose stage's keypoints of every inferred frame of a video (.npz, docs/pose.md)",
+             "  homegym pose workout.mp4                     # workout.pose.npz\n"
+             "  homegym pose workout.mp4 -o keys.npz --stride 1\n", pose_cmd)
+    s.add_argument("video", type=Path, help="a video file")
+    s.add_argument("-o", "--out", type=Path, help="the .npz to write (default: VIDEO with .pose.npz)")
+    s.add_argument("--stride", type=int, help="every N-th frame (default: as the daemon, from pipeline.infer_fps)")
+    s.add_argument("--config", type=Path, help="config.yaml: its pose and pipeline sections (default: the built-in defaults)")
 
     s = add(sub, "run", "run the daemon on the configured live source (camera, stream or file)",
              "  homegym run --config /etc/homegym/config.yaml\n"

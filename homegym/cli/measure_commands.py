@@ -31,6 +31,26 @@ def eval_cmd(a: argparse.Namespace) -> int:
     return 0
 
 
+def pose_parity_cmd(a: argparse.Namespace) -> int:
+    from homegym.daemon.pose_stage import open_pose
+    from homegym.measure import pose_parity
+
+    cfg = load_config(a.config).pose
+    clips = pose_parity.clips_of(a.manifest, a.clips, a.limit)
+    tracker = open_pose(cfg, live=False)
+    results = []
+    for video, view in clips:
+        tracker.reset()
+        r = pose_parity.clip_parity(video, view, lambda: tracker, cfg.frame_size, a.reference_python)
+        log.info("%s: found %.1f%%, median error %.4f", r.clip, 100 * r.found_share, r.median_error)
+        results.append(r)
+    text = pose_parity.table(results)
+    print(text)
+    if a.out:
+        a.out.write_text(text + "\n")
+    return 0
+
+
 def _manifest_args(s: argparse.ArgumentParser, split_help: str, config_help: str) -> None:
     """What eval and tune take alike: the clips, which of them, the model and the config."""
     s.add_argument("manifest", type=Path, help="a clip manifest in the format of ../shared/data/clips.csv")
@@ -52,7 +72,8 @@ def tune_cmd(a: argparse.Namespace) -> int:
 def bench_cmd(a: argparse.Namespace) -> int:
     from homegym.measure import bench
 
-    report = bench.run(a.model, a.models or [], load_config(a.config), a.clip, a.keras, a.short, a.device)
+    report = bench.run(a.model, a.models or [], load_config(a.config), a.clip, a.keras, a.short, a.device, a.reference_python,
+                       a.pose_only)
     print(report.markdown())
     if a.json:
         a.json.write_text(report.to_json() + "\n")
@@ -83,6 +104,19 @@ def register(sub: Any) -> None:
     s.add_argument("--top", type=int, default=10, help="candidates shown (default 10)")
     s.add_argument("--json", action="store_true", help="every candidate's figures as JSON instead of markdown")
 
+    s = add(sub, "pose-parity", "the pose stage against MediaPipe's own Python solution on real clips (found share, landmark error)",
+             "  scripts/pose_reference_venv.sh /tmp/mp\n"
+             "  homegym pose-parity ../shared/data/clips.csv --reference-python /tmp/mp/bin/python\n"
+             "  homegym pose-parity ../shared/data/clips.csv --reference-python /tmp/mp/bin/python --clips austinlhx_pushups\n",
+             pose_parity_cmd)
+    s.add_argument("manifest", type=Path, help="a clip manifest in the format of ../shared/data/clips.csv")
+    s.add_argument("--reference-python", type=Path, required=True, help="the Python of a venv with mediapipe 0.10.14 "
+                   "(scripts/pose_reference_venv.sh)")
+    s.add_argument("--clips", nargs="+", help="only these clips (file names without extension)")
+    s.add_argument("--limit", type=int, help="only the first N clips")
+    s.add_argument("--config", type=Path, help="config.yaml: its pose section (default: built-in defaults)")
+    s.add_argument("-o", "--out", type=Path, help="also write the table to this file")
+
     s = add(sub, "bench", "measure the model, the pipeline, the seed's Keras loop, live CPU and rep latency in one run",
              "  homegym bench --short                                   # a few seconds per figure (CI)\n"
              "  homegym bench --models runs/ir/fp32 runs/ir/int8 --keras runs/train/model.keras --json bench.json\n",
@@ -94,4 +128,7 @@ def register(sub: Any) -> None:
     s.add_argument("--keras", type=Path, help="the Keras model for the seed's figures (default: the same architecture, untrained)")
     s.add_argument("--device", nargs="+", help="devices for the model figures (default: every one present)")
     s.add_argument("--short", action="store_true", help="a few seconds per figure instead of the full run")
+    s.add_argument("--reference-python", type=Path, help="a Python with mediapipe 0.10.14 for the pose stage's anchor "
+                   "(scripts/pose_reference_venv.sh; default: this one, where mediapipe is importable, else skipped)")
+    s.add_argument("--pose-only", action="store_true", help="only the pose stage's figures")
     s.add_argument("--json", type=Path, help="also write the figures as JSON here")

@@ -32,7 +32,12 @@ def train(a: argparse.Namespace) -> int:
 
 
 def convert(a: argparse.Namespace) -> int:
+    from homegym.convert import pose
     from homegym.convert.run import ConvertSettings, run, summary
+
+    if pose.is_pose_source(a.model):
+        print(pose.summary(pose.run(a.model, a.out, a.precision)))
+        return 0
 
     s = ConvertSettings(model=a.model, out=a.out, precision=a.precision, batch=a.batch, working_size=a.working_size,
                         device=a.device, cache_dir=None if str(a.cache_dir) == "none" else a.cache_dir, report=a.report,
@@ -79,13 +84,16 @@ def register(sub: Any) -> None:
              "  homegym convert runs/first/model.keras -o models/first\n"
              "  homegym convert runs/first/model.keras -o models/int8 --precision int8 --device AUTO:NPU,CPU\n"
              "  homegym convert model.keras -o models/npu --device NPU --batch 1 --working-size 320x240\n"
-             "  homegym convert models/first -o models/first_int8 --precision int8      # from an IR: no TensorFlow needed\n", convert)
-    s.add_argument("model", type=Path, help="the model.keras written by 'homegym train' (its report.json beside it), or an IR "
-                   "written by convert (model.xml or its folder, train_report.json beside it) to re-convert, e.g. to int8")
+             "  homegym convert models/first -o models/first_int8 --precision int8      # from an IR: no TensorFlow needed\n"
+             "  homegym convert mediapipe-0.10.14-cp311-cp311-manylinux_2_17_x86_64.manylinux2014_x86_64.whl -o models/pose "
+             "--precision fp16\n", convert)
+    s.add_argument("model", type=Path, help="the model.keras written by 'homegym train' (its report.json beside it), an IR "
+                   "written by convert (model.xml or its folder, train_report.json beside it) to re-convert, e.g. to int8, "
+                   "or MediaPipe's pose models: the mediapipe 0.10.14 wheel, or a folder with its pose .tflite files")
     s.add_argument("-o", "--out", type=Path, required=True,
                    help="output folder: model.xml, model.bin, convert_report.json, train_report.json")
     s.add_argument("--precision", default="fp32", choices=["fp32", "fp16", "int8"],
-                   help="default fp32; int8 is NNCF post-training quantization")
+                   help="default fp32; int8 is NNCF post-training quantization (pose models: fp16 or fp32 weights)")
     s.add_argument("--batch", type=int, default=4, help="static batch size (the NPU compiles only static shapes; default 4, the daemon's)")
     s.add_argument("--working-size", type=size, default=None, help="WIDTHxHEIGHT of the frames the IR takes (default: the model's size)")
     s.add_argument("--device", default="CPU", help="CPU, NPU, GPU, AUTO or AUTO:NPU,CPU (compiled here as a check; default CPU)")

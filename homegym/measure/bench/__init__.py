@@ -5,7 +5,9 @@ batch, LATENCY and THROUGHPUT hints); the whole offline pipeline on a clip and i
 ratio to the IR alone on the same frames; the seed's way (Keras ``predict`` per
 frame, and batched) where TensorFlow is installed; the live daemon's CPU share and
 memory on a 30 fps real-time source; and the time from a rep's decision to the
-broker's acknowledgement of its event on loopback. ``--short`` spends a few seconds
+broker's acknowledgement of its event on loopback; the pose stage's models alone, the stage against
+MediaPipe's own solution on the same frames (where a Python with mediapipe is at hand), the
+offline pipeline's CPU a frame by part, and the live CPU with the stage on. ``--short`` spends a few seconds
 per figure (CI); the default is the full run.
 """
 
@@ -22,6 +24,8 @@ from .latency import latency_figures
 from .live import live_figures
 from .model import float_precision, int8_figures, int8_variant, model_figure
 from .pipeline import pipeline_figures
+from .pose import model_figures as pose_model_figures
+from .pose import pipeline_parts, stage_figures
 from .report import BenchReport, Figure, clip_frames, machine
 from .seed import seed_figures
 
@@ -37,7 +41,7 @@ def render_bench_clip(work: Path, seconds: float) -> Path:
 
 
 def run(model: Path | None, models: list[Path], cfg, clip: Path | None, keras_model: Path | None, short: bool,
-        devices: list[str] | None) -> BenchReport:
+        devices: list[str] | None, reference_python: Path | None = None, pose_only: bool = False) -> BenchReport:
     from homegym.daemon.inference import resolve_model_path
 
     seconds = 2.0 if short else 10.0
@@ -48,6 +52,15 @@ def run(model: Path | None, models: list[Path], cfg, clip: Path | None, keras_mo
     work = Path(tempfile.mkdtemp(prefix="homegym-bench-"))
     try:
         clip = clip or render_bench_clip(work, 8.0 if short else 30.0)
+        present = devices or [d for d in core.available_devices if d in ("CPU", "GPU", "NPU") or d.startswith("GPU")]
+        from .pose import _canvases
+
+        pose_model_figures(report, core, cfg, _canvases(clip, cfg.pose.frame_size, 64), seconds, present)
+        stage_figures(report, cfg, clip, reference_python, 120 if short else 450)
+        pipeline_parts(report, main, clip, cfg)
+        live_figures(report, main, clip, min(seconds * 2, 8.0) if short else 20.0, work, cfg.pipeline.infer_fps, pose=True)
+        if pose_only:
+            return report
         _, info = read_ir(main, core)
         frames = clip_frames(clip, info.working_size, 256, info.framing)
         int8 = int8_variant(core, main, frames, work)
@@ -60,7 +73,7 @@ def run(model: Path | None, models: list[Path], cfg, clip: Path | None, keras_mo
             w, h = infos[ir].working_size
             variants.append((ir, True, f"{ir.parent.name}: {infos[ir].precision} IR, {w}x{h} in"))
         sized = {info.working_size: frames}  # each IR takes the clip's frames at its own working size
-        for device in devices or [d for d in core.available_devices if d in ("CPU", "GPU", "NPU") or d.startswith("GPU")]:
+        for device in present:
             for ir, f32, label in variants:
                 ir_info = infos[ir]
                 if not f32 and (not device.startswith("CPU") or float_precision(core, device) in (None, "f32")):

@@ -1,0 +1,84 @@
+"""A whole video through the pose stage, to a keypoint file: ``homegym pose VIDEO -o OUT.npz``.
+
+The same letterbox, tracker and IRs the daemon runs, so keypoints for training and for debugging
+are the daemon's own (DESIGN.md). The file's layout (docs/pose.md) is also what the MediaPipe
+reference writes (measure/pose_reference.py), so the two compare frame by frame.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from homegym.core.errors import UserError
+from homegym.core.letterbox import Letterbox
+from homegym.core.video import iter_frames, open_video
+
+from .pose_stage import Pose, PoseTracker
+
+FORMAT = "homegym-pose/1"
+
+
+@dataclass
+class PoseTrack:
+    """Per inferred frame: landmarks in frame-normalised coordinates (MediaPipe's convention), NaN where nobody was found."""
+
+    frame: np.ndarray  # (n,) source frame numbers
+    t: np.ndarray  # (n,) seconds, the file's own clock
+    landmarks: np.ndarray  # (n, 33, 4) x, y (0..1 across the frame), z (x's scale), visibility
+    world: np.ndarray  # (n, 33, 3) metres, hips' centre at 0
+    presence: np.ndarray  # (n,) the landmark model's score (0: the detector found nobody)
+    found: np.ndarray  # (n,) bool
+    roi: np.ndarray  # (n, 4) the crop: centre x, y, side (canvas-normalised), rotation (radians); NaN where none
+    detected: np.ndarray  # (n,) bool: the detector ran on this frame
+    fps: float
+    width: int
+    height: int
+    busy_s: float = 0.0  # seconds in the pose stage (decoding excluded)
+
+    def save(self, path: Path, source: str, model: str) -> None:
+        meta = {"format": FORMAT, "source": source, "model": model, "fps": self.fps, "width": self.width, "height": self.height}
+        np.savez_compressed(path, frame=self.frame, t=self.t, landmarks=self.landmarks, world=self.world, presence=self.presence,
+                            found=self.found, roi=self.roi, detected=self.detected, fps=np.float32(self.fps),
+                            width=np.int32(self.width), height=np.int32(self.height), source=np.str_(source),
+                            model=np.str_(model), meta=np.str_(json.dumps(meta)))
+
+
+def frame_pose(pose: Pose, letterbox: Letterbox) -> tuple[np.ndarray, np.ndarray]:
+    """A stage result in the frame's coordinates: (33, 4) landmarks and (4,) crop, NaN where not found."""
+    if not pose.found:
+        lm = np.full((pose.landmarks.shape[0], 4), np.nan, np.float32)
+    else:
+        lm = pose.landmarks.copy()
+        lm[:, :2] = letterbox.to_frame(lm[:, :2])
+        lm[:, 2] *= letterbox.size / letterbox.box.w  # z on x's scale, as x
+    r = pose.roi
+    roi = np.array([r.cx, r.cy, r.size, r.rotation] if r is not None else [np.nan] * 4, np.float32)
+    return lm, roi
+
+
+def record(video: Path, tracker: PoseTracker, frame_size: int, stride: int = 1) -> PoseTrack:
+    _, info = open_video(video)
+    letterbox = Letterbox(frame_size)
+    canvas = np.zeros((frame_size, frame_size, 3), np.uint8)
+    rows: list[tuple] = []
+    busy = 0.0
+    for i, frame in iter_frames(video, stride):
+        letterbox(frame, dst=canvas)
+        t0 = time.perf_counter()
+        pose = tracker.step(canvas, i / info.fps)
+        busy += time.perf_counter() - t0
+        lm, roi = frame_pose(pose, letterbox)
+        world = pose.world if pose.found else np.full_like(pose.world, np.nan)
+        rows.append((i, lm, world, pose.presence, pose.found, roi, pose.detected))
+    if not rows:
+        raise UserError(f"{video}: no frame decoded")
+    cols = list(zip(*rows))
+    frames = np.array(cols[0], np.int32)
+    return PoseTrack(frames, (frames / info.fps).astype(np.float32), np.stack(cols[1]), np.stack(cols[2]).astype(np.float32),
+                     np.array(cols[3], np.float32), np.array(cols[4], bool), np.stack(cols[5]), np.array(cols[6], bool),
+                     info.fps, info.width, info.height, busy)

@@ -1,0 +1,181 @@
+"""The pose stage's figures: each pose model alone, the stage against MediaPipe's own solution on the
+same frames, and the offline pipeline's CPU a frame split into decoding, the models and the rest."""
+
+from __future__ import annotations
+
+import resource
+import subprocess
+import tempfile
+import time
+from importlib.util import find_spec
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from homegym.core.letterbox import Letterbox
+from homegym.core.pose_info import FILES, read_pose_ir
+from homegym.core.runtime import compile_model
+from homegym.core.video import iter_frames
+
+from .model import float_precision
+from .report import BenchReport, Figure, percentiles
+
+STAGE_GOAL = 1.5  # the stage's frame rate against MediaPipe's, on the CPU
+REST_GOAL = 0.20  # the pipeline's own work beyond decoding and the models, a share of its CPU a frame
+
+
+def _cpu_s() -> float:
+    r = resource.getrusage(resource.RUSAGE_SELF)
+    return r.ru_utime + r.ru_stime
+
+
+def _canvases(clip: Path, size: int, limit: int) -> list[np.ndarray]:
+    lb = Letterbox(size)
+    out = []
+    for _, f in iter_frames(clip):
+        out.append(lb(f))
+        if len(out) >= limit:
+            break
+    return out
+
+
+def _tracker(cfg, threads: int | None, f32: bool = True):
+    from homegym.daemon.pose_stage import open_pose
+
+    return open_pose(cfg.pose.model_copy(update={"threads": threads}), live=threads == 1, cache_dir=None, cpu_f32=f32)
+
+
+def model_figures(report: BenchReport, core, cfg, canvases: list[np.ndarray], seconds: float, devices: list[str]) -> None:
+    """Detector and landmark model alone: per device, the f32 hint and OpenVINO's default, one thread and every core."""
+    from homegym.daemon.pose_roi import warp
+    from homegym.daemon.pose_stage import resolve_pose_dir
+
+    folder = resolve_pose_dir(cfg.pose.path)
+    tracker = _tracker(cfg, None)
+    rois = [p.roi for p in (tracker.step(c, i / 30) for i, c in enumerate(canvases)) if p.found and p.roi is not None]
+    crops = [warp(c, r, 256) for c, r in zip(canvases, rois)] or [cv2.resize(canvases[0], (256, 256))]
+    inputs = {"pose_detector": [cv2.resize(c, (224, 224), interpolation=cv2.INTER_AREA) for c in canvases],
+              "pose_landmarks": crops}
+    for device in devices:
+        for kind, frames in inputs.items():
+            model, _ = read_pose_ir(folder / FILES[kind], kind, core)
+            for f32 in (True, False):
+                if not f32 and (not device.startswith("CPU") or float_precision(core, device) in (None, "f32")):
+                    continue
+                for threads in ((1, None) if device.startswith("CPU") else (None,)):
+                    compiled = compile_model(core, model, device, "LATENCY", cpu_threads=threads, cpu_f32=f32)
+                    req = compiled.create_infer_request()
+                    lat: list[float] = []
+                    t0 = time.perf_counter()
+                    while time.perf_counter() - t0 < seconds or not lat:
+                        t = time.perf_counter()
+                        req.infer({0: frames[len(lat) % len(frames)][None]})
+                        lat.append(time.perf_counter() - t)
+                    p50, p95 = percentiles(lat)
+                    runs = float_precision(compiled) or "its own precision"
+                    where = f"{device}, {'1 thread' if threads == 1 else 'every core'}" if device.startswith("CPU") else device
+                    report.add(Figure("pose", f"{kind.replace('pose_', '')} alone, runs {runs} on {where}"
+                                      f"{'' if f32 else ' (OpenVINO default precision)'}", len(lat) / (time.perf_counter() - t0),
+                                      "fps", p50, p95))
+
+
+def _reference_fps(clip: Path, python: Path | None) -> tuple[float | None, str]:
+    """MediaPipe's own frames per second on the clip (decoding excluded), in its venv or this interpreter."""
+    import sys
+
+    from homegym.measure.pose_parity import REFERENCE
+
+    exe = str(python) if python else (sys.executable if find_spec("mediapipe") else None)
+    if exe is None:
+        return None, "skipped: mediapipe is not importable here; give --reference-python (scripts/pose_reference_venv.sh)"
+    with tempfile.TemporaryDirectory() as tmp:
+        r = subprocess.run([exe, str(REFERENCE), str(clip), str(Path(tmp) / "ref.npz")], capture_output=True, text=True,
+                           timeout=1800)
+    if r.returncode != 0:
+        return None, f"skipped: the MediaPipe reference failed: {(r.stderr.strip().splitlines() or ['?'])[-1][:200]}"
+    fields = dict(zip(*[iter(r.stdout.split())] * 2))
+    return float(fields["fps"]), "MediaPipe 0.10.14 solutions.pose (model_complexity 1), same frames, same run"
+
+
+def stage_figures(report: BenchReport, cfg, clip: Path, reference_python: Path | None, limit: int) -> None:
+    """The stage on the clip's frames (letterbox included, decoding not), one thread and every core; MediaPipe beside it."""
+    frames = [f for _, f in iter_frames(clip)][:limit]
+    ref_fps, note = _reference_fps(clip, reference_python) if len(frames) else (None, "no frames")
+    for threads in (1, None):
+        tracker = _tracker(cfg, threads)
+        lb = Letterbox(cfg.pose.frame_size)
+        canvas = np.zeros((cfg.pose.frame_size, cfg.pose.frame_size, 3), np.uint8)
+        t0 = time.perf_counter()
+        for i, f in enumerate(frames):
+            tracker.step(lb(f, dst=canvas), i / 30)
+        fps = len(frames) / (time.perf_counter() - t0)
+        report.add(Figure("pose", f"pose stage on {len(frames)} frames of the clip, CPU, {'1 thread' if threads == 1 else 'every core'} "
+                          f"(detector on {tracker.detections})", fps, "fps",
+                          ratio=fps / ref_fps / STAGE_GOAL if ref_fps else None,
+                          note=f"against MediaPipe's {ref_fps:.1f} fps: {fps / ref_fps:.2f}x, goal {STAGE_GOAL}x" if ref_fps else note))
+    if ref_fps is not None:
+        report.add(Figure("pose", "MediaPipe's own Python solution on the same frames", ref_fps, "fps", note=note))
+    else:
+        report.add(Figure("pose", "MediaPipe's own Python solution on the same frames", None, "fps", note=note))
+
+
+def pipeline_parts(report: BenchReport, model: Path, clip: Path, cfg) -> None:
+    """The offline pipeline with the pose stage, every frame, one thread a model: its CPU a frame, and what of it is decoding,
+    the models' inference (each measured alone on the same inputs) and the rest (letterbox, warp, decoding of outputs, smoothing,
+    framing, voting, counting, the loop)."""
+    from homegym.daemon.config import for_file
+    from homegym.daemon.pipeline import Pipeline
+
+    run_cfg = for_file(cfg, clip).with_values("pose", enabled=True, threads=1).with_values("pipeline", infer_fps=None)
+    pipe = Pipeline(run_cfg, model)
+    c0 = _cpu_s()
+    summary = pipe.run()
+    total = (_cpu_s() - c0) / summary.frames
+    c0 = _cpu_s()
+    n = 0
+    for _ in iter_frames(clip):
+        n += 1
+    decode = (_cpu_s() - c0) / n
+    # the models alone, on the inputs the stage gave them
+    tracker = pipe.pose
+    assert tracker is not None
+    detections_in_run = tracker.detections
+    canvases = _canvases(clip, run_cfg.pose.frame_size, 120)
+    crops, dets = [], []
+    from homegym.daemon.pose_roi import warp
+
+    tracker.reset()
+    for i, c in enumerate(canvases):
+        p = tracker.step(c, i / 30)
+        if p.roi is not None:
+            crops.append(warp(c, p.roi, 256))
+        dets.append(cv2.resize(c, (224, 224), interpolation=cv2.INTER_AREA))
+    det_req, lm_req = tracker.detector.request, tracker.landmarks.request
+    c0 = _cpu_s()
+    for d in dets:
+        det_req.infer({0: d[None]})
+    det_s = (_cpu_s() - c0) / len(dets)
+    c0 = _cpu_s()
+    for c in crops:
+        lm_req.infer({0: c[None]})
+    lm_s = (_cpu_s() - c0) / max(len(crops), 1)
+    detect_share = summary.pose_found if summary.pose_found is not None else 1.0
+    detections = detections_in_run / max(summary.frames, 1)
+    inf = pipe.inference
+    w, h = inf.working_size
+    x = np.zeros((inf.batch, h, w, 3), np.uint8)
+    compiled = inf.compiled
+    req = compiled.create_infer_request()
+    c0 = _cpu_s()
+    for _ in range(max(1, 60 // inf.batch)):
+        req.infer({0: x})
+    cls_s = (_cpu_s() - c0) / (max(1, 60 // inf.batch) * inf.batch)
+    models = det_s * detections + lm_s * detect_share + cls_s
+    rest = total - decode - models
+    report.add(Figure("pose", f"offline pipeline with the pose stage, every frame of the clip ({summary.frames}), CPU a frame",
+                      1000 * total, "ms", note=f"decoding {1000 * decode:.2f} ms, models {1000 * models:.2f} ms "
+                      f"(landmarks {1000 * lm_s:.2f} on {detect_share:.0%} of frames, detector {1000 * det_s:.2f} on {detections:.0%}, "
+                      f"classifier {1000 * cls_s:.2f}), the rest {1000 * rest:.2f} ms"))
+    report.add(Figure("pose", "the pipeline's own work beyond decoding and the models, a share of its CPU a frame", 100 * rest / total,
+                      "%", ratio=(rest / total) / REST_GOAL, note=f"goal at most {100 * REST_GOAL:.0f} %"))

@@ -1,0 +1,113 @@
+"""The pose stage against MediaPipe's own Python solution, frame by frame, on real clips.
+
+Two figures per clip (issue: pose stage): of the frames where MediaPipe finds a person, the share
+where the stage finds one too; and on frames both find, the median distance between the same
+landmarks (all 33, in pixels of the frame) in torso lengths (MediaPipe's shoulders' centre to
+hips' centre on that frame). MediaPipe runs in its own venv (``scripts/pose_reference_venv.sh``),
+by path, on every frame of the clip as decoded; the stage runs here on the same frames.
+"""
+
+from __future__ import annotations
+
+import csv
+import subprocess
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from homegym.core.errors import UserError
+
+REFERENCE = Path(__file__).with_name("pose_reference.py")
+FOUND_GOAL = 0.98
+ERROR_GOAL = 0.05  # torso lengths
+
+
+@dataclass(frozen=True)
+class ClipParity:
+    clip: str
+    view: str
+    frames: int
+    reference_found: int
+    both_found: int
+    stage_found: int
+    median_error: float  # torso lengths, over every landmark of the frames both find
+    p90_error: float
+    stage_ms: float  # the stage's own time a frame here
+    reference_ms: float  # MediaPipe's
+
+    @property
+    def found_share(self) -> float:
+        return self.both_found / self.reference_found if self.reference_found else 1.0
+
+
+def compare(ours: dict, ref: dict) -> tuple[int, int, int, np.ndarray]:
+    """(reference found, both found, stage found, per-landmark errors in torso lengths on frames both find)."""
+    if not np.array_equal(ours["frame"], ref["frame"]):
+        raise UserError("the two keypoint files are not of the same frames")
+    w, h = float(ref["width"]), float(ref["height"])
+    a, b = ours["found"].astype(bool), ref["found"].astype(bool)
+    both = a & b
+    scale = np.array([w, h], np.float32)
+    pa, pb = ours["landmarks"][both, :, :2] * scale, ref["landmarks"][both, :, :2] * scale
+    torso = np.linalg.norm(pb[:, [11, 12]].mean(1) - pb[:, [23, 24]].mean(1), axis=1)
+    err = np.linalg.norm(pa - pb, axis=2) / np.maximum(torso, 1e-6)[:, None]
+    return int(b.sum()), int(both.sum()), int(a.sum()), err
+
+
+def run_reference(python: Path, video: Path, out: Path) -> float:
+    """MediaPipe over ``video`` into ``out``; returns its seconds a frame (decoding excluded)."""
+    try:
+        r = subprocess.run([str(python), str(REFERENCE), str(video), str(out)], capture_output=True, text=True, timeout=1800)
+    except FileNotFoundError:
+        raise UserError(f"no Python at {python}: build the reference venv with scripts/pose_reference_venv.sh") from None
+    if r.returncode != 0:
+        tail = (r.stderr.strip().splitlines() or ["no output"])[-1]
+        raise UserError(f"the MediaPipe reference failed on {video}: {tail}")
+    fields = dict(zip(*[iter(r.stdout.split())] * 2))
+    n = float(fields.get("frames", 0))
+    return float(fields.get("busy_s", 0)) / n if n else 0.0
+
+
+def clip_parity(video: Path, view: str, tracker_factory, frame_size: int, python: Path) -> ClipParity:
+    from homegym.daemon.pose_record import record
+
+    with tempfile.TemporaryDirectory() as tmp:
+        ref_path = Path(tmp) / "ref.npz"
+        ref_s = run_reference(python, video, ref_path)
+        ref = dict(np.load(ref_path))
+    track = record(video, tracker_factory(), frame_size, 1)
+    ours = {"frame": track.frame, "found": track.found, "landmarks": track.landmarks}
+    rf, both, sf, err = compare(ours, ref)
+    flat = err.ravel()
+    return ClipParity(video.name, view, len(track.frame), rf, both, sf, float(np.median(flat)) if flat.size else float("nan"),
+                      float(np.percentile(flat, 90)) if flat.size else float("nan"), track.busy_s / len(track.frame) * 1000,
+                      ref_s * 1000)
+
+
+def clips_of(manifest: Path, names: list[str] | None = None, limit: int | None = None) -> list[tuple[Path, str]]:
+    """(video, view) of the manifest's clips: the named ones, or the first ``limit``."""
+    if not manifest.exists():
+        raise UserError(f"manifest not found: {manifest}")
+    with manifest.open() as f:
+        rows = list(csv.DictReader(f))
+    if names:
+        rows = [r for r in rows if Path(r["file"]).stem in names]
+    rows = rows[:limit] if limit else rows
+    return [(manifest.parent / r["file"], r.get("view", "")) for r in rows]
+
+
+def table(results: list[ClipParity]) -> str:
+    lines = ["| clip | view | frames | MediaPipe finds | stage finds too | median error (torso) | p90 | stage ms | MediaPipe ms |",
+             "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
+    for r in results:
+        lines.append(f"| {r.clip} | {r.view} | {r.frames} | {r.reference_found} | {r.found_share:.1%} | {r.median_error:.4f} | "
+                     f"{r.p90_error:.3f} | {r.stage_ms:.1f} | {r.reference_ms:.1f} |")
+    ref = sum(r.reference_found for r in results)
+    both = sum(r.both_found for r in results)
+    meds = [r.median_error for r in results if r.both_found]
+    lines.append(f"\nall {len(results)} clips: the stage finds a person on {both / max(ref, 1):.2%} of the {ref} frames where MediaPipe "
+                 f"does (goal {FOUND_GOAL:.0%}); median of the clips' median errors {np.median(meds) if meds else float('nan'):.4f} "
+                 f"torso lengths, worst {max(meds) if meds else float('nan'):.4f} (goal {ERROR_GOAL})")
+    return "\n".join(lines)

@@ -1,0 +1,80 @@
+"""MediaPipe's own Python solution over a video: the reference the pose stage is measured against.
+
+Runs only in a separate venv that holds mediapipe (``scripts/pose_reference_venv.sh``): mediapipe
+0.10.14 cannot share a venv with the train extra, and the daemon never imports it. So this file
+imports nothing of homegym: the parity check and the bench run it by path with that venv's
+Python. It writes the landmark layout ``homegym pose`` writes (docs/pose.md), so the two compare
+frame by frame, and prints the frames per second of mediapipe's own processing (decoding excluded).
+
+    python pose_reference.py VIDEO OUT.npz [--stride N] [--max-side PX]
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+
+import cv2
+import numpy as np
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("video")
+    p.add_argument("out")
+    p.add_argument("--stride", type=int, default=1, help="every N-th frame (default every one)")
+    p.add_argument("--max-side", type=int, default=0, help="scale frames down to this longest side first (0: as decoded)")
+    p.add_argument("--threads", type=int, default=0, help="unused; for symmetry with the bench's settings")
+    a = p.parse_args(argv)
+    import mediapipe as mp
+
+    cap = cv2.VideoCapture(a.video)
+    if not cap.isOpened():
+        print(f"error: cannot open {a.video}", file=sys.stderr)
+        return 1
+    fps = cap.get(cv2.CAP_PROP_FPS) or 30.0
+    frames: list[int] = []
+    lms: list = []
+    world: list = []
+    found: list[bool] = []
+    busy = 0.0
+    w = h = 0
+    with mp.solutions.pose.Pose(model_complexity=1, smooth_landmarks=True, enable_segmentation=False,
+                                min_detection_confidence=0.5, min_tracking_confidence=0.5) as pose:
+        i = 0
+        while True:
+            ok, frame = cap.read()
+            if not ok:
+                break
+            if i % a.stride == 0:
+                h, w = frame.shape[:2]
+                if a.max_side and max(h, w) > a.max_side:
+                    s = a.max_side / max(h, w)
+                    frame = cv2.resize(frame, (round(w * s), round(h * s)), interpolation=cv2.INTER_AREA)
+                rgb = cv2.cvtColor(frame, cv2.COLOR_BGR2RGB)
+                t = time.perf_counter()
+                r = pose.process(rgb)
+                busy += time.perf_counter() - t
+                frames.append(i)
+                if r.pose_landmarks:
+                    lms.append([(q.x, q.y, q.z, q.visibility) for q in r.pose_landmarks.landmark])
+                    world.append([(q.x, q.y, q.z) for q in r.pose_world_landmarks.landmark])
+                    found.append(True)
+                else:
+                    lms.append(np.full((33, 4), np.nan))
+                    world.append(np.full((33, 3), np.nan))
+                    found.append(False)
+            i += 1
+    n = len(frames)
+    np.savez_compressed(a.out, frame=np.array(frames, np.int32), t=np.array(frames, np.float32) / fps,
+                        landmarks=np.array(lms, np.float32).reshape(n, 33, 4), world=np.array(world, np.float32).reshape(n, 33, 3),
+                        found=np.array(found, bool), presence=np.array(found, np.float32), fps=np.float32(fps),
+                        width=np.int32(w), height=np.int32(h), source=np.str_(a.video),
+                        model=np.str_(f"mediapipe {mp.__version__} solutions.pose model_complexity=1"))
+    print(f"frames {n} found {int(np.sum(found))} busy_s {busy:.3f} fps {n / busy if busy else 0:.1f}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
