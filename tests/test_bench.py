@@ -23,7 +23,7 @@ def test_bench_short_measures_every_figure(shipped_ir, shipped_clips, tmp_path) 
     report = json.loads(out.read_text())
     figs = {(f["group"], f["name"]): f for f in report["figures"]}
     groups = {g for g, _ in figs}
-    assert groups == {"model", "pipeline", "seed", "live", "latency"}, groups
+    assert groups == {"model", "pipeline", "seed", "live", "latency", "pose"}, groups
     model = [f for (g, _), f in figs.items() if g == "model" and f["unit"] == "fps"]
     assert {f["name"].split()[-1] for f in model} == {"LATENCY", "THROUGHPUT"} and all(f["value"] > 0 for f in model)
     assert {"batch 1", "batch 4"} <= {re.search(r"batch \d+", f["name"])[0] for f in model}
@@ -48,3 +48,20 @@ def test_bench_short_measures_every_figure(shipped_ir, shipped_clips, tmp_path) 
     rep = next(f for (g, n), f in figs.items() if g == "latency" and "PUBACK" in n)
     assert rep["value"] is not None and rep["p95_ms"] >= rep["p50_ms"] > 0, rep
     assert "| model |" in r.stdout and report["machine"]["cores"] >= 1
+    pose = {n: f for (g, n), f in figs.items() if g == "pose"}
+    for kind in ("detector", "landmarks"):
+        for threads in ("1 thread", "every core"):
+            f = next(f for n, f in pose.items() if n.startswith(f"{kind} alone, runs f32 on CPU, {threads}"))
+            assert f["value"] > 0 and f["p95_ms"] >= f["p50_ms"] > 0
+    stage = [f for n, f in pose.items() if n.startswith("pose stage on")]
+    reference = next(f for n, f in pose.items() if n.startswith("MediaPipe's own"))
+    assert len(stage) == 2 and all(f["value"] > 0 for f in stage)
+    if reference["value"] is None:  # no mediapipe in this venv: said, not guessed
+        assert "skipped" in reference["note"] and all(f["ratio"] is None for f in stage)
+    else:
+        assert all(f["ratio"] == pytest.approx(f["value"] / reference["value"] / 1.5) for f in stage)
+    rest = next(f for n, f in pose.items() if n.startswith("the pipeline's own work"))
+    assert 0 < rest["value"] < 100 and rest["ratio"] == pytest.approx(rest["value"] / 20)
+    parts = next(f for n, f in pose.items() if n.startswith("offline pipeline with the pose stage"))
+    assert "decoding" in parts["note"] and "models" in parts["note"] and "the rest" in parts["note"]
+    assert any(g == "live" and "pose stage and classifier" in n and f["value"] > 0 for (g, n), f in figs.items())

@@ -24,6 +24,16 @@ class Box:
     h: int
 
 
+def fit(frame: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    """``frame`` resized to ``size`` (w, h): exact 2x area halvings while it is at least twice as big, then one
+    linear step (under 2x, linear barely aliases, and fractional INTER_AREA is OpenCV's slow path: 1.1 ms against
+    0.2 ms for 640x480 to 512x384, on every frame of a camera)."""
+    w, h = size
+    while frame.shape[1] >= 2 * w and frame.shape[0] >= 2 * h:
+        frame = cv2.resize(frame, (frame.shape[1] // 2, frame.shape[0] // 2), interpolation=cv2.INTER_AREA)
+    return cv2.resize(frame, size, interpolation=cv2.INTER_LINEAR)
+
+
 class Letterbox:
     def __init__(self, size: int) -> None:
         self.size = size
@@ -48,8 +58,7 @@ class Letterbox:
         out = dst if dst is not None else np.zeros((self.size, self.size, 3), np.uint8)
         if dst is not None and (b.x or b.y):  # the ring's slots are reused: clear the borders once a write
             out[: b.y], out[b.y + b.h:], out[:, : b.x], out[:, b.x + b.w:] = 0, 0, 0, 0
-        interp = cv2.INTER_AREA if b.w < w else cv2.INTER_LINEAR
-        out[b.y: b.y + b.h, b.x: b.x + b.w] = cv2.resize(frame, (b.w, b.h), interpolation=interp)
+        out[b.y: b.y + b.h, b.x: b.x + b.w] = fit(frame, (b.w, b.h))
         return out
 
     def content(self, canvas: np.ndarray) -> np.ndarray:

@@ -5,6 +5,11 @@ where the stage finds one too; and on frames both find, the median distance betw
 landmarks (all 33, in pixels of the frame) in torso lengths (MediaPipe's shoulders' centre to
 hips' centre on that frame). MediaPipe runs in its own venv (``scripts/pose_reference_venv.sh``),
 by path, on every frame of the clip as decoded; the stage runs here on the same frames.
+
+``same_canvas`` also gives MediaPipe the stage's own letterboxed canvas and measures MediaPipe against
+itself on the decoded frames: the error of the same estimator when only the resampling changes, the
+metric's floor on that clip (docs/pose.md: on front views the torso is a few pixels long and the
+tracking diverges from the smallest difference).
 """
 
 from __future__ import annotations
@@ -36,6 +41,7 @@ class ClipParity:
     p90_error: float
     stage_ms: float  # the stage's own time a frame here
     reference_ms: float  # MediaPipe's
+    canvas_error: float | None = None  # MediaPipe on the stage's canvas against MediaPipe on the frames (same_canvas)
 
     @property
     def found_share(self) -> float:
@@ -56,10 +62,11 @@ def compare(ours: dict, ref: dict) -> tuple[int, int, int, np.ndarray]:
     return int(b.sum()), int(both.sum()), int(a.sum()), err
 
 
-def run_reference(python: Path, video: Path, out: Path) -> float:
+def run_reference(python: Path, video: Path, out: Path, letterbox: int = 0) -> float:
     """MediaPipe over ``video`` into ``out``; returns its seconds a frame (decoding excluded)."""
     try:
-        r = subprocess.run([str(python), str(REFERENCE), str(video), str(out)], capture_output=True, text=True, timeout=1800)
+        r = subprocess.run([str(python), str(REFERENCE), str(video), str(out), "--letterbox", str(letterbox)], capture_output=True,
+                           text=True, timeout=1800)
     except FileNotFoundError:
         raise UserError(f"no Python at {python}: build the reference venv with scripts/pose_reference_venv.sh") from None
     if r.returncode != 0:
@@ -70,20 +77,28 @@ def run_reference(python: Path, video: Path, out: Path) -> float:
     return float(fields.get("busy_s", 0)) / n if n else 0.0
 
 
-def clip_parity(video: Path, view: str, tracker_factory, frame_size: int, python: Path) -> ClipParity:
+def clip_parity(video: Path, view: str, tracker_factory, frame_size: int, python: Path, same_canvas: bool = False) -> ClipParity:
     from homegym.daemon.pose_record import record
 
     with tempfile.TemporaryDirectory() as tmp:
         ref_path = Path(tmp) / "ref.npz"
         ref_s = run_reference(python, video, ref_path)
         ref = dict(np.load(ref_path))
+        canvas_ref = None
+        if same_canvas:
+            run_reference(python, video, Path(tmp) / "canvas.npz", frame_size)
+            canvas_ref = dict(np.load(Path(tmp) / "canvas.npz"))
     track = record(video, tracker_factory(), frame_size, 1)
     ours = {"frame": track.frame, "found": track.found, "landmarks": track.landmarks}
     rf, both, sf, err = compare(ours, ref)
     flat = err.ravel()
+    canvas_error = None
+    if canvas_ref is not None:
+        canvas_err = compare(canvas_ref, ref)[3].ravel()
+        canvas_error = float(np.median(canvas_err)) if canvas_err.size else float("nan")
     return ClipParity(video.name, view, len(track.frame), rf, both, sf, float(np.median(flat)) if flat.size else float("nan"),
                       float(np.percentile(flat, 90)) if flat.size else float("nan"), track.busy_s / len(track.frame) * 1000,
-                      ref_s * 1000)
+                      ref_s * 1000, canvas_error)
 
 
 def clips_of(manifest: Path, names: list[str] | None = None, limit: int | None = None) -> list[tuple[Path, str]]:
@@ -99,11 +114,12 @@ def clips_of(manifest: Path, names: list[str] | None = None, limit: int | None =
 
 
 def table(results: list[ClipParity]) -> str:
-    lines = ["| clip | view | frames | MediaPipe finds | stage finds too | median error (torso) | p90 | stage ms | MediaPipe ms |",
-             "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
+    lines = ["| clip | view | frames | MediaPipe finds | stage finds too | median error (torso) | p90 | MediaPipe vs itself | stage ms | "
+             "MediaPipe ms |", "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
     for r in results:
+        canvas = "–" if r.canvas_error is None else f"{r.canvas_error:.4f}"
         lines.append(f"| {r.clip} | {r.view} | {r.frames} | {r.reference_found} | {r.found_share:.1%} | {r.median_error:.4f} | "
-                     f"{r.p90_error:.3f} | {r.stage_ms:.1f} | {r.reference_ms:.1f} |")
+                     f"{r.p90_error:.3f} | {canvas} | {r.stage_ms:.1f} | {r.reference_ms:.1f} |")
     ref = sum(r.reference_found for r in results)
     both = sum(r.both_found for r in results)
     meds = [r.median_error for r in results if r.both_found]

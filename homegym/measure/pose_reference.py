@@ -1,12 +1,13 @@
 """MediaPipe's own Python solution over a video: the reference the pose stage is measured against.
 
 Runs only in a separate venv that holds mediapipe (``scripts/pose_reference_venv.sh``): mediapipe
-0.10.14 cannot share a venv with the train extra, and the daemon never imports it. So this file
-imports nothing of homegym: the parity check and the bench run it by path with that venv's
-Python. It writes the landmark layout ``homegym pose`` writes (docs/pose.md), so the two compare
+0.10.14 cannot share a venv with the train extra, and the daemon never imports it. The parity
+check and the bench run it by path with that venv's Python; of homegym it takes only the
+letterbox (``--letterbox``: the pose stage's own square canvas, NumPy and OpenCV only), found
+through the checkout this file lies in. It writes the landmark layout ``homegym pose`` writes (docs/pose.md), so the two compare
 frame by frame, and prints the frames per second of mediapipe's own processing (decoding excluded).
 
-    python pose_reference.py VIDEO OUT.npz [--stride N] [--max-side PX]
+    python pose_reference.py VIDEO OUT.npz [--stride N] [--max-side PX] [--letterbox PX]
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from __future__ import annotations
 import argparse
 import sys
 import time
+from pathlib import Path
 
 import cv2
 import numpy as np
@@ -25,9 +27,17 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("out")
     p.add_argument("--stride", type=int, default=1, help="every N-th frame (default every one)")
     p.add_argument("--max-side", type=int, default=0, help="scale frames down to this longest side first (0: as decoded)")
-    p.add_argument("--threads", type=int, default=0, help="unused; for symmetry with the bench's settings")
+    p.add_argument("--letterbox", type=int, default=0, help="give MediaPipe the pose stage's square canvas of this side "
+                   "(the same pixels the stage sees), landmarks mapped back to the frame (0: the frames as decoded)")
     a = p.parse_args(argv)
     import mediapipe as mp
+
+    letterbox = None
+    if a.letterbox:
+        sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+        from homegym.core.letterbox import Letterbox
+
+        letterbox = Letterbox(a.letterbox)
 
     cap = cv2.VideoCapture(a.video)
     if not cap.isOpened():
@@ -52,13 +62,19 @@ def main(argv: list[str] | None = None) -> int:
                 if a.max_side and max(h, w) > a.max_side:
                     s = a.max_side / max(h, w)
                     frame = cv2.resize(frame, (round(w * s), round(h * s)), interpolation=cv2.INTER_AREA)
+                if letterbox is not None:
+                    frame = letterbox(frame)
                 rgb = cv2.cvtColor(frame, cv2.COLOR_BGR2RGB)
                 t = time.perf_counter()
                 r = pose.process(rgb)
                 busy += time.perf_counter() - t
                 frames.append(i)
                 if r.pose_landmarks:
-                    lms.append([(q.x, q.y, q.z, q.visibility) for q in r.pose_landmarks.landmark])
+                    found_lm = np.array([(q.x, q.y, q.z, q.visibility) for q in r.pose_landmarks.landmark], np.float32)
+                    if letterbox is not None:
+                        found_lm[:, :2] = letterbox.to_frame(found_lm[:, :2])
+                        found_lm[:, 2] *= letterbox.size / letterbox.box.w
+                    lms.append(found_lm)
                     world.append([(q.x, q.y, q.z) for q in r.pose_world_landmarks.landmark])
                     found.append(True)
                 else:

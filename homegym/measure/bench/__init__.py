@@ -24,8 +24,8 @@ from .latency import latency_figures
 from .live import live_figures
 from .model import float_precision, int8_figures, int8_variant, model_figure
 from .pipeline import pipeline_figures
+from .pose import canvases, pipeline_parts, stage_figures
 from .pose import model_figures as pose_model_figures
-from .pose import pipeline_parts, stage_figures
 from .report import BenchReport, Figure, clip_frames, machine
 from .seed import seed_figures
 
@@ -53,9 +53,7 @@ def run(model: Path | None, models: list[Path], cfg, clip: Path | None, keras_mo
     try:
         clip = clip or render_bench_clip(work, 8.0 if short else 30.0)
         present = devices or [d for d in core.available_devices if d in ("CPU", "GPU", "NPU") or d.startswith("GPU")]
-        from .pose import _canvases
-
-        pose_model_figures(report, core, cfg, _canvases(clip, cfg.pose.frame_size, 64), seconds, present)
+        pose_model_figures(report, core, cfg, canvases(clip, cfg.pose.frame_size, 64), seconds, present)
         stage_figures(report, cfg, clip, reference_python, 120 if short else 450)
         pipeline_parts(report, main, clip, cfg)
         live_figures(report, main, clip, min(seconds * 2, 8.0) if short else 20.0, work, cfg.pipeline.infer_fps, pose=True)

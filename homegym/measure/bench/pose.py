@@ -30,7 +30,7 @@ def _cpu_s() -> float:
     return r.ru_utime + r.ru_stime
 
 
-def _canvases(clip: Path, size: int, limit: int) -> list[np.ndarray]:
+def canvases(clip: Path, size: int, limit: int) -> list[np.ndarray]:
     lb = Letterbox(size)
     out = []
     for _, f in iter_frames(clip):
@@ -121,61 +121,39 @@ def stage_figures(report: BenchReport, cfg, clip: Path, reference_python: Path |
 
 
 def pipeline_parts(report: BenchReport, model: Path, clip: Path, cfg) -> None:
-    """The offline pipeline with the pose stage, every frame, one thread a model: its CPU a frame, and what of it is decoding,
-    the models' inference (each measured alone on the same inputs) and the rest (letterbox, warp, decoding of outputs, smoothing,
-    framing, voting, counting, the loop)."""
+    """The offline pipeline with the pose stage on every frame, one thread a pose model: its CPU a frame, and what of it
+    is decoding (a decode-only pass), the models' inference (the pose models' own CPU inside the run; the classifier's
+    measured alone on the same compiled model) and the rest (letterbox, crop, the outputs' decoding, smoothing, framing,
+    voting, counting, the loop, and the runtime's threads around the models)."""
     from homegym.daemon.config import for_file
     from homegym.daemon.pipeline import Pipeline
 
     run_cfg = for_file(cfg, clip).with_values("pose", enabled=True, threads=1).with_values("pipeline", infer_fps=None)
     pipe = Pipeline(run_cfg, model)
-    c0 = _cpu_s()
-    summary = pipe.run()
-    total = (_cpu_s() - c0) / summary.frames
-    c0 = _cpu_s()
-    n = 0
-    for _ in iter_frames(clip):
-        n += 1
-    decode = (_cpu_s() - c0) / n
-    # the models alone, on the inputs the stage gave them
     tracker = pipe.pose
     assert tracker is not None
-    detections_in_run = tracker.detections
-    canvases = _canvases(clip, run_cfg.pose.frame_size, 120)
-    crops, dets = [], []
-    from homegym.daemon.pose_roi import warp
-
-    tracker.reset()
-    for i, c in enumerate(canvases):
-        p = tracker.step(c, i / 30)
-        if p.roi is not None:
-            crops.append(warp(c, p.roi, 256))
-        dets.append(cv2.resize(c, (224, 224), interpolation=cv2.INTER_AREA))
-    det_req, lm_req = tracker.detector.request, tracker.landmarks.request
     c0 = _cpu_s()
-    for d in dets:
-        det_req.infer({0: d[None]})
-    det_s = (_cpu_s() - c0) / len(dets)
+    summary = pipe.run()
+    n = summary.frames
+    total = (_cpu_s() - c0) / n
+    pose_models = (tracker.detector.infer_cpu_s + tracker.landmarks.infer_cpu_s) / n
     c0 = _cpu_s()
-    for c in crops:
-        lm_req.infer({0: c[None]})
-    lm_s = (_cpu_s() - c0) / max(len(crops), 1)
-    detect_share = summary.pose_found if summary.pose_found is not None else 1.0
-    detections = detections_in_run / max(summary.frames, 1)
+    decoded = sum(1 for _ in iter_frames(clip))
+    decode = (_cpu_s() - c0) / decoded * summary.frames_read / n  # every frame read is decoded
     inf = pipe.inference
     w, h = inf.working_size
+    req = inf.compiled.create_infer_request()
     x = np.zeros((inf.batch, h, w, 3), np.uint8)
-    compiled = inf.compiled
-    req = compiled.create_infer_request()
+    rounds = max(2, 64 // inf.batch)
+    req.infer({0: x})
     c0 = _cpu_s()
-    for _ in range(max(1, 60 // inf.batch)):
+    for _ in range(rounds):
         req.infer({0: x})
-    cls_s = (_cpu_s() - c0) / (max(1, 60 // inf.batch) * inf.batch)
-    models = det_s * detections + lm_s * detect_share + cls_s
+    classifier = (_cpu_s() - c0) / (rounds * inf.batch)
+    models = pose_models + classifier
     rest = total - decode - models
-    report.add(Figure("pose", f"offline pipeline with the pose stage, every frame of the clip ({summary.frames}), CPU a frame",
-                      1000 * total, "ms", note=f"decoding {1000 * decode:.2f} ms, models {1000 * models:.2f} ms "
-                      f"(landmarks {1000 * lm_s:.2f} on {detect_share:.0%} of frames, detector {1000 * det_s:.2f} on {detections:.0%}, "
-                      f"classifier {1000 * cls_s:.2f}), the rest {1000 * rest:.2f} ms"))
+    report.add(Figure("pose", f"offline pipeline with the pose stage, every frame of the clip ({n}), CPU a frame", 1000 * total, "ms",
+                      note=f"decoding {1000 * decode:.2f} ms, models {1000 * models:.2f} ms (pose {1000 * pose_models:.2f}, detector "
+                      f"on {tracker.detections} frames; classifier {1000 * classifier:.2f}), the rest {1000 * rest:.2f} ms"))
     report.add(Figure("pose", "the pipeline's own work beyond decoding and the models, a share of its CPU a frame", 100 * rest / total,
                       "%", ratio=(rest / total) / REST_GOAL, note=f"goal at most {100 * REST_GOAL:.0f} %"))
