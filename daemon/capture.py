@@ -50,14 +50,14 @@ def stride_for(fps: float, infer_fps: float | None) -> int:
 class Capture(threading.Thread):
     def __init__(self, cfg: SourceConfig, ring: FrameRing, working_size: tuple[int, int],
                  first_id: int = 0, infer_fps: float | None = None, framing: Framing | None = None,
-                 framer: Callable[..., np.ndarray] | None = None) -> None:
+                 aux: Callable[..., np.ndarray] | None = None) -> None:
         super().__init__(name="capture", daemon=True)
         self.cfg = cfg
         self.src: SourceKind = classify(cfg.uri)
         self.ring = ring
         self.size = working_size
-        # the model's framing, as it was trained; or what the first stage wants (the pose stage's canvas)
-        self.framer = framer or Framer(framing or Framing(), working_size)
+        self.framer = Framer(framing or Framing(), working_size)  # the model's framing, as it was trained
+        self.aux = aux  # the second picture of each frame, where the ring keeps one (the pose stage's canvas)
         self.waits = not self.src.live and not cfg.realtime  # a file as fast as it can be read: back-pressure
         self.stats = CaptureStats()
         self.first_id = first_id  # frame ids go on across a restart of this stage
@@ -92,8 +92,7 @@ class Capture(threading.Thread):
             cap = open_capture(self.src, self.cfg.width, self.cfg.height, self.cfg.fps, self.cfg.stall_timeout_s)
             if cap is not None:
                 self._cap = cap
-                if isinstance(self.framer, Framer):
-                    self.framer.reset()  # another connection may frame the room anew
+                self.framer.reset()  # another connection may frame the room anew
                 self.stats.fps = stated_fps(cap, self.cfg.fps)
                 self.stats.connected = True
                 self.stats.state = "connected"
@@ -136,6 +135,8 @@ class Capture(threading.Thread):
                     # a file's own clock, as training framed it; a camera's is the wall clock
                     t = now if self.src.live else (frame_id - self.first_id) / self.stats.fps
                     self.framer(frame, t, dst=self.ring.slot_for_write())
+                    if self.aux is not None:
+                        self.aux(frame, t, dst=self.ring.aux_slot_for_write())
                     self.ring.commit(frame_id, now)
                 frame_id += 1
                 self.stats.frames += 1

@@ -3,9 +3,10 @@
 source -> capture thread -> ring -> [pose stage] -> inference (async, batched) -> chain (fold, periodicity,
 voting, counter) -> observer
 
-With the pose stage on (``pose.enabled``, or ``count --annotate``), the ring holds the stage's square
-canvas; the stage tracks the person on it frame by frame, and the image classifier's input is framed
-from the canvas's picture of the frame.
+With the pose stage on (``pose.enabled``, or ``count --annotate``), the ring keeps the stage's square
+canvas beside each frame the classifier takes (both made by the capture thread from the same decoded
+frame, so the classifier sees what it sees without the stage, and counts the same); the stage tracks
+the person on the canvases, frame by frame, before the frames go to inference.
 
 ``homegym count`` runs it offline on a file (as fast as the machine allows, no frame
 dropped); ``homegym run`` runs the very same objects on a live source. The per-frame logic
@@ -23,10 +24,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 import cv2
-import numpy as np
 
 from homegym.core.errors import UserError
-from homegym.core.framing import Framer
 from homegym.core.letterbox import Letterbox
 
 from .capture import Capture
@@ -52,13 +51,11 @@ class Pipeline:
         self.cfg = cfg
         cv2.setNumThreads(1)  # OpenCV's pool would fight inference for the cores over a downscale that needs none
         self.inference = open_model(cfg.model, model, hint_for(cfg.source))
+        self._pose_forced = pose  # count --annotate: on whatever the config says
         self.pose: PoseTracker | None = None
         self.letterbox: Letterbox | None = None
-        if pose or cfg.pose.enabled:
-            live = hint_for(cfg.source) == "LATENCY"
-            self.pose = open_pose(cfg.pose, live, cfg.model.cache_path(), cfg.model.cpu_precision == "f32")
-            self.letterbox = Letterbox(cfg.pose.frame_size)
-        self._model_framer: Framer | None = None  # with the pose stage: the classifier's framing, in this thread
+        self._open_pose()
+        self._pose_changed = False  # a reload changed pose.*: the stage reopens with the next capture
         self._poses: dict[int, tuple[Pose, object]] = {}  # frame id -> the stage's result and canvas, until consumed
         self.chain = Chain(self.inference.labels, self.inference.feature_dim, cfg, clock)
         self.ring = self._new_ring()
@@ -90,31 +87,34 @@ class Pipeline:
     def state(self) -> dict:
         return self.chain.state()
 
+    def _open_pose(self) -> None:
+        cfg = self.cfg
+        self.pose, self.letterbox = None, None
+        if self._pose_forced or cfg.pose.enabled:
+            live = hint_for(cfg.source) == "LATENCY"
+            self.pose = open_pose(cfg.pose, live, cfg.model.cache_path(), cfg.model.cpu_precision == "f32")
+            self.letterbox = Letterbox(cfg.pose.frame_size)
+
     def _new_ring(self) -> FrameRing:
         w, h = self.inference.working_size
-        shape = (self.cfg.pose.frame_size, self.cfg.pose.frame_size, 3) if self.pose else (h, w, 3)
-        return FrameRing(max(self.cfg.pipeline.ring_capacity, 2 * self.inference.batch + 1), shape)
+        canvas = (self.cfg.pose.frame_size, self.cfg.pose.frame_size, 3) if self.pose else None
+        return FrameRing(max(self.cfg.pipeline.ring_capacity, 2 * self.inference.batch + 1), (h, w, 3), canvas)
 
     def _time(self, fid: int, captured: float) -> float:
         """A file's own clock (as fast as we can read it, counting must not change); a live source's capture time."""
         fps = self._media_fps
         return self._t_base + (fid - self._id_base) / fps if fps else captured - self.health.t0
 
-    def _track(self, batch: Batch) -> Batch:
-        """The pose stage on each canvas of ``batch``, in order; returns the classifier's frames of them."""
-        assert self.pose is not None and self.letterbox is not None and self._model_framer is not None
-        w, h = self.inference.working_size
-        frames = np.empty((len(batch.ids), h, w, 3), np.uint8)
+    def _track(self, batch: Batch) -> None:
+        """The pose stage on each canvas of ``batch``, in order; the results wait for their frames' probabilities."""
+        assert self.pose is not None and batch.aux is not None
         keep = self.observer.wants_frames
         for i, fid in enumerate(batch.ids):
-            canvas = batch.frames[i]
-            t = self._time(int(fid), float(batch.times[i]))
+            canvas = batch.aux[i]
             t0 = time.perf_counter()
-            pose = self.pose.step(canvas, t)
+            pose = self.pose.step(canvas, self._time(int(fid), float(batch.times[i])))
             self.health.posed(time.perf_counter() - t0, pose.found)
-            self._model_framer(self.letterbox.content(canvas), t, dst=frames[i])
             self._poses[int(fid)] = (pose, canvas if keep else None)
-        return Batch(frames, batch.ids, batch.times, batch.dropped)
 
     def stop(self) -> None:
         self._stop.set()
@@ -169,10 +169,11 @@ class Pipeline:
     # -- restarting one stage (a reload) ---------------------------------------------------------
 
     def reconfigure(self, cfg: Config) -> None:
-        """New thresholds at once (the counts stay); a new source or frame rate restarts capture."""
+        """New thresholds at once (the counts stay); a new source, frame rate or pose stage restarts capture."""
         old, self.cfg = self.cfg, cfg
         self.chain.reconfigure(cfg)
-        if cfg.source != old.source or cfg.pipeline != old.pipeline:
+        self._pose_changed = self._pose_changed or cfg.pose != old.pose
+        if cfg.source != old.source or cfg.pipeline != old.pipeline or cfg.pose != old.pose:
             self.replace_source(cfg.source)
 
     def replace_source(self, cfg: SourceConfig) -> None:
@@ -204,13 +205,10 @@ class Pipeline:
             first_id = int(self.capture.first_id + self.capture.stats.frames)
             self.health.retire(self.capture, self.ring.dropped)
             self.ring = self._new_ring()
-        framer = None
-        if self.pose is not None and self.letterbox is not None:
-            framer = self.letterbox  # the capture thread fills the stage's canvas; the classifier's framing moves here
-            self._model_framer = Framer(self.inference.info.framing, self.inference.working_size)
-            self.pose.reset()
+        if self.pose is not None:
+            self.pose.reset()  # a new source: whoever was tracked is gone
         cap = Capture(cfg, self.ring, self.inference.working_size, first_id, self.cfg.pipeline.infer_fps,
-                      self.inference.info.framing, framer)
+                      self.inference.info.framing, self.letterbox)
         self.capture = cap
         self._media_fps = cap.stats.fps if not cap.src.live else None
         self._id_base, self._t_base = first_id, self._last_t
@@ -222,6 +220,9 @@ class Pipeline:
         if self._next_inference is not None:
             self._swap_inference(self._next_inference)
             self._next_inference = None
+        if self._pose_changed:  # the old stage's frames are all counted: open the new one (and a ring of its size)
+            self._open_pose()
+            self._pose_changed = False
         try:
             cap = self._start_capture(cfg)
         except UserError as e:  # e.g. a file that vanished: the daemon cannot go on without a source
@@ -252,7 +253,9 @@ class Pipeline:
                     if not ready:
                         self.observer.on_ready()
                     ready = True
-                    self.inference.submit(self._track(batch) if self.pose else batch)
+                    if self.pose is not None:
+                        self._track(batch)
+                    self.inference.submit(batch)
                 for res in self.inference.results():
                     self._consume(res)
                 if batch is None and self.ring.drained:

@@ -19,14 +19,17 @@ class Batch:
     ids: np.ndarray  # (n,) frame ids, increasing
     times: np.ndarray  # (n,) monotonic capture times, seconds
     dropped: int  # frames lost to overwriting since the previous read
+    aux: np.ndarray | None = None  # (n, ...) the second picture of each frame, where the ring keeps one (the pose canvas)
 
 
 class FrameRing:
-    def __init__(self, capacity: int, shape: tuple[int, int, int]) -> None:
+    def __init__(self, capacity: int, shape: tuple[int, int, int], aux_shape: tuple[int, int, int] | None = None) -> None:
         if capacity < 2:
             raise ValueError("capacity must be >= 2 (one slot is always the writer's)")
         self.capacity = capacity
         self._frames = np.zeros((capacity, *shape), np.uint8)
+        # a second picture per slot, written and read with the first (the pose stage's canvas beside the classifier's frame)
+        self._aux = np.zeros((capacity, *aux_shape), np.uint8) if aux_shape else None
         self._ids = np.zeros(capacity, np.int64)
         self._times = np.zeros(capacity, np.float64)
         self._written = 0  # total frames ever written; slot = written % capacity
@@ -43,6 +46,11 @@ class FrameRing:
     def slot_for_write(self) -> np.ndarray:
         """The buffer the next ``commit`` publishes: capture decodes/resizes straight into it (no copy)."""
         return self._frames[self._written % self.capacity]
+
+    def aux_slot_for_write(self) -> np.ndarray:
+        """The second picture's buffer of the slot ``slot_for_write`` returns."""
+        assert self._aux is not None, "this ring keeps one picture a frame"
+        return self._aux[self._written % self.capacity]
 
     def commit(self, frame_id: int, t: float) -> None:
         with self._cond:
@@ -91,7 +99,8 @@ class FrameRing:
             if n <= 0:
                 return None
             slots = np.arange(self._read, self._read + n) % self.capacity
-            batch = Batch(self._frames[slots], self._ids[slots], self._times[slots], lost)
+            batch = Batch(self._frames[slots], self._ids[slots], self._times[slots], lost,
+                          self._aux[slots] if self._aux is not None else None)
             self._read += n
             self._cond.notify_all()  # a writer waiting for space
             return batch

@@ -11,7 +11,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
-from support import ROOT, one_line_error, run_cli
+from support import ROOT, counted_rows, one_line_error, run_cli
 
 from homegym.core.letterbox import Letterbox
 from homegym.core.pose_info import Anchors, Decoding
@@ -171,6 +171,7 @@ def test_the_shipped_pose_models_carry_their_licence_and_attribution():
 # -- the tracking loop on real frames --------------------------------------------------------------------
 
 
+@pytest.mark.realdata
 def test_the_stage_tracks_a_real_person_and_detects_only_when_lost(tracker, shared_data):
     lb = Letterbox(512)
     tracker.reset()
@@ -186,6 +187,7 @@ def test_the_stage_tracks_a_real_person_and_detects_only_when_lost(tracker, shar
     assert abs(abs(p.roi.rotation) - math.pi / 2) < math.pi / 4
 
 
+@pytest.mark.realdata
 def test_black_frames_and_a_person_leaving_and_coming_back(tracker, shared_data):
     lb = Letterbox(512)
     tracker.reset()
@@ -202,6 +204,7 @@ def test_black_frames_and_a_person_leaving_and_coming_back(tracker, shared_data)
     assert sum(p.found for p in back) >= 27 and back[0].detected
 
 
+@pytest.mark.realdata
 def test_of_two_people_the_largest_is_taken_and_then_followed(tracker, shared_data):
     lb = Letterbox(512)
     a = frames_of(shared_data / SIDE_SQUAT, 20)
@@ -223,6 +226,7 @@ def test_of_two_people_the_largest_is_taken_and_then_followed(tracker, shared_da
 # -- the tools: homegym pose, count --annotate ---------------------------------------------------------------
 
 
+@pytest.mark.realdata
 def test_homegym_pose_writes_the_documented_keypoint_file(shared_data, tmp_path):
     out = tmp_path / "keys.npz"
     r = run_cli("pose", str(shared_data / SIDE_PUSHUP), "-o", str(out), "--stride", "2")
@@ -243,6 +247,7 @@ def test_homegym_pose_refuses_a_missing_video_in_one_line(tmp_path):
     assert "video not found" in one_line_error(run_cli("pose", str(tmp_path / "nope.mp4")))
 
 
+@pytest.mark.realdata
 def test_count_annotate_draws_the_skeleton(shared_data, tmp_path):
     out = tmp_path / "why.mp4"
     r = run_cli("count", str(shared_data / SIDE_SQUAT), "--annotate", str(out))
@@ -266,6 +271,7 @@ def reference_python(tmp_path_factory) -> Path:
     return venv / "bin" / "python"
 
 
+@pytest.mark.realdata
 @pytest.mark.slow
 def test_parity_with_mediapipe_on_real_clips(reference_python, shared_data, tmp_path):
     out = tmp_path / "parity.md"
@@ -279,3 +285,60 @@ def test_parity_with_mediapipe_on_real_clips(reference_python, shared_data, tmp_
     assert (reference_found * share).sum() / reference_found.sum() >= 0.98  # of the frames where MediaPipe finds a person
     for row in rows:
         assert float(row[6]) <= 0.05, row  # median landmark error, torso lengths, on frames both find
+
+
+# -- in the daemon: the stage beside the classifier, and a reload ----------------------------------------------
+
+
+def test_the_stage_does_not_change_what_the_classifier_counts(shipped_ir, shipped_clips, tmp_path):
+    """The classifier's frames come from the decoded frame as without the stage (the ring keeps the canvas beside them)."""
+    from homegym.daemon.config import for_file, load
+    from homegym.daemon.pipeline import Pipeline
+
+    # pushup_00009 counted one rep less when the classifier's frames were framed from the canvas: the case to hold
+    for row in [r for r in counted_rows(shipped_clips) if r["name"] in ("pushup_00009", "squat_00007", "lie_00005")]:
+        clip = shipped_clips / row["file"]
+        cfg = for_file(load(None), clip)
+        off = Pipeline(cfg, shipped_ir).run()
+        pipe = Pipeline(cfg.with_values("pose", enabled=True), shipped_ir)
+        on = pipe.run()
+        assert (on.total, on.by_exercise) == (off.total, off.by_exercise) == (int(row["reps"]), on.by_exercise), row["name"]
+        assert on.pose_ms is not None and off.pose_ms is None and on.frames == off.frames
+
+
+def test_a_reload_turns_the_stage_on_in_the_running_service(shipped_ir, shipped_clips, tmp_path):
+    import threading
+
+    from homegym.daemon import config as config_mod
+    from homegym.daemon.observer import Fanout, Observer
+    from homegym.daemon.service import Service
+
+    row = next(c for c in counted_rows(shipped_clips) if int(c["reps"]) >= 2)
+    text = (f"source:\n  uri: {shipped_clips / row['file']}\n  realtime: true\nmodel:\n  path: {shipped_ir}\n"
+            f"mqtt:\n  enabled: false\nstate:\n  dir: {tmp_path / 'state'}\n")
+    cfg = tmp_path / "config.yaml"
+    cfg.write_text(text)
+    svc = Service(config_mod.load(cfg), config_path=cfg)
+    assert svc.pipe.pose is None
+    ready = threading.Event()
+    seen: list = []
+
+    class Watch(Observer):
+        def on_ready(self) -> None:
+            ready.set()
+
+        def on_frame(self, f) -> None:
+            seen.append(f.pose)
+
+    svc.pipe.observer = Fanout(svc, Watch())
+    result: dict = {}
+    runner = threading.Thread(target=lambda: result.setdefault("s", svc.run()))
+    runner.start()
+    assert ready.wait(60)
+    cfg.write_text(text + "pose:\n  enabled: true\n")
+    svc.request_reload()
+    runner.join(90)
+    assert not runner.is_alive()
+    assert svc.pipe.pose is not None and result["s"].pose_ms is not None
+    assert seen[0] is None and seen[-1] is not None and seen[-1].found  # the rendered figure is found after the reload
+    assert result["s"].total == int(row["reps"])  # the clip ran whole again after the restart
