@@ -132,7 +132,7 @@ def _sigmoid(x: np.ndarray) -> np.ndarray:
 def check(kind: str, tflite: Path, xml: Path) -> dict:
     """The IR as written against the .tflite, on the same pictures; the figures and whether they pass."""
     core = make_core(None)
-    ir = compile_model(core, read_pose_ir(xml, kind, core)[0], "CPU")
+    ir = compile_model(core, read_pose_ir(xml, kind)[0], "CPU")
     src = compile_model(core, core.read_model(str(tflite)), "CPU")
     s = SIZES[kind]
     mean, scale = SCALING[kind]

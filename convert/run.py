@@ -109,7 +109,7 @@ def run(s: ConvertSettings) -> dict:
         src_xml = Path(s.model) / "model.xml" if Path(s.model).is_dir() else Path(s.model)
         if src_xml.resolve() == (Path(s.out) / "model.xml").resolve():
             raise UserError(f"-o {s.out} would overwrite the source IR: choose another folder")
-        source, src_info = read_ir(s.model, ref_core)
+        source, src_info = read_ir(s.model)
         if PRECISIONS.index(s.precision) < PRECISIONS.index(src_info.precision):
             raise UserError(f"cannot make an {s.precision.upper()} IR from an {src_info.precision.upper()} one "
                             "(the lost precision does not come back): convert the Keras model")
@@ -178,7 +178,7 @@ def run(s: ConvertSettings) -> dict:
     convert_s = time.time() - t0
 
     # Every check runs on the files just written, read back as the daemon will read them.
-    saved, saved_info = read_ir(xml, core)
+    saved, saved_info = read_ir(xml)
     if saved_info != info:
         raise UserError(f"{xml}: the runtime info read back differs from what was written ({saved_info} != {info})")
     ir = compile_model(ref_core, saved, "CPU")

@@ -71,7 +71,7 @@ class Inference:
         import openvino as ov
 
         core = make_core(cache_dir)
-        model, self.info = read_ir(model_path, core)
+        model, self.info = read_ir(model_path)
         self.feature_dim = add_features_output(model)
         if self.feature_dim is None:
             log.warning("model %s has no pooled-feature layer before a MatMul head: periodicity is off", model_path)

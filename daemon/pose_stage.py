@@ -113,8 +113,8 @@ def open_pose(cfg: PoseConfig, live: bool, cache_dir: Path | None = None, cpu_f3
     folder = resolve_pose_dir(cfg.path)
     core = make_core(cache_dir)
     threads = cfg.threads or (1 if live else None)
-    det_model, det_info = read_pose_ir(folder / FILES["pose_detector"], "pose_detector", core)
-    lm_model, lm_info = read_pose_ir(folder / FILES["pose_landmarks"], "pose_landmarks", core)
+    det_model, det_info = read_pose_ir(folder / FILES["pose_detector"], "pose_detector")
+    lm_model, lm_info = read_pose_ir(folder / FILES["pose_landmarks"], "pose_landmarks")
     det = compile_model(core, det_model, cfg.device, "LATENCY", cpu_threads=threads, cpu_f32=cpu_f32)
     lmk = compile_model(core, lm_model, cfg.device, "LATENCY", cpu_threads=threads, cpu_f32=cpu_f32)
     log.info("pose models %s (%s) compiled on %s, %s", folder, lm_info.version.split(" sha256")[0], cfg.device,

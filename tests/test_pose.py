@@ -243,8 +243,20 @@ def test_homegym_pose_writes_the_documented_keypoint_file(shared_data, tmp_path)
     assert "a person on" in r.stdout
 
 
-def test_homegym_pose_refuses_a_missing_video_in_one_line(tmp_path):
+def test_homegym_pose_refuses_bad_input_in_one_line(shipped_clips, tmp_path):
     assert "video not found" in one_line_error(run_cli("pose", str(tmp_path / "nope.mp4")))
+    clip = str(shipped_clips / counted_rows(shipped_clips)[0]["file"])
+    assert "--stride must be 1 or more" in one_line_error(run_cli("pose", clip, "--stride", "0"))
+    cfg = tmp_path / "config.yaml"
+    cfg.write_text(f"pose:\n  path: {tmp_path / 'nowhere'}\n")
+    assert "pose model not found" in one_line_error(run_cli("pose", clip, "--config", str(cfg)))
+    (tmp_path / "bad").mkdir()
+    (tmp_path / "bad" / "detector.xml").write_text("<net></net>")
+    (tmp_path / "bad" / "detector.bin").write_bytes(b"")
+    (tmp_path / "bad" / "landmarks.xml").write_text("<net></net>")
+    (tmp_path / "bad" / "landmarks.bin").write_bytes(b"")
+    cfg.write_text(f"pose:\n  path: {tmp_path / 'bad'}\n")
+    assert "not a HomeGym pose IR" in one_line_error(run_cli("pose", clip, "--config", str(cfg)))
 
 
 @pytest.mark.realdata

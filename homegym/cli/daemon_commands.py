@@ -8,6 +8,8 @@ import logging
 from pathlib import Path
 from typing import Any
 
+from homegym.core.errors import UserError
+
 from .parsing import add, load_config, log_level
 
 log = logging.getLogger("homegym")
@@ -69,6 +71,8 @@ def pose_cmd(a: argparse.Namespace) -> int:
     from homegym.daemon.pose_record import record
     from homegym.daemon.pose_stage import open_pose
 
+    if a.stride is not None and a.stride < 1:
+        raise UserError(f"--stride must be 1 or more, got {a.stride}")
     cfg = load_config(a.config)
     _, info = open_video(a.video)  # a missing or undecodable file fails before the models compile
     stride = a.stride or stride_for(info.fps, cfg.pipeline.infer_fps)

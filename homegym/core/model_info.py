@@ -76,10 +76,17 @@ def add_features_output(model) -> int | None:
     return None
 
 
-def read_ir(path: Path, core=None):
-    """Read an IR file and its contract; one-line errors for a missing or corrupt file."""
-    import openvino as ov
+def read_ir_file(path: Path):
+    """An IR through OpenVINO's IR frontend alone: ``Core.read_model`` tries every frontend on a file the IR one
+    refuses, and TensorFlow's prints GraphDef parse errors above the one line the user should see."""
+    from openvino.frontend import FrontEndManager
 
+    fe = FrontEndManager().load_by_framework("ir")
+    return fe.convert(fe.load(str(path)))
+
+
+def read_ir(path: Path):
+    """Read an IR file and its contract; one-line errors for a missing or corrupt file."""
     path = Path(path)
     if path.is_dir():
         path = path / "model.xml"
@@ -91,9 +98,8 @@ def read_ir(path: Path, core=None):
         head = f.read(512).lstrip()
     if not head.startswith((b"<?xml", b"<net")):  # OpenVINO would try every frontend on it, TensorFlow's printing noise
         raise UserError(f"cannot read model {path}: not an OpenVINO IR (the file is not XML): convert it again with homegym convert")
-    core = core or ov.Core()
     try:
-        model = core.read_model(str(path))
+        model = read_ir_file(path)
     except RuntimeError as e:
         raise UserError(f"cannot read model {path}: {openvino_reason(e)} (a damaged IR: convert it again with homegym convert)") from None
     info = ModelInfo.read(model, str(path))

@@ -13,6 +13,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from .errors import UserError, openvino_reason
+from .model_info import read_ir_file
 
 RT = "homegym"
 KINDS = ("pose_detector", "pose_landmarks")
@@ -89,13 +90,17 @@ class PoseModelInfo:
             raise UserError(f"{where}: malformed pose runtime info: {e}") from None
 
 
-def read_pose_ir(path: Path, kind: str, core):
+def read_pose_ir(path: Path, kind: str):
     """One of the two pose IRs and its contract; one-line errors for a missing, corrupt or wrong file."""
     path = Path(path)
     if not path.exists() or not path.with_suffix(".bin").exists():
         raise UserError(f"pose model not found: {path} (and its .bin): convert MediaPipe's .tflite files with 'homegym convert'")
+    with path.open("rb") as f:
+        head = f.read(512).lstrip()
+    if not head.startswith((b"<?xml", b"<net")):
+        raise UserError(f"cannot read pose model {path}: not an OpenVINO IR (the file is not XML)")
     try:
-        model = core.read_model(str(path))
+        model = read_ir_file(path)
     except RuntimeError as e:
         raise UserError(f"cannot read pose model {path}: {openvino_reason(e)}") from None
     info = PoseModelInfo.read(model, str(path))

@@ -59,14 +59,14 @@ def run(model: Path | None, models: list[Path], cfg, clip: Path | None, keras_mo
         live_figures(report, main, clip, min(seconds * 2, 8.0) if short else 20.0, work, cfg.pipeline.infer_fps, pose=True)
         if pose_only:
             return report
-        _, info = read_ir(main, core)
+        _, info = read_ir(main)
         frames = clip_frames(clip, info.working_size, 256, info.framing)
         int8 = int8_variant(core, main, frames, work)
         # The shipped IR as the daemon runs it, as OpenVINO would by default (bf16 on some CPUs), and
         # quantized to INT8; then any IRs given.
         variants = [(main, True, ""), (main, False, f"{info.precision} IR, OpenVINO's default precision")]
         variants += [(int8, True, "int8 of it")] if int8 else []
-        infos = {ir: read_ir(ir, core)[1] for ir in [main, *([int8] if int8 else []), *irs[1:]]}
+        infos = {ir: read_ir(ir)[1] for ir in [main, *([int8] if int8 else []), *irs[1:]]}
         for ir in irs[1:]:
             w, h = infos[ir].working_size
             variants.append((ir, True, f"{ir.parent.name}: {infos[ir].precision} IR, {w}x{h} in"))

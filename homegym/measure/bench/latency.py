@@ -8,7 +8,6 @@ from pathlib import Path
 
 from homegym.core.errors import UserError
 from homegym.core.model_info import read_ir
-from homegym.core.runtime import make_core
 from homegym.core.video import open_video
 
 from ..broker import Mosquitto, mosquitto_path
@@ -28,7 +27,7 @@ def latency_figures(report: BenchReport, model: Path, clip: Path, cfg, work: Pat
 
     cap, vinfo = open_video(clip)
     cap.release()
-    _, info = read_ir(resolve_model_path(str(model), None), make_core(None))
+    _, info = read_ir(resolve_model_path(str(model), None))
     rate = vinfo.fps / stride_for(vinfo.fps, cfg.pipeline.infer_fps)  # the frames the voting sees
     delay_ms = 1000 * Voter(info.labels, cfg.voting).delay_frames / rate
     report.add(Figure("latency", f"voting window's own delay at {rate:.0f} inferred fps", delay_ms, "ms"))

@@ -22,7 +22,7 @@ def model_figure(core, path: Path, device: str, hint: str, batch: int, frames: n
     """
     import openvino as ov
 
-    model, info = read_ir(path, core)
+    model, info = read_ir(path)
     if batch != info.batch:
         shape = list(model.input(0).get_partial_shape().to_shape())
         model.reshape([batch, *shape[1:]])
@@ -77,7 +77,7 @@ def int8_variant(core, ir: Path, frames: np.ndarray, work: Path) -> Path | None:
 
     from homegym.convert import quantize
 
-    model, info = read_ir(ir, core)
+    model, info = read_ir(ir)
     quantized = quantize.plain(model, frames[::2], info.batch)
     dataclasses.replace(info, precision="int8").write(quantized)
     out = work / "int8" / "model.xml"
@@ -96,7 +96,7 @@ def int8_figures(report: BenchReport, core, ir: Path, int8: Path, frames: np.nda
 
     probs, reps = [], []
     for path in (ir, int8):
-        model, info = read_ir(path, core)
+        model, info = read_ir(path)
         probs.append(infer_all(compile_model(core, model, "CPU"), frames[1::2], info.batch))
         events = Collect()
         Pipeline(for_file(cfg, clip), path, events).run()

@@ -59,9 +59,12 @@ def model_figures(report: BenchReport, core, cfg, canvases: list[np.ndarray], se
               "pose_landmarks": crops}
     for device in devices:
         for kind, frames in inputs.items():
-            model, _ = read_pose_ir(folder / FILES[kind], kind, core)
+            model, _ = read_pose_ir(folder / FILES[kind], kind)
             for f32 in (True, False):
                 if not f32 and (not device.startswith("CPU") or float_precision(core, device) in (None, "f32")):
+                    if device.startswith("CPU"):
+                        report.add(Figure("pose", f"{kind.replace('pose_', '')} alone, OpenVINO's default precision on {device}",
+                                          None, "fps", note="the default is f32 on this CPU: the f32 rows are it"))
                     continue
                 for threads in ((1, None) if device.startswith("CPU") else (None,)):
                     compiled = compile_model(core, model, device, "LATENCY", cpu_threads=threads, cpu_f32=f32)

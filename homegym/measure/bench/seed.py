@@ -8,7 +8,6 @@ from pathlib import Path
 import numpy as np
 
 from homegym.core.model_info import read_ir
-from homegym.core.runtime import make_core
 from homegym.train import keras_import
 
 from .report import BenchReport, Figure, clip_frames
@@ -20,7 +19,7 @@ def seed_figures(report: BenchReport, model: Path, clip: Path, keras_model: Path
     except ImportError:
         report.add(Figure("seed", "Keras per frame", None, "fps", note="TensorFlow not installed (pip install -e '.[train]')"))
         return
-    _, info = read_ir(model, make_core(None))
+    _, info = read_ir(model)
     if keras_model is not None:
         km = keras.models.load_model(keras_model)
         what = keras_model.name
