@@ -205,7 +205,7 @@ def test_black_frames_and_a_person_leaving_and_coming_back(tracker, shared_data)
 
 
 @pytest.mark.realdata
-def test_of_two_people_the_largest_is_taken_and_then_followed(tracker, shared_data):
+def test_of_two_people_the_largest_is_taken_and_the_one_followed_is_kept(tracker, shared_data):
     lb = Letterbox(512)
     a = frames_of(shared_data / SIDE_SQUAT, 20)
     h, w = a[0].shape[:2]
@@ -221,6 +221,19 @@ def test_of_two_people_the_largest_is_taken_and_then_followed(tracker, shared_da
     assert len(found) >= 18
     hips_x = [lb.to_frame(p.landmarks[[23, 24], :2]).mean(0)[0] for p in found]
     assert max(hips_x) < w / (w + w // 2)  # always the big one on the left
+    # the one being followed is kept when a larger person steps in
+    poses = []
+    tracker.reset()
+    for i, f in enumerate(a):
+        pair = np.zeros((h, w + w // 2, 3), np.uint8)
+        pair[h // 4: h // 4 + h // 2, w:] = cv2.resize(f, (w // 2, h // 2))
+        if i >= 8:
+            pair[:, :w] = f
+        poses.append(tracker.step(lb(pair), i / 30))
+    found = [p for p in poses if p.found]
+    assert len(found) >= 18 and not any(p.detected for p in poses[8:] if p.found)
+    hips_x = [lb.to_frame(p.landmarks[[23, 24], :2]).mean(0)[0] for p in found]
+    assert min(hips_x) > w / (w + w // 2)  # still the small one on the right
 
 
 # -- the tools: homegym pose, count --annotate ---------------------------------------------------------------
