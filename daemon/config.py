@@ -121,6 +121,9 @@ class PoseConfig(Section):
     """Side of the square picture the stage works on, in pixels: the frame scaled to fit, black around it."""
     min_detection_score: Probability = 0.5
     """The detector's score over which a person is found (MediaPipe's min_detection_confidence)."""
+    idle_detect_fps: float = Field(5.0, ge=0.5, le=240)
+    """Live sources: while nobody is in view, the detector runs at most this often (an empty room costs a fraction of a
+    core, not the detector on every frame); a person stepping in is found within 1/idle_detect_fps s. Files: every frame."""
     min_presence: Probability = 0.5
     """The landmark model's presence under which the person counts as lost and the detector runs again (MediaPipe's
     min_tracking_confidence)."""

@@ -49,11 +49,14 @@ class Pose:
 
 
 class PoseTracker:
-    def __init__(self, detector: PoseDetector, landmarks: LandmarkModel, cfg: PoseConfig, roi_scale: float = 1.25) -> None:
+    def __init__(self, detector: PoseDetector, landmarks: LandmarkModel, cfg: PoseConfig, roi_scale: float = 1.25,
+                 idle_interval_s: float = 0.0) -> None:
         self.detector = detector
         self.landmarks = landmarks
         self.cfg = cfg
         self.roi_scale = roi_scale
+        self.idle_interval_s = idle_interval_s  # while nobody is tracked, the detector's least interval (live sources)
+        self._last_detect_t: float | None = None
         self._roi: Roi | None = None  # where the person is expected in the next frame
         self._points = OneEuro(OneEuroParams(cfg.min_cutoff, cfg.beta))
         self._aux = OneEuro(AUXILIARY)
@@ -68,6 +71,7 @@ class PoseTracker:
     def reset(self) -> None:
         """Forget the person (a new source, or they were lost)."""
         self._roi = None
+        self._last_detect_t = None
         for f in (self._points, self._aux, self._world, self._vis):
             f.reset()
 
@@ -75,6 +79,9 @@ class PoseTracker:
         detected = self._roi is None
         roi = self._roi
         if roi is None:
+            if self._last_detect_t is not None and 0 <= t - self._last_detect_t < self.idle_interval_s:
+                return Pose.missing()  # nobody in view a moment ago: an empty room need not cost the detector every frame
+            self._last_detect_t = t
             self.detections += 1
             found = self.detector.detect(canvas)
             if not found:
@@ -120,4 +127,5 @@ def open_pose(cfg: PoseConfig, live: bool, cache_dir: Path | None = None, cpu_f3
     log.info("pose models %s (%s) compiled on %s, %s", folder, lm_info.version.split(" sha256")[0], cfg.device,
              f"{threads} thread(s)" if threads else "every core")
     return PoseTracker(PoseDetector(det, det_info.anchors, det_info.decoding, cfg.min_detection_score),
-                       LandmarkModel(lmk, lm_info.input_size, lm_info.version), cfg, det_info.decoding.roi_scale)
+                       LandmarkModel(lmk, lm_info.input_size, lm_info.version), cfg, det_info.decoding.roi_scale,
+                       1.0 / cfg.idle_detect_fps if live else 0.0)

@@ -65,3 +65,4 @@ def test_bench_short_measures_every_figure(shipped_ir, shipped_clips, tmp_path) 
     parts = next(f for n, f in pose.items() if n.startswith("offline pipeline with the pose stage"))
     assert "decoding" in parts["note"] and "models" in parts["note"] and "the rest" in parts["note"]
     assert any(g == "live" and "pose stage and classifier" in n and f["value"] > 0 for (g, n), f in figs.items())
+    assert any(g == "live" and "nobody in view" in n and f["value"] > 0 for (g, n), f in figs.items())

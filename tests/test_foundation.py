@@ -11,7 +11,7 @@ from support import run_cli
 from homegym.cli import build_parser
 
 SUBCOMMANDS = ["count", "run", "check-config", "config-reference", "install-service", "uninstall-service", "eval", "tune",
-               "bench", "synth", "extract", "label", "train", "convert"]
+               "bench", "synth", "extract", "label", "train", "convert", "pose", "pose-parity"]
 
 
 @pytest.mark.parametrize("module", ["homegym.daemon.service", "homegym.cli", "homegym.measure.evaluate", "homegym.measure.tune",

@@ -32,11 +32,11 @@ from .seed import seed_figures
 __all__ = ["BenchReport", "Figure", "run"]
 
 
-def render_bench_clip(work: Path, seconds: float) -> Path:
-    """A 30 fps 640x480 push-up clip, a camera's frames (the renderer needs no TensorFlow)."""
+def render_bench_clip(work: Path, seconds: float, kind: str = "pushup") -> Path:
+    """A 30 fps 640x480 clip (push-ups; or an empty room), a camera's frames (the renderer needs no TensorFlow)."""
     from homegym.train.synth.clip import render_clip
 
-    res = render_clip(work, "pushup", seed=1, duration=seconds, fps=30.0, size=(640, 480), name="bench")
+    res = render_clip(work, kind, seed=1, duration=seconds, fps=30.0, size=(640, 480), name=f"bench_{kind}")
     return work / f"{res.name}.mp4"
 
 
@@ -56,7 +56,10 @@ def run(model: Path | None, models: list[Path], cfg, clip: Path | None, keras_mo
         pose_model_figures(report, core, cfg, canvases(clip, cfg.pose.frame_size, 64), seconds, present)
         stage_figures(report, cfg, clip, reference_python, 120 if short else 450)
         pipeline_parts(report, main, clip, cfg)
-        live_figures(report, main, clip, min(seconds * 2, 8.0) if short else 20.0, work, cfg.pipeline.infer_fps, pose=True)
+        live_seconds = min(seconds * 2, 8.0) if short else 20.0
+        live_figures(report, main, clip, live_seconds, work, cfg.pipeline.infer_fps, pose=True)
+        empty = render_bench_clip(work, 8.0 if short else 30.0, "empty")
+        live_figures(report, main, empty, live_seconds, work, cfg.pipeline.infer_fps, pose=True, scene="nobody in view")
         if pose_only:
             return report
         _, info = read_ir(main)

@@ -28,7 +28,7 @@ def _proc_rss_mb(pid: int) -> float:
 
 
 def live_figures(report: BenchReport, model: Path, clip: Path, seconds: float, work: Path, infer_fps: float | None,
-                 pose: bool = False) -> None:
+                 pose: bool = False, scene: str = "") -> None:
     """``homegym run`` itself on the clip read in real time: CPU seconds per second after READY=1, and RSS."""
     cfg = work / "live.yaml"
     cfg.write_text(f"source:\n  uri: {clip}\n  realtime: true\nmodel:\n  path: {model}\nmqtt:\n  enabled: false\n"
@@ -60,7 +60,8 @@ def live_figures(report: BenchReport, model: Path, clip: Path, seconds: float, w
     share = (cpu1 - cpu0) / (t1 - t0)
     cap, vinfo = open_video(clip)
     cap.release()
-    rate = ("every frame" if infer_fps is None else f"infer_fps {infer_fps:g}") + (", pose stage and classifier" if pose else "")
+    rate = ("every frame" if infer_fps is None else f"infer_fps {infer_fps:g}") + (", pose stage and classifier" if pose else "") \
+        + (f", {scene}" if scene else "")
     report.add(Figure("live", f"homegym run on a {vinfo.fps:.0f} fps {vinfo.width}x{vinfo.height} real-time source, {rate}, "
                       f"{t1 - t0:.0f} s", 100 * share, "% of one core", ratio=share * 100 / 25, note="goal 25 % of one core"))
     report.add(Figure("live", f"resident memory of homegym run, {rate}", rss, "MiB"))
