@@ -52,13 +52,11 @@ class Letterbox:
         if self._shape != (h, w):  # a new source, or a camera that changed its resolution
             self._shape = (h, w)
             self.box = self.box_for(h, w)
-            if dst is not None:
-                dst[:] = 0
         b = self.box
-        out = dst if dst is not None else np.zeros((self.size, self.size, 3), np.uint8)
-        if dst is not None and (b.x or b.y):  # the ring's slots are reused: clear the borders once a write
-            out[: b.y], out[b.y + b.h:], out[:, : b.x], out[:, b.x + b.w:] = 0, 0, 0, 0
-        out[b.y: b.y + b.h, b.x: b.x + b.w] = fit(frame, (b.w, b.h))
+        out = dst if dst is not None else np.empty((self.size, self.size, 3), np.uint8)
+        # one call writes the whole canvas, borders included: the ring's slots are reused, nothing stale stays
+        cv2.copyMakeBorder(fit(frame, (b.w, b.h)), b.y, self.size - b.y - b.h, b.x, self.size - b.x - b.w, cv2.BORDER_CONSTANT,
+                           dst=out, value=(0, 0, 0))
         return out
 
     def content(self, canvas: np.ndarray) -> np.ndarray:

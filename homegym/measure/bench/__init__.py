@@ -57,6 +57,8 @@ def run(model: Path | None, models: list[Path], cfg, clip: Path | None, keras_mo
         stage_figures(report, cfg, clip, reference_python, 120 if short else 450)
         pipeline_parts(report, main, clip, cfg)
         live_seconds = min(seconds * 2, 8.0) if short else 20.0
+        if pose_only:  # the same source without the stage, the baseline of its live cost (the full run measures it below)
+            live_figures(report, main, clip, live_seconds, work, cfg.pipeline.infer_fps)
         live_figures(report, main, clip, live_seconds, work, cfg.pipeline.infer_fps, pose=True)
         empty = render_bench_clip(work, 8.0 if short else 30.0, "empty")
         live_figures(report, main, empty, live_seconds, work, cfg.pipeline.infer_fps, pose=True, scene="nobody in view")
