@@ -76,13 +76,21 @@ def add_features_output(model) -> int | None:
     return None
 
 
-def read_ir_file(path: Path):
-    """An IR through OpenVINO's IR frontend alone: ``Core.read_model`` tries every frontend on a file the IR one
-    refuses, and TensorFlow's prints GraphDef parse errors above the one line the user should see."""
+def read_ir_file(path: Path, what: str = "model"):
+    """An IR's graph, with one-line errors for a file that is not one. Through OpenVINO's IR frontend alone:
+    ``Core.read_model`` tries every frontend on a file the IR one refuses, and TensorFlow's prints GraphDef parse
+    errors above the one line the user should see; a file that is not XML is refused before any frontend sees it."""
     from openvino.frontend import FrontEndManager
 
-    fe = FrontEndManager().load_by_framework("ir")
-    return fe.convert(fe.load(str(path)))
+    with path.open("rb") as f:
+        head = f.read(512).lstrip()
+    if not head.startswith((b"<?xml", b"<net")):
+        raise UserError(f"cannot read {what} {path}: not an OpenVINO IR (the file is not XML): convert it again with homegym convert")
+    try:
+        fe = FrontEndManager().load_by_framework("ir")
+        return fe.convert(fe.load(str(path)))
+    except RuntimeError as e:
+        raise UserError(f"cannot read {what} {path}: {openvino_reason(e)} (a damaged IR: convert it again with homegym convert)") from None
 
 
 def read_ir(path: Path):
@@ -94,14 +102,7 @@ def read_ir(path: Path):
         raise UserError(f"model not found: {path}")
     if not path.with_suffix(".bin").exists():
         raise UserError(f"model weights not found: {path.with_suffix('.bin')} (an IR is an .xml plus its .bin)")
-    with path.open("rb") as f:
-        head = f.read(512).lstrip()
-    if not head.startswith((b"<?xml", b"<net")):  # OpenVINO would try every frontend on it, TensorFlow's printing noise
-        raise UserError(f"cannot read model {path}: not an OpenVINO IR (the file is not XML): convert it again with homegym convert")
-    try:
-        model = read_ir_file(path)
-    except RuntimeError as e:
-        raise UserError(f"cannot read model {path}: {openvino_reason(e)} (a damaged IR: convert it again with homegym convert)") from None
+    model = read_ir_file(path)
     info = ModelInfo.read(model, str(path))
     out = model.output(0).get_partial_shape()
     if out.rank.get_length() != 2 or out[1].get_length() != len(info.labels):

@@ -12,7 +12,7 @@ import json
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from .errors import UserError, openvino_reason
+from .errors import UserError
 from .model_info import read_ir_file
 
 RT = "homegym"
@@ -95,14 +95,7 @@ def read_pose_ir(path: Path, kind: str):
     path = Path(path)
     if not path.exists() or not path.with_suffix(".bin").exists():
         raise UserError(f"pose model not found: {path} (and its .bin): convert MediaPipe's .tflite files with 'homegym convert'")
-    with path.open("rb") as f:
-        head = f.read(512).lstrip()
-    if not head.startswith((b"<?xml", b"<net")):
-        raise UserError(f"cannot read pose model {path}: not an OpenVINO IR (the file is not XML)")
-    try:
-        model = read_ir_file(path)
-    except RuntimeError as e:
-        raise UserError(f"cannot read pose model {path}: {openvino_reason(e)}") from None
+    model = read_ir_file(path, "pose model")
     info = PoseModelInfo.read(model, str(path))
     if info.kind != kind:
         raise UserError(f"{path} is a {info.kind} model where a {kind} model belongs")
