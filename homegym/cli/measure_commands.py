@@ -40,8 +40,7 @@ def pose_parity_cmd(a: argparse.Namespace) -> int:
     tracker = open_pose(cfg, live=False)
     results = []
     for video, view in clips:
-        tracker.reset()
-        r = pose_parity.clip_parity(video, view, lambda: tracker, cfg.frame_size, a.reference_python, a.same_canvas)
+        r = pose_parity.clip_parity(video, view, tracker, cfg.frame_size, a.reference_python, a.same_canvas)
         log.info("%s: found %.1f%%, median error %.4f", r.clip, 100 * r.found_share, r.median_error)
         results.append(r)
         if a.out:  # as it goes: a run over every clip takes hours on a small machine

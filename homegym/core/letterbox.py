@@ -59,11 +59,6 @@ class Letterbox:
                            dst=out, value=(0, 0, 0))
         return out
 
-    def content(self, canvas: np.ndarray) -> np.ndarray:
-        """The frame's own part of a canvas (a view)."""
-        b = self.box
-        return canvas[b.y: b.y + b.h, b.x: b.x + b.w]
-
     def to_frame(self, xy: np.ndarray) -> np.ndarray:
         """Canvas-normalised (x, y) to frame-normalised (x, y), MediaPipe's convention: 0..1 across each side."""
         b = self.box

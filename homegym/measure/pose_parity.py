@@ -62,11 +62,11 @@ def compare(ours: dict, ref: dict) -> tuple[int, int, int, np.ndarray]:
     return int(b.sum()), int(both.sum()), int(a.sum()), err
 
 
-def run_reference(python: Path, video: Path, out: Path, letterbox: int = 0) -> float:
-    """MediaPipe over ``video`` into ``out``; returns its seconds a frame (decoding excluded)."""
+def run_reference(python: Path, video: Path, out: Path, letterbox: int = 0, frames: int = 0) -> float:
+    """MediaPipe over ``video`` (its first ``frames``; 0: all) into ``out``; returns its seconds a frame (decoding excluded)."""
     try:
-        r = subprocess.run([str(python), str(REFERENCE), str(video), str(out), "--letterbox", str(letterbox)], capture_output=True,
-                           text=True, timeout=1800)
+        r = subprocess.run([str(python), str(REFERENCE), str(video), str(out), "--letterbox", str(letterbox), "--frames",
+                            str(frames)], capture_output=True, text=True, timeout=1800)
     except FileNotFoundError:
         raise UserError(f"no Python at {python}: build the reference venv with scripts/pose_reference_venv.sh") from None
     if r.returncode != 0:
@@ -77,7 +77,8 @@ def run_reference(python: Path, video: Path, out: Path, letterbox: int = 0) -> f
     return float(fields.get("busy_s", 0)) / n if n else 0.0
 
 
-def clip_parity(video: Path, view: str, tracker_factory, frame_size: int, python: Path, same_canvas: bool = False) -> ClipParity:
+def clip_parity(video: Path, view: str, tracker, frame_size: int, python: Path, same_canvas: bool = False) -> ClipParity:
+    """One clip, the stage's ``tracker`` starting afresh."""
     from homegym.daemon.pose_record import record
 
     with tempfile.TemporaryDirectory() as tmp:
@@ -88,7 +89,8 @@ def clip_parity(video: Path, view: str, tracker_factory, frame_size: int, python
         if same_canvas:
             run_reference(python, video, Path(tmp) / "canvas.npz", frame_size)
             canvas_ref = dict(np.load(Path(tmp) / "canvas.npz"))
-    track = record(video, tracker_factory(), frame_size, 1)
+    tracker.reset()
+    track = record(video, tracker, frame_size, 1)
     ours = {"frame": track.frame, "found": track.found, "landmarks": track.landmarks}
     rf, both, sf, err = compare(ours, ref)
     flat = err.ravel()

@@ -7,7 +7,7 @@ letterbox (``--letterbox``: the pose stage's own square canvas, NumPy and OpenCV
 through the checkout this file lies in. It writes the landmark layout ``homegym pose`` writes (docs/pose.md), so the two compare
 frame by frame, and prints the frames per second of mediapipe's own processing (decoding excluded).
 
-    python pose_reference.py VIDEO OUT.npz [--stride N] [--max-side PX] [--letterbox PX]
+    python pose_reference.py VIDEO OUT.npz [--stride N] [--frames N] [--max-side PX] [--letterbox PX]
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("video")
     p.add_argument("out")
     p.add_argument("--stride", type=int, default=1, help="every N-th frame (default every one)")
+    p.add_argument("--frames", type=int, default=0, help="only the video's first N frames (0: all)")
     p.add_argument("--max-side", type=int, default=0, help="scale frames down to this longest side first (0: as decoded)")
     p.add_argument("--letterbox", type=int, default=0, help="give MediaPipe the pose stage's square canvas of this side "
                    "(the same pixels the stage sees), landmarks mapped back to the frame (0: the frames as decoded)")
@@ -55,7 +56,7 @@ def main(argv: list[str] | None = None) -> int:
         i = 0
         while True:
             ok, frame = cap.read()
-            if not ok:
+            if not ok or (a.frames and i >= a.frames):
                 break
             if i % a.stride == 0:
                 h, w = frame.shape[:2]

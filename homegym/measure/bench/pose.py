@@ -4,10 +4,10 @@ same frames, and the offline pipeline's CPU a frame split into decoding, the mod
 from __future__ import annotations
 
 import resource
-import subprocess
 import tempfile
 import time
 from importlib.util import find_spec
+from itertools import islice
 from pathlib import Path
 
 import cv2
@@ -32,12 +32,7 @@ def _cpu_s() -> float:
 
 def canvases(clip: Path, size: int, limit: int) -> list[np.ndarray]:
     lb = Letterbox(size)
-    out = []
-    for _, f in iter_frames(clip):
-        out.append(lb(f))
-        if len(out) >= limit:
-            break
-    return out
+    return [lb(f) for _, f in islice(iter_frames(clip), limit)]
 
 
 def _tracker(cfg, threads: int | None, f32: bool = True):
@@ -83,28 +78,28 @@ def model_figures(report: BenchReport, core, cfg, canvases: list[np.ndarray], se
                                       "fps", p50, p95))
 
 
-def _reference_fps(clip: Path, python: Path | None) -> tuple[float | None, str]:
-    """MediaPipe's own frames per second on the clip (decoding excluded), in its venv or this interpreter."""
+def _reference_fps(clip: Path, frames: int, python: Path | None) -> tuple[float | None, str]:
+    """MediaPipe's own frames per second on the clip's first ``frames`` (decoding excluded), in its venv or this interpreter."""
     import sys
 
-    from homegym.measure.pose_parity import REFERENCE
+    from homegym.core.errors import UserError
+    from homegym.measure.pose_parity import run_reference
 
-    exe = str(python) if python else (sys.executable if find_spec("mediapipe") else None)
+    exe = python or (Path(sys.executable) if find_spec("mediapipe") else None)
     if exe is None:
         return None, "skipped: mediapipe is not importable here; give --reference-python (scripts/pose_reference_venv.sh)"
     with tempfile.TemporaryDirectory() as tmp:
-        r = subprocess.run([exe, str(REFERENCE), str(clip), str(Path(tmp) / "ref.npz")], capture_output=True, text=True,
-                           timeout=1800)
-    if r.returncode != 0:
-        return None, f"skipped: the MediaPipe reference failed: {(r.stderr.strip().splitlines() or ['?'])[-1][:200]}"
-    fields = dict(zip(*[iter(r.stdout.split())] * 2))
-    return float(fields["fps"]), "MediaPipe 0.10.14 solutions.pose (model_complexity 1), same frames, same run"
+        try:
+            seconds = run_reference(exe, clip, Path(tmp) / "ref.npz", frames=frames)
+        except UserError as e:
+            return None, f"skipped: {str(e)[:200]}"
+    return 1.0 / seconds, "MediaPipe 0.10.14 solutions.pose (model_complexity 1), same frames, same run"
 
 
 def stage_figures(report: BenchReport, cfg, clip: Path, reference_python: Path | None, limit: int) -> None:
     """The stage on the clip's frames (letterbox included, decoding not), one thread and every core; MediaPipe beside it."""
-    frames = [f for _, f in iter_frames(clip)][:limit]
-    ref_fps, note = _reference_fps(clip, reference_python) if len(frames) else (None, "no frames")
+    frames = [f for _, f in islice(iter_frames(clip), limit)]
+    ref_fps, note = _reference_fps(clip, len(frames), reference_python) if frames else (None, "no frames")
     for threads in (1, None):
         tracker = _tracker(cfg, threads)
         lb = Letterbox(cfg.pose.frame_size)
