@@ -7,45 +7,17 @@ reference writes (measure/pose_reference.py), so the two compare frame by frame.
 
 from __future__ import annotations
 
-import json
 import time
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from homegym.core.errors import UserError
 from homegym.core.letterbox import Letterbox
+from homegym.core.pose_track import PoseTrack
 from homegym.core.video import iter_frames, open_video
 
 from .pose_stage import Pose, PoseTracker
-
-FORMAT = "homegym-pose/1"
-
-
-@dataclass
-class PoseTrack:
-    """Per inferred frame: landmarks in frame-normalised coordinates (MediaPipe's convention), NaN where nobody was found."""
-
-    frame: np.ndarray  # (n,) source frame numbers
-    t: np.ndarray  # (n,) seconds, the file's own clock
-    landmarks: np.ndarray  # (n, 33, 4) x, y (0..1 across the frame), z (x's scale), visibility
-    world: np.ndarray  # (n, 33, 3) metres, hips' centre at 0
-    presence: np.ndarray  # (n,) the landmark model's score (0: the detector found nobody)
-    found: np.ndarray  # (n,) bool
-    roi: np.ndarray  # (n, 4) the crop: centre x, y, side (canvas-normalised), rotation (radians); NaN where none
-    detected: np.ndarray  # (n,) bool: the detector ran on this frame
-    fps: float
-    width: int
-    height: int
-    busy_s: float = 0.0  # seconds in the pose stage (decoding excluded)
-
-    def save(self, path: Path, source: str, model: str) -> None:
-        meta = {"format": FORMAT, "source": source, "model": model, "fps": self.fps, "width": self.width, "height": self.height}
-        np.savez_compressed(path, frame=self.frame, t=self.t, landmarks=self.landmarks, world=self.world, presence=self.presence,
-                            found=self.found, roi=self.roi, detected=self.detected, fps=np.float32(self.fps),
-                            width=np.int32(self.width), height=np.int32(self.height), source=np.str_(source),
-                            model=np.str_(model), meta=np.str_(json.dumps(meta)))
 
 
 def frame_pose(pose: Pose, letterbox: Letterbox) -> tuple[np.ndarray, np.ndarray]:
@@ -63,6 +35,7 @@ def frame_pose(pose: Pose, letterbox: Letterbox) -> tuple[np.ndarray, np.ndarray
 
 def record(video: Path, tracker: PoseTracker, frame_size: int, stride: int = 1) -> PoseTrack:
     _, info = open_video(video)
+    tracker.reset()  # whoever the last video followed is not in this one
     letterbox = Letterbox(frame_size)
     canvas = np.zeros((frame_size, frame_size, 3), np.uint8)
     rows: list[tuple] = []

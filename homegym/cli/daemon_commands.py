@@ -65,24 +65,66 @@ def count_cmd(a: argparse.Namespace) -> int:
     return 0
 
 
-def pose_cmd(a: argparse.Namespace) -> int:
+def _pose_one(video: Path, out: Path, tracker, cfg, stride: int | None) -> str:
+    """One video through the pose stage to ``out`` (written whole or not at all); the line to print."""
     from homegym.core.video import open_video
     from homegym.daemon.capture import stride_for
     from homegym.daemon.pose_record import record
+
+    _, info = open_video(video)  # a missing or undecodable file fails before any work
+    stride = stride or stride_for(info.fps, cfg.pipeline.infer_fps)
+    track = record(video, tracker, cfg.pose.frame_size, stride)
+    tmp = out.with_name(out.name + ".part.npz")
+    track.save(tmp, str(video), f"{tracker.landmarks.version}")
+    tmp.replace(out)
+    n, found = len(track.frame), int(track.found.sum())
+    return (f"{out}: {n} frames (every {stride}. of {info.fps:.1f} fps), a person on {found} ({found / n:.0%}); "
+            f"detector ran on {int(track.detected.sum())}; pose stage {track.busy_s / n * 1000:.1f} ms a frame")
+
+
+def _tracker(cfg):
     from homegym.daemon.pose_stage import open_pose
+
+    return open_pose(cfg.pose, live=False, cache_dir=cfg.model.cache_path(), cpu_f32=cfg.model.cpu_precision == "f32")
+
+
+def pose_cmd(a: argparse.Namespace) -> int:
+    from homegym.core.video import open_video
 
     if a.stride is not None and a.stride < 1:
         raise UserError(f"--stride must be 1 or more, got {a.stride}")
     cfg = load_config(a.config)
-    _, info = open_video(a.video)  # a missing or undecodable file fails before the models compile
-    stride = a.stride or stride_for(info.fps, cfg.pipeline.infer_fps)
-    tracker = open_pose(cfg.pose, live=False, cache_dir=cfg.model.cache_path(), cpu_f32=cfg.model.cpu_precision == "f32")
-    track = record(a.video, tracker, cfg.pose.frame_size, stride)
-    out = a.out or a.video.with_suffix(".pose.npz")
-    track.save(out, str(a.video), f"{tracker.landmarks.version}")
-    n, found = len(track.frame), int(track.found.sum())
-    print(f"{out}: {n} frames (every {stride}. of {info.fps:.1f} fps), a person on {found} ({found / n:.0%}); "
-          f"detector ran on {int(track.detected.sum())}; pose stage {track.busy_s / n * 1000:.1f} ms a frame")
+    open_video(a.video)  # a missing or undecodable file fails before the models compile
+    print(_pose_one(a.video, a.out or a.video.with_suffix(".pose.npz"), _tracker(cfg), cfg, a.stride))
+    return 0
+
+
+def poses_cmd(a: argparse.Namespace) -> int:
+    """Every clip of a manifest through the pose stage, as the daemon runs it, into a folder (training's keypoints).
+    A clip whose file is there from the same landmark model is kept: the run resumes where it stopped."""
+    from homegym.core import manifest
+    from homegym.core.pose_track import PoseTrack
+
+    rows = manifest.read(a.manifest)
+    if a.split:
+        rows = [r for r in rows if r.split == a.split]
+    if not rows:
+        raise UserError(f"{a.manifest}: no clips{f' in split {a.split!r}' if a.split else ''}")
+    cfg = load_config(a.config)
+    tracker = _tracker(cfg)
+    a.out.mkdir(parents=True, exist_ok=True)
+    kept = 0
+    for i, row in enumerate(rows, 1):
+        out = a.out / f"{row.path.stem}.npz"
+        if out.exists() and not a.force:
+            try:
+                if PoseTrack.load(out).model == tracker.landmarks.version:
+                    kept += 1
+                    continue
+            except UserError:
+                pass  # a damaged file: made again
+        print(f"[{i}/{len(rows)}] " + _pose_one(row.path, out, tracker, cfg, None), flush=True)
+    print(f"{len(rows)} clips in {a.out}: {len(rows) - kept} made, {kept} already there")
     return 0
 
 
@@ -149,6 +191,15 @@ def register(sub: Any) -> None:
     s.add_argument("video", type=Path, help="a video file")
     s.add_argument("-o", "--out", type=Path, help="the .npz to write (default: VIDEO with .pose.npz)")
     s.add_argument("--stride", type=int, help="every N-th frame (default: as the daemon, from pipeline.infer_fps)")
+    s.add_argument("--config", type=Path, help="config.yaml: its pose and pipeline sections (default: the built-in defaults)")
+
+    s = add(sub, "poses", "the pose stage's keypoints of every clip of a manifest, into a folder (what train --kind keypoints reads)",
+             "  homegym poses ../shared/data/clips.csv -o ~/.cache/homegym/poses\n"
+             "  homegym poses clips.csv -o keys/ --split train\n", poses_cmd)
+    s.add_argument("manifest", type=Path, help="a clip manifest (clips.csv)")
+    s.add_argument("-o", "--out", type=Path, required=True, help="the folder: one <clip>.npz per clip (docs/pose.md)")
+    s.add_argument("--split", help="only the clips of this split")
+    s.add_argument("--force", action="store_true", help="make every file again (default: keep those from the same landmark model)")
     s.add_argument("--config", type=Path, help="config.yaml: its pose and pipeline sections (default: the built-in defaults)")
 
     s = add(sub, "run", "run the daemon on the configured live source (camera, stream or file)",
