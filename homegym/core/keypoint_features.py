@@ -1,0 +1,183 @@
+"""The keypoint classifier's features: one NumPy implementation for training and for the daemon.
+
+A frame's features come from the pose stage's 33 landmarks and world landmarks and from the
+frames before it (never after: it runs live). Per frame: the body's 2D shape centred on the hips
+and scaled by its own size; elbow, knee and hip angles in 2D and in 3D (the world landmarks, so a
+push-up seen from the front bends the same elbows as one seen from the side); how upright the
+torso is; how visible the arms and legs are. Over a causal window: how much each angle and height above the feet
+changed over the last 0.25 s and 0.5 s, where it stands between its own minimum and maximum of
+the last ``window_s``, and that range (a set swings; standing still does not).
+
+``VERSION`` names this definition; convert writes it into the classifier's IR and the daemon
+refuses an IR whose features it does not compute. Change the features: bump it.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections import deque
+from dataclasses import asdict, dataclass
+
+import numpy as np
+
+VERSION = "homegym-keypoint-features/1"
+
+NOSE, L_SH, R_SH, L_EL, R_EL, L_WR, R_WR = 0, 11, 12, 13, 14, 15, 16
+L_HIP, R_HIP, L_KN, R_KN, L_AN, R_AN = 23, 24, 25, 26, 27, 28
+BODY = (NOSE, L_SH, R_SH, L_EL, R_EL, L_WR, R_WR, L_HIP, R_HIP, L_KN, R_KN, L_AN, R_AN)
+ARMS = (L_SH, R_SH, L_EL, R_EL, L_WR, R_WR)
+LEGS = (L_HIP, R_HIP, L_KN, R_KN, L_AN, R_AN)
+# (a, joint, b): the angle at ``joint`` between the limbs to a and to b
+ANGLES = ((L_SH, L_EL, L_WR), (R_SH, R_EL, R_WR), (L_HIP, L_KN, L_AN), (R_HIP, R_KN, R_AN), (L_SH, L_HIP, L_KN), (R_SH, R_HIP, R_KN))
+
+
+@dataclass(frozen=True)
+class FeatureSpec:
+    """The window's parameters, written into the IR beside ``VERSION``."""
+
+    version: str = VERSION
+    window_s: float = 3.0  # the running minimum and maximum look this far back
+    deltas_s: tuple[float, ...] = (0.25, 0.5)  # changes over these spans
+    delta_slack_s: float = 0.25  # a delta whose past frame is further back than span + slack is unknown (0)
+    # push-up phases fade out as the torso rises from this uprightness (|cos| to the vertical) to the next: see ``gate``
+    pushup_gate: tuple[float, float] = (0.7, 1.0)
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: dict) -> FeatureSpec:
+        gate = d.get("pushup_gate", (1.0, 1.0))  # IRs from before the gate: off
+        return cls(str(d["version"]), float(d["window_s"]), tuple(float(x) for x in d["deltas_s"]), float(d["delta_slack_s"]),
+                   (float(gate[0]), float(gate[1])))
+
+    @property
+    def width(self) -> int:
+        return STATIC + SWINGING * (len(self.deltas_s) + 2)
+
+
+STATIC = 2 * len(BODY) + 2 * len(ANGLES) + 2 + 3 + 1  # shape, 2D and 3D angles, torso uprightness (2D, 3D), visibility, found
+SWINGING = 2 * len(ANGLES) + 1 + 3  # angles 2D and 3D, torso uprightness (3D), nose / shoulder / hip heights above the feet
+# Times within this of a window's edge count as on it: a file's frame times computed in float32 (a keypoint file) or
+# float64 (the daemon) must pick the same frames, and at 15 fps a 3 s window's edge falls exactly on a frame.
+TIME_TOLERANCE_S = 1e-3
+UPRIGHT_3D = 2 * len(BODY) + 2 * len(ANGLES) + 1  # the column of the torso's uprightness from the world landmarks
+
+
+@dataclass(frozen=True)
+class FrameFeatures:
+    """Per frame, before the window: ``static`` goes to the classifier as it is, ``swinging`` through the window."""
+
+    static: np.ndarray  # (n, STATIC)
+    swinging: np.ndarray  # (n, SWINGING), NaN where nobody was found
+    found: np.ndarray  # (n,) bool
+
+
+def _angle(a: np.ndarray, j: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """The angle at ``j`` (radians / pi, 0..1) per row; works in 2D and 3D."""
+    u, v = a - j, b - j
+    cos = (u * v).sum(-1) / np.maximum(np.linalg.norm(u, axis=-1) * np.linalg.norm(v, axis=-1), 1e-9)
+    return np.arccos(np.clip(cos, -1.0, 1.0)) / np.pi
+
+
+def _upright(top: np.ndarray, bottom: np.ndarray) -> np.ndarray:
+    """|cos| of the angle between the hips-to-shoulders vector and the vertical (image y): 1 standing, 0 lying."""
+    v = top - bottom
+    return np.abs(v[..., 1]) / np.maximum(np.linalg.norm(v, axis=-1), 1e-9)
+
+
+def frame_features(xy: np.ndarray, world: np.ndarray, visibility: np.ndarray, presence: np.ndarray,
+                   found: np.ndarray) -> FrameFeatures:
+    """The per-frame part. ``xy`` (n, 33, 2) in any unit equal along x and y (pixels, or a square canvas's
+    0..1), y down; ``world`` (n, 33, 3) metres; ``visibility`` (n, 33); ``presence`` and ``found`` (n,)."""
+    found = np.asarray(found, bool)
+    xy = np.where(found[:, None, None], xy, 0.0).astype(np.float64)
+    world = np.where(found[:, None, None], world, 0.0).astype(np.float64)
+    hips = (xy[:, L_HIP] + xy[:, R_HIP]) / 2
+    shoulders = (xy[:, L_SH] + xy[:, R_SH]) / 2
+    thighs = (np.linalg.norm(xy[:, L_HIP] - xy[:, L_KN], axis=-1) + np.linalg.norm(xy[:, R_HIP] - xy[:, R_KN], axis=-1)) / 2
+    # the body's size: the torso, unless it points at the camera (a push-up from the front), then the shoulders or thighs
+    scale = np.maximum.reduce([np.linalg.norm(shoulders - hips, axis=-1), np.linalg.norm(xy[:, L_SH] - xy[:, R_SH], axis=-1),
+                               thighs, np.full(len(xy), 1e-6)])
+    shape = (xy[:, BODY] - hips[:, None]) / scale[:, None, None]
+    angles2 = np.stack([_angle(xy[:, a], xy[:, j], xy[:, b]) for a, j, b in ANGLES], axis=1)
+    angles3 = np.stack([_angle(world[:, a], world[:, j], world[:, b]) for a, j, b in ANGLES], axis=1)
+    w_sh, w_hip = (world[:, L_SH] + world[:, R_SH]) / 2, (world[:, L_HIP] + world[:, R_HIP]) / 2
+    up2, up3 = _upright(shoulders, hips), _upright(w_sh, w_hip)
+    vis = np.stack([visibility[:, ARMS].mean(1), visibility[:, LEGS].mean(1), presence], axis=1)
+    # heights above the feet, in body sizes: where the person stands in the frame (or the letterbox's margin) drops out
+    feet = (xy[:, L_AN, 1] + xy[:, R_AN, 1]) / 2
+    heights = (feet[:, None] - np.stack([xy[:, NOSE, 1], shoulders[:, 1], hips[:, 1]], axis=1)) / scale[:, None]
+    static = np.concatenate([shape.reshape(len(xy), -1), angles2, angles3, up2[:, None], up3[:, None], vis, found[:, None]], axis=1)
+    static[~found] = 0.0
+    swinging = np.concatenate([angles2, angles3, up3[:, None], heights], axis=1)
+    swinging[~found] = np.nan
+    return FrameFeatures(static.astype(np.float32), swinging.astype(np.float32), found)
+
+
+def windowed(swinging: np.ndarray, t: np.ndarray, spec: FeatureSpec) -> np.ndarray:
+    """(n, SWINGING * (deltas + 2)): each row from its own frame and the frames of the ``window_s`` before it."""
+    n = len(t)
+    t = np.asarray(t, np.float64)
+    out = []
+    for d in spec.deltas_s:
+        j = np.searchsorted(t, t - d + TIME_TOLERANCE_S, side="right") - 1  # the latest frame at least d before
+        ok = (j >= 0) & (t - t[np.maximum(j, 0)] <= d + spec.delta_slack_s + TIME_TOLERANCE_S)
+        delta = swinging - swinging[np.maximum(j, 0)]
+        out.append(np.where(ok[:, None], delta, np.nan))
+    start = np.searchsorted(t, t - spec.window_s - TIME_TOLERANCE_S, side="left")
+    width = int((np.arange(n) - start).max(initial=0)) + 1
+    idx = np.arange(n)[:, None] - np.arange(width)[None, :]  # (n, width): this frame and the ones before it
+    inside = idx >= start[:, None]
+    win = np.where(inside[..., None], swinging[np.maximum(idx, 0)], np.nan)  # (n, width, SWINGING)
+    with warnings.catch_warnings():  # a row of NaN only (nobody in the window) warns; it becomes 0 below
+        warnings.simplefilter("ignore", RuntimeWarning)
+        lo, hi = np.nanmin(win, axis=1), np.nanmax(win, axis=1)
+    span = hi - lo
+    place = (swinging - lo) / np.where(span > 1e-6, span, np.nan)
+    out += [place, span]
+    return np.nan_to_num(np.concatenate(out, axis=1), nan=0.0).astype(np.float32)
+
+
+def features(ff: FrameFeatures, t: np.ndarray, spec: FeatureSpec = FeatureSpec()) -> np.ndarray:
+    """A whole sequence's features, (n, spec.width): what training computes over a clip."""
+    return np.concatenate([ff.static, windowed(ff.swinging, t, spec)], axis=1)
+
+
+def gate(probs: np.ndarray, features: np.ndarray, labels: tuple[str, ...], spec: FeatureSpec) -> np.ndarray:
+    """A push-up is done lying down: its phases fade out as the torso (the world landmarks', whatever the view) rises
+    toward the vertical, and their share goes to ``neither``. A classifier alone read a standing curl's or press's bent
+    elbows as a push-up's bottom on people it never saw; the torso tells. (n, labels) in, the same out."""
+    lo, hi = spec.pushup_gate
+    cols = [i for i, lab in enumerate(labels) if lab.startswith("pushup_")]
+    if hi <= lo or not cols or "neither" not in labels:
+        return probs
+    keep = np.clip((hi - features[:, UPRIGHT_3D]) / (hi - lo), 0.0, 1.0)
+    out = probs.copy()
+    out[:, cols] *= keep[:, None]
+    out[:, labels.index("neither")] += probs[:, cols].sum(1) * (1 - keep)
+    return out
+
+
+class FeatureStream:
+    """The daemon's side: one frame at a time, the same numbers ``features`` gives for the whole sequence."""
+
+    def __init__(self, spec: FeatureSpec) -> None:
+        self.spec = spec
+        self._rows: deque[tuple[float, np.ndarray, np.ndarray]] = deque()  # (t, static, swinging)
+
+    def reset(self) -> None:
+        self._rows.clear()
+
+    def step(self, t: float, xy: np.ndarray, world: np.ndarray, visibility: np.ndarray, presence: float, found: bool) -> np.ndarray:
+        """(spec.width,) for a frame at ``t`` (seconds, increasing): one pose's (33, 2), (33, 3), (33,)."""
+        ff = frame_features(xy[None], world[None], visibility[None], np.array([presence]), np.array([found]))
+        if self._rows and t <= self._rows[-1][0]:
+            self.reset()  # time went back: a new source
+        self._rows.append((t, ff.static[0], ff.swinging[0]))
+        keep_s = max(self.spec.window_s, max(self.spec.deltas_s) + self.spec.delta_slack_s) + 2 * TIME_TOLERANCE_S
+        while self._rows[0][0] < t - keep_s:
+            self._rows.popleft()
+        ts = np.array([r[0] for r in self._rows])
+        swing = np.stack([r[2] for r in self._rows])
+        return np.concatenate([ff.static[0], windowed(swing, ts, self.spec)[-1]])
