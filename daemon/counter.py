@@ -145,10 +145,15 @@ class RepCounter:
                 if self._left_t is None:
                     self._left_t = self._top_t  # the vote comes a dwell late: the descent began earlier
                 self._down = True
+            elif self.cfg.bottom_first:  # a bottom without its top before it: the rep runs from here to the next top
+                self._top, self._left_t, self._back_t, self._down = ex, t, None, True
+                self._depth, self._conf_sum, self._conf_n = 0.0, 0.0, 0
             else:  # a bottom without a top before it: wait for the next top
                 self._top, self._left_t, self._down = None, None, False
             return out
         # ph == "up": back at (or first reaching) the top of ``ex``.
+        if self.cfg.bottom_first and self._down and self._top != ex:
+            self._top = ex  # the bottom was voted as the other exercise (the fold's slow average had not turned yet)
         if self._top == ex and self._left_t is not None:
             duration = (self._back_t if self._back_t is not None else t) - self._left_t
             if self._down and self.cfg.min_rep_s <= duration <= self.cfg.max_rep_s:

@@ -42,7 +42,9 @@ def test_replayed_counts_are_the_pipelines(small_ir, training_clips, tmp_path) -
     those of the candidate that equals it."""
     manifest = training_clips / "clips.csv"
     cfg = tmp_path / "config.yaml"
-    cfg.write_text("voting:\n  ema_alpha: 0.35\n  min_dwell: 3\n  enter: 0.6\n  exit: 0.4\n  exercise_alpha: 0.1\n")
+    # every rep up -> down -> up (counter.bottom_first off): the small model's held-out counts then hang on the voting
+    cfg.write_text("voting:\n  ema_alpha: 0.35\n  min_dwell: 3\n  enter: 0.6\n  exit: 0.4\n  exercise_alpha: 0.1\n"
+                   "counter:\n  bottom_first: false\n")
     ev = run_cli("eval", str(manifest), "--model", str(small_ir), "--config", str(cfg), "--json")
     tu = run_cli("tune", str(manifest), "--model", str(small_ir), "--config", str(cfg), "--json")
     assert ev.returncode == 0 and tu.returncode == 0, (ev.stderr[-2000:], tu.stderr[-2000:])

@@ -83,6 +83,23 @@ def test_rep_duration_bounds_and_set_timeout_and_exercise_switch() -> None:
     assert [e.reason for e in events if isinstance(e, SetEndEvent)] == ["pause", "exercise_change", "stop"]
 
 
+def test_bottom_first_counts_a_rep_that_starts_at_its_bottom_and_one_whose_bottom_was_the_other_exercise() -> None:
+    """Someone gets into position and goes straight down (no top voted before the first bottom), and a bottom the
+    fold still gave to the exercise before: counted with counter.bottom_first, left out without it."""
+    frames = seq(("neither", 20), ("pushup_down", 15), ("pushup_up", 20), ("pushup_down", 15), ("pushup_up", 20),
+                 ("squat_up", 20), ("squat_down", 15), ("pushup_up", 20))
+    strict = CounterConfig(min_rep_s=0.2, max_rep_s=60, set_timeout_s=86400)
+    events, counter = run(frames, ccfg=strict)
+    assert counter.by_exercise == {"pushup": 1, "squat": 0}
+    events, counter = run(frames, ccfg=strict.model_copy(update={"bottom_first": True}))
+    assert counter.by_exercise == {"pushup": 3, "squat": 0}
+    r = reps(events)
+    assert abs(r[0].duration_s - 0.5) < 0.1  # timed from the bottom's vote, at most the bottom's length
+    # a bottom alone (the clip ends, or the person walks off) is still no rep
+    events, counter = run(seq(("neither", 20), ("squat_down", 15), ("neither", 30)), ccfg=strict.model_copy(update={"bottom_first": True}))
+    assert counter.total == 0
+
+
 def test_seed_style_labels_take_the_exercise_from_config() -> None:
     labels = ("neither", "up", "down")
     frames = seq(("up", 20), ("down", 20), ("up", 20))
