@@ -19,6 +19,7 @@ import numpy as np
 
 from homegym.core.errors import UserError
 from homegym.core.framing import Framer, Framing
+from homegym.core.letterbox import Letterbox
 from homegym.core.video import stated_fps
 
 from .config import SourceConfig
@@ -50,13 +51,14 @@ def stride_for(fps: float, infer_fps: float | None) -> int:
 class Capture(threading.Thread):
     def __init__(self, cfg: SourceConfig, ring: FrameRing, working_size: tuple[int, int],
                  first_id: int = 0, infer_fps: float | None = None, framing: Framing | None = None,
-                 aux: Callable[..., np.ndarray] | None = None) -> None:
+                 aux: Callable[..., np.ndarray] | None = None, picture: Letterbox | None = None) -> None:
         super().__init__(name="capture", daemon=True)
         self.cfg = cfg
         self.src: SourceKind = classify(cfg.uri)
         self.ring = ring
         self.size = working_size
-        self.framer = Framer(framing or Framing(), working_size)  # the model's framing, as it was trained
+        # the model's framing, as it was trained; a keypoint classifier's ring keeps only the pose stage's canvas (``picture``)
+        self.framer: Framer | Letterbox = picture or Framer(framing or Framing(), working_size)
         self.aux = aux  # the second picture of each frame, where the ring keeps one (the pose stage's canvas)
         self.waits = not self.src.live and not cfg.realtime  # a file as fast as it can be read: back-pressure
         self.stats = CaptureStats()

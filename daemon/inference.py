@@ -11,19 +11,25 @@ import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from homegym.core.errors import UserError
-from homegym.core.model_info import add_features_output, read_ir
+from homegym.core.framing import Framing
+from homegym.core.model_info import IMAGE, KeypointModelInfo, ModelInfo, add_features_output, read_ir, read_model_ir
 from homegym.core.runtime import compile_model, make_core
 
 from .config import ModelConfig, SourceConfig
 from .ring import Batch
 from .source import classify
 
+if TYPE_CHECKING:
+    from .keypoint_classifier import KeypointInference
+
 log = logging.getLogger(__name__)
-DEFAULT_MODEL_DIR = Path(__file__).parent / "models" / "default"
+DEFAULT_MODEL_DIR = Path(__file__).parent / "models" / "default"  # the keypoint classifier (on the pose stage)
+IMAGE_MODEL_DIR = Path(__file__).parent / "models" / "image"  # the seed's MobileNetV2 image classifier, still shipped
 
 
 @dataclass(frozen=True)
@@ -59,19 +65,32 @@ def hint_for(source: SourceConfig) -> str:
     return "LATENCY" if classify(source.uri).live or source.realtime else "THROUGHPUT"
 
 
-def open_model(cfg: ModelConfig, override: Path | None = None, hint: str = "LATENCY") -> Inference:
-    """The configured model (``override``: the command line's --model), compiled and ready."""
+def open_model(cfg: ModelConfig, override: Path | None = None, hint: str = "LATENCY",
+               frame_size: int = 512) -> Inference | KeypointInference:
+    """The configured model (``override``: the command line's --model), compiled and ready: an image classifier,
+    or a keypoint classifier on the pose stage (its canvas ``frame_size`` pixels square), as the IR says."""
+    from .keypoint_classifier import KeypointInference
+
     path = resolve_model_path(str(override) if override else cfg.path, cfg.precision)
-    return Inference(path, cfg.device, cfg.cache_path(), cfg.infer_requests, cfg.precision, hint, cfg.cpu_precision == "f32")
+    model, info = read_model_ir(path)
+    if cfg.precision and cfg.precision != info.precision:
+        raise UserError(f"{path} is {info.precision}, but the config asks for {cfg.precision}")
+    if isinstance(info, KeypointModelInfo):
+        return KeypointInference(model, info, path, frame_size, cfg.device, cfg.cache_path(), cfg.cpu_precision == "f32")
+    return Inference(path, cfg.device, cfg.cache_path(), cfg.infer_requests, cfg.precision, hint, cfg.cpu_precision == "f32",
+                     (model, info))
 
 
 class Inference:
+    kind = IMAGE
+
     def __init__(self, model_path: Path, device: str = "CPU", cache_dir: Path | None = None, requests: int = 2,
-                 precision: str | None = None, hint: str = "LATENCY", cpu_f32: bool = True) -> None:
+                 precision: str | None = None, hint: str = "LATENCY", cpu_f32: bool = True, ir: tuple | None = None) -> None:
         import openvino as ov
 
         core = make_core(cache_dir)
-        model, self.info = read_ir(model_path)
+        model, self.info = ir or read_ir(model_path)
+        assert isinstance(self.info, ModelInfo)
         self.feature_dim = add_features_output(model)
         if self.feature_dim is None:
             log.warning("model %s has no pooled-feature layer before a MatMul head: periodicity is off", model_path)
@@ -108,6 +127,13 @@ class Inference:
     @property
     def working_size(self) -> tuple[int, int]:
         return self.info.working_size
+
+    @property
+    def framing(self) -> Framing:
+        return self.info.framing
+
+    def reset(self) -> None:
+        """A new source: nothing to forget (each frame stands alone)."""
 
     def _done(self, request, userdata) -> None:
         seq, batch, n, t0 = userdata

@@ -35,6 +35,7 @@ from .counter import RepCounter
 from .events import Event, PartialRepEvent
 from .health import Health, Summary
 from .inference import Inference, Result, hint_for, open_model
+from .keypoint_classifier import KeypointInference
 from .observer import FrameView, Observer
 from .pose_stage import Pose, PoseTracker, open_pose
 from .ring import Batch, FrameRing
@@ -50,7 +51,7 @@ class Pipeline:
                  clock: Callable[[], str] | None = None, pose: bool = False) -> None:
         self.cfg = cfg
         cv2.setNumThreads(1)  # OpenCV's pool would fight inference for the cores over a downscale that needs none
-        self.inference = open_model(cfg.model, model, hint_for(cfg.source))
+        self.inference: Inference | KeypointInference = open_model(cfg.model, model, hint_for(cfg.source), cfg.pose.frame_size)
         self._pose_forced = pose  # count --annotate: on whatever the config says
         self.pose: PoseTracker | None = None
         self.letterbox: Letterbox | None = None
@@ -67,7 +68,7 @@ class Pipeline:
         self._seq = 0
         self._stop = threading.Event()
         self._next_source: SourceConfig | None = None  # a source restart waiting for the ring to drain
-        self._next_inference: Inference | None = None  # a model whose sizes need a new ring
+        self._next_inference: Inference | KeypointInference | None = None  # a model whose sizes need a new ring
         self._id_base = 0  # frame id and media time at the start of the current capture
         self._t_base = 0.0
         self._last_t = 0.0
@@ -90,14 +91,19 @@ class Pipeline:
     def _open_pose(self) -> None:
         cfg = self.cfg
         self.pose, self.letterbox = None, None
-        if self._pose_forced or cfg.pose.enabled:
+        if self._pose_forced or cfg.pose.enabled or self.keypoints:
             live = hint_for(cfg.source) == "LATENCY"
             self.pose = open_pose(cfg.pose, live, cfg.model.cache_path(), cfg.model.cpu_precision == "f32")
             self.letterbox = Letterbox(cfg.pose.frame_size)
 
+    @property
+    def keypoints(self) -> bool:
+        """A keypoint classifier runs: the pose stage is on, and its canvas is the ring's only picture."""
+        return isinstance(self.inference, KeypointInference)
+
     def _new_ring(self) -> FrameRing:
         w, h = self.inference.working_size
-        canvas = (self.cfg.pose.frame_size, self.cfg.pose.frame_size, 3) if self.pose else None
+        canvas = (self.cfg.pose.frame_size, self.cfg.pose.frame_size, 3) if self.pose and not self.keypoints else None
         return FrameRing(max(self.cfg.pipeline.ring_capacity, 2 * self.inference.batch + 1), (h, w, 3), canvas)
 
     def _time(self, fid: int, captured: float) -> float:
@@ -107,14 +113,23 @@ class Pipeline:
 
     def _track(self, batch: Batch) -> None:
         """The pose stage on each canvas of ``batch``, in order; the results wait for their frames' probabilities."""
-        assert self.pose is not None and batch.aux is not None
+        assert self.pose is not None
         keep = self.observer.wants_frames
+        canvases = batch.aux if batch.aux is not None else batch.frames
         for i, fid in enumerate(batch.ids):
-            canvas = batch.aux[i]
+            canvas = canvases[i]
             t0 = time.perf_counter()
             pose = self.pose.step(canvas, self._time(int(fid), float(batch.times[i])))
             self.health.posed(time.perf_counter() - t0, pose.found)
             self._poses[int(fid)] = (pose, canvas if keep else None)
+
+    def _submit(self, batch: Batch) -> None:
+        if isinstance(self.inference, KeypointInference):
+            ids = [int(f) for f in batch.ids]
+            self.inference.submit(batch, [self._poses[f][0] for f in ids],
+                                  [self._time(f, float(t)) for f, t in zip(ids, batch.times)])
+        else:
+            self.inference.submit(batch)
 
     def stop(self) -> None:
         self._stop.set()
@@ -182,21 +197,22 @@ class Pipeline:
         if self.capture is not None:
             self.capture.stop()
 
-    def replace_model(self, inference: Inference) -> None:
+    def replace_model(self, inference: Inference | KeypointInference) -> None:
         """Swap in a compiled model: at once if it takes the same frames, else with a new ring and capture."""
-        same_frames = ((inference.working_size, inference.batch, inference.info.framing)
-                       == (self.inference.working_size, self.inference.batch, self.inference.info.framing))
+        same_frames = ((inference.kind, inference.working_size, inference.batch, inference.framing)
+                       == (self.inference.kind, self.inference.working_size, self.inference.batch, self.inference.framing))
         if same_frames:
             self._swap_inference(inference)
         else:
             self._next_inference = inference
             self.replace_source(self._next_source or self.cfg.source)
 
-    def _swap_inference(self, inference: Inference) -> None:
+    def _swap_inference(self, inference: Inference | KeypointInference) -> None:
         for res in self.inference.results(wait=True):
             self._consume(res)
         inference.keep_frames = self.inference.keep_frames
         self.chain.set_model(inference.labels, inference.feature_dim)
+        self._pose_changed = self._pose_changed or inference.kind != self.inference.kind  # the stage goes on or off with the kind
         self.inference = inference
 
     def _start_capture(self, cfg: SourceConfig) -> Capture:
@@ -207,8 +223,10 @@ class Pipeline:
             self.ring = self._new_ring()
         if self.pose is not None:
             self.pose.reset()  # a new source: whoever was tracked is gone
+        self.inference.reset()
+        kp = self.keypoints
         cap = Capture(cfg, self.ring, self.inference.working_size, first_id, self.cfg.pipeline.infer_fps,
-                      self.inference.info.framing, self.letterbox)
+                      self.inference.framing, None if kp else self.letterbox, self.letterbox if kp else None)
         self.capture = cap
         self._media_fps = cap.stats.fps if not cap.src.live else None
         self._id_base, self._t_base = first_id, self._last_t
@@ -255,7 +273,7 @@ class Pipeline:
                     ready = True
                     if self.pose is not None:
                         self._track(batch)
-                    self.inference.submit(batch)
+                    self._submit(batch)
                 for res in self.inference.results():
                     self._consume(res)
                 if batch is None and self.ring.drained:

@@ -59,6 +59,9 @@ class Letterbox:
                            dst=out, value=(0, 0, 0))
         return out
 
+    def reset(self) -> None:
+        """Nothing to forget between connections (a ``Framer`` has its motion crop): the capture calls both alike."""
+
     def to_frame(self, xy: np.ndarray) -> np.ndarray:
         """Canvas-normalised (x, y) to frame-normalised (x, y), MediaPipe's convention: 0..1 across each side."""
         b = self.box

@@ -9,10 +9,14 @@ from pathlib import Path
 
 from .errors import UserError, openvino_reason
 from .framing import Framing
+from .keypoint_features import VERSION as FEATURES_VERSION
+from .keypoint_features import FeatureSpec
 from .labels import order_labels
 
 RT = "homegym"  # the rt_info section
 INPUT_LAYOUT = "uint8 BGR NHWC at the working size"
+KEYPOINT_INPUT = "float32 N x features: core.keypoint_features of the pose stage's landmarks"
+IMAGE, KEYPOINTS = "image", "keypoints"  # the model kinds: an image classifier, or a keypoint classifier on the pose stage
 
 
 @dataclass(frozen=True)
@@ -36,21 +40,13 @@ class ModelInfo:
             "input": INPUT_LAYOUT,
             "provenance": json.dumps(self.provenance, sort_keys=True),
             "framing": json.dumps(self.framing.to_dict(), sort_keys=True),
+            "kind": IMAGE,
         }
-        for k, v in values.items():
-            model.set_rt_info(v, [RT, k])
+        _write(model, values)
 
     @classmethod
     def read(cls, model, where: str = "model") -> ModelInfo:
-        def get(key: str, default: str | None = None) -> str:
-            try:
-                return str(model.get_rt_info([RT, key]).astype(str))
-            except RuntimeError:
-                if default is not None:
-                    return default
-                raise UserError(f"{where} is not a HomeGym IR: runtime info '{RT}/{key}' is missing "
-                                "(convert it with 'homegym convert')") from None
-
+        get = _getter(model, where)
         try:
             labels = tuple(json.loads(get("labels")))
             order_labels(labels)  # validates the vocabulary
@@ -59,6 +55,63 @@ class ModelInfo:
                        Framing.from_dict(json.loads(get("framing", "{}"))))  # IRs from before framing: the whole frame
         except (ValueError, TypeError) as e:
             raise UserError(f"{where}: malformed HomeGym runtime info: {e}") from None
+
+
+def _write(model, values: dict[str, str]) -> None:
+    for k, v in values.items():
+        model.set_rt_info(v, [RT, k])
+
+
+def _getter(model, where: str):
+    def get(key: str, default: str | None = None) -> str:
+        try:
+            return str(model.get_rt_info([RT, key]).astype(str))
+        except RuntimeError:
+            if default is not None:
+                return default
+            raise UserError(f"{where} is not a HomeGym IR: runtime info '{RT}/{key}' is missing "
+                            "(convert it with 'homegym convert')") from None
+
+    return get
+
+
+def kind_of(model) -> str:
+    """The IR's model kind; IRs from before the keypoint classifier are image classifiers."""
+    return _getter(model, "model")("kind", IMAGE)
+
+
+@dataclass(frozen=True)
+class KeypointModelInfo:
+    """A keypoint classifier's contract: its labels, and the features it was trained on (their version and
+    window), which the daemon computes from the pose stage's landmarks before each frame goes in."""
+
+    labels: tuple[str, ...]
+    features: FeatureSpec
+    width: int  # features per frame
+    precision: str  # fp32 | fp16
+    provenance: dict = field(default_factory=dict)
+    kind: str = KEYPOINTS
+    batch: int = 1
+
+    def write(self, model) -> None:
+        _write(model, {"kind": KEYPOINTS, "labels": json.dumps(list(self.labels)), "features": json.dumps(self.features.to_dict()),
+                       "width": str(self.width), "precision": self.precision, "input": KEYPOINT_INPUT,
+                       "provenance": json.dumps(self.provenance, sort_keys=True)})
+
+    @classmethod
+    def read(cls, model, where: str = "model") -> KeypointModelInfo:
+        get = _getter(model, where)
+        try:
+            labels = tuple(json.loads(get("labels")))
+            order_labels(labels)
+            spec = FeatureSpec.from_dict(json.loads(get("features")))
+            info = cls(labels, spec, int(get("width")), get("precision"), json.loads(get("provenance")))
+        except (ValueError, TypeError, KeyError) as e:
+            raise UserError(f"{where}: malformed HomeGym runtime info: {e}") from None
+        if spec.version != FEATURES_VERSION or spec.width != info.width:
+            raise UserError(f"{where} was trained on features {spec.version} ({info.width} a frame); this HomeGym computes "
+                            f"{FEATURES_VERSION} ({FeatureSpec(window_s=spec.window_s).width}): retrain it with this version")
+        return info
 
 
 def add_features_output(model) -> int | None:
@@ -93,8 +146,22 @@ def read_ir_file(path: Path, what: str = "model"):
         raise UserError(f"cannot read {what} {path}: {openvino_reason(e)} (a damaged IR: convert it again with homegym convert)") from None
 
 
-def read_ir(path: Path):
-    """Read an IR file and its contract; one-line errors for a missing or corrupt file."""
+def read_model_ir(path: Path) -> tuple[object, ModelInfo | KeypointModelInfo]:
+    """Read a classifier IR of either kind and its contract; one-line errors for a missing or corrupt file."""
+    path = _ir_path(path)
+    model = read_ir_file(path)
+    info: ModelInfo | KeypointModelInfo
+    if kind_of(model) == KEYPOINTS:
+        info = KeypointModelInfo.read(model, str(path))
+    else:
+        info = ModelInfo.read(model, str(path))
+    out = model.output(0).get_partial_shape()
+    if out.rank.get_length() != 2 or out[1].get_length() != len(info.labels):
+        raise UserError(f"{path}: the model has {out[1]} outputs but {len(info.labels)} labels")
+    return model, info
+
+
+def _ir_path(path: Path) -> Path:
     path = Path(path)
     if path.is_dir():
         path = path / "model.xml"
@@ -102,9 +169,12 @@ def read_ir(path: Path):
         raise UserError(f"model not found: {path}")
     if not path.with_suffix(".bin").exists():
         raise UserError(f"model weights not found: {path.with_suffix('.bin')} (an IR is an .xml plus its .bin)")
-    model = read_ir_file(path)
-    info = ModelInfo.read(model, str(path))
-    out = model.output(0).get_partial_shape()
-    if out.rank.get_length() != 2 or out[1].get_length() != len(info.labels):
-        raise UserError(f"{path}: the model has {out[1]} outputs but {len(info.labels)} labels")
+    return path
+
+
+def read_ir(path: Path):
+    """Read an image classifier's IR and its contract (what convert and the image benchmarks take)."""
+    model, info = read_model_ir(path)
+    if not isinstance(info, ModelInfo):
+        raise UserError(f"{_ir_path(path)} is a keypoint classifier (it runs on the pose stage): this needs an image classifier's IR")
     return model, info
