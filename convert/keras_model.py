@@ -11,8 +11,9 @@ from homegym.core.labels import order_labels
 from homegym.train import keras_import
 
 
-def load(path: Path, report_path: Path | None = None):
-    """Returns (keras model, train report dict). The report lies beside the model unless given."""
+def load(path: Path, report_path: Path | None = None, kind: str = "image"):
+    """Returns (keras model, train report dict). The report lies beside the model unless given; ``kind``: the
+    image classifier, or the keypoint classifier (``train --kind keypoints``)."""
     path = Path(path)
     if not path.exists():
         raise UserError(f"model not found: {path}")
@@ -25,6 +26,8 @@ def load(path: Path, report_path: Path | None = None):
     except (ValueError, KeyError) as e:
         raise UserError(f"{report_path}: not a homegym training report ({e})") from None
     order_labels(labels)
+    if report.get("kind", "image") != kind:
+        raise UserError(f"{report_path} is the report of a {report.get('kind', 'image')} classifier, not of a {kind} one")
     if not zipfile.is_zipfile(path):  # Keras itself says "File not found" for a file that is there
         raise UserError(f"cannot load Keras model {path}: not a .keras file (a zip archive)")
     keras = keras_import.keras()
@@ -36,6 +39,9 @@ def load(path: Path, report_path: Path | None = None):
     shape = model.output_shape
     if len(shape) != 2 or shape[-1] != len(labels):
         raise UserError(f"{path}: the model outputs {shape[-1]} classes but its report names {len(labels)} labels {list(labels)}")
-    if len(model.input_shape) != 4 or model.input_shape[1] != model.input_shape[2] or model.input_shape[3] != 3:
+    if kind == "keypoints":
+        if len(model.input_shape) != 2:
+            raise UserError(f"{path}: expected a keypoint classifier's (N, features) input, got {model.input_shape}")
+    elif len(model.input_shape) != 4 or model.input_shape[1] != model.input_shape[2] or model.input_shape[3] != 3:
         raise UserError(f"{path}: expected a square RGB image input, got {model.input_shape}")
     return model, report

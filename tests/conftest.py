@@ -78,7 +78,7 @@ def small_model(training_clips, tmp_path_factory, shared_data) -> tuple[Path, su
     """A small model trained once by ``homegym train`` (ImageNet features at 96 px): the run's folder and output."""
     pytest.importorskip("tensorflow", reason="training needs the train extra (pip install -e '.[train]')")
     out = tmp_path_factory.mktemp("small_model")
-    r = run_cli("train", str(training_clips), "-o", str(out), "--weights", str(IMAGENET), "--size", "96",
+    r = run_cli("train", "--kind", "image", str(training_clips), "-o", str(out), "--weights", str(IMAGENET), "--size", "96",
                 "--epochs", "12", "--no-augment", "--stride", "2", "--seed", "1", "--cache", "none")
     assert r.returncode == 0, r.stderr[-2000:]
     return out, r

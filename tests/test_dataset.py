@@ -80,23 +80,23 @@ def test_rep_manifest_is_a_dataset(rendered) -> None:
 
 def test_bad_dataset_inputs_are_one_line_errors(tmp_path, rendered) -> None:
     out = str(tmp_path / "run")
-    assert "not found" in one_line_error(run_cli("train", str(tmp_path / "nope"), "-o", out))
+    assert "not found" in one_line_error(run_cli("train", "--kind", "image", str(tmp_path / "nope"), "-o", out))
     (tmp_path / "empty").mkdir()
-    assert "no labelled videos" in one_line_error(run_cli("train", str(tmp_path / "empty"), "-o", out))
+    assert "no labelled videos" in one_line_error(run_cli("train", "--kind", "image", str(tmp_path / "empty"), "-o", out))
     bad = tmp_path / "badlabel" / "sideways"
     bad.mkdir(parents=True)
     shutil.copy(next(rendered.glob("*.mp4")), bad / "x.mp4")
-    assert "not a label" in one_line_error(run_cli("train", str(tmp_path / "badlabel"), "-o", out))
+    assert "not a label" in one_line_error(run_cli("train", "--kind", "image", str(tmp_path / "badlabel"), "-o", out))
     (tmp_path / "emptylabel" / "up").mkdir(parents=True)
-    assert "holds no images" in one_line_error(run_cli("train", str(tmp_path / "emptylabel"), "-o", out))
+    assert "holds no images" in one_line_error(run_cli("train", "--kind", "image", str(tmp_path / "emptylabel"), "-o", out))
     corrupt = tmp_path / "corrupt"
     corrupt.mkdir()
     (corrupt / "c.mp4").write_bytes(b"\x00\x00\x00\x18ftypmp42" + b"garbage" * 100)
     (corrupt / "c.labels.csv").write_text("start,end,label\n0,10,up\n11,20,down\n")
-    assert "cannot" in one_line_error(run_cli("train", str(corrupt), "-o", out))
+    assert "cannot" in one_line_error(run_cli("train", "--kind", "image", str(corrupt), "-o", out))
     lab = tmp_path / "unknown"
     lab.mkdir()
     shutil.copy(next(rendered.glob("*.mp4")), lab / "v.mp4")
     (lab / "v.labels.csv").write_text("start,end,label\n0,10,pushup_middle\n")
-    assert "unknown label" in one_line_error(run_cli("train", str(lab), "-o", out))
+    assert "unknown label" in one_line_error(run_cli("train", "--kind", "image", str(lab), "-o", out))
     assert "cannot open video" in one_line_error(run_cli("extract", str(corrupt / "c.mp4"), "--out", out))

@@ -32,7 +32,7 @@ def test_small_model_beats_chance_on_held_out_clips(small_model) -> None:
 def test_augmented_fine_tuned_motion_crop_model_trains_converts_and_counts(training_clips, tmp_path) -> None:
     """The whole chain for a model on motion crops: the framing goes from the report into the IR, and the daemon crops."""
     out = tmp_path / "aug"
-    r = run_cli("train", str(training_clips), "-o", str(out), "--weights", "none", "--alpha", "0.35", "--size", "64",
+    r = run_cli("train", "--kind", "image", str(training_clips), "-o", str(out), "--weights", "none", "--alpha", "0.35", "--size", "64",
                 "--epochs", "1", "--fine-tune-epochs", "1", "--unfreeze", "all", "--steps-per-epoch", "3",
                 "--batch", "8", "--stride", "6", "--cache", "none", "--framing", "motion")
     assert r.returncode == 0, r.stderr[-2000:]
@@ -64,7 +64,7 @@ def test_bad_weights_and_settings_are_one_line_errors(training_clips, tmp_path) 
         (["--alpha", "0.6"], "--alpha must be one of"),
         (["--epochs", "0"], "nothing to train"),
     ):
-        r = run_cli("train", str(training_clips), "-o", str(tmp_path / "x"), *args)
+        r = run_cli("train", "--kind", "image", str(training_clips), "-o", str(tmp_path / "x"), *args)
         assert r.returncode == 2 and msg in r.stderr and "Traceback" not in r.stderr, r.stderr[-1500:]
 
 
@@ -144,7 +144,7 @@ def test_masked_pose_loss_counts_only_known_angles() -> None:
 def test_pose_auxiliary_trains_beside_the_labels_and_ships_only_the_labels(shared_data, tmp_path) -> None:
     man = _pose_manifest(shared_data, tmp_path, per_exercise=3)
     out = tmp_path / "run"
-    r = run_cli("train", str(man), "-o", str(out), "--weights", "none", "--alpha", "0.35", "--size", "64",
+    r = run_cli("train", "--kind", "image", str(man), "-o", str(out), "--weights", "none", "--alpha", "0.35", "--size", "64",
                 "--epochs", "1", "--fine-tune-epochs", "1", "--unfreeze", "all", "--steps-per-epoch", "3",
                 "--batch", "8", "--stride", "6", "--cache", "none", "--pose-aux", "0.5", "--val-fraction", "0.2")
     assert r.returncode == 0, r.stderr[-2000:]
@@ -157,13 +157,13 @@ def test_pose_auxiliary_trains_beside_the_labels_and_ships_only_the_labels(share
     model = keras.models.load_model(out / "model.keras")
     assert len(model.outputs) == 1 and model.output_shape[-1] == len(rep["labels"])  # the pose head stays behind
 
-    r = run_cli("train", str(tmp_path / "clips.csv"), "-o", str(tmp_path / "x"), "--pose-aux", "-1")
+    r = run_cli("train", "--kind", "image", str(tmp_path / "clips.csv"), "-o", str(tmp_path / "x"), "--pose-aux", "-1")
     assert r.returncode == 2 and "--pose-aux must be >= 0" in r.stderr and "Traceback" not in r.stderr
 
 
 @needs_tf
 def test_pose_auxiliary_without_traces_is_a_one_line_error(training_clips, tmp_path) -> None:
-    r = run_cli("train", str(training_clips), "-o", str(tmp_path / "x"), "--weights", "none", "--alpha", "0.35",
+    r = run_cli("train", "--kind", "image", str(training_clips), "-o", str(tmp_path / "x"), "--weights", "none", "--alpha", "0.35",
                 "--size", "32", "--epochs", "1", "--stride", "6", "--cache", "none", "--pose-aux", "1")
     assert r.returncode == 2 and "needs pose traces" in r.stderr and "Traceback" not in r.stderr, r.stderr[-1500:]
 
@@ -220,7 +220,8 @@ def test_background_swap_trains_from_mask_files_and_checks_them(training_clips, 
         m = np.zeros((30, 48, 48), np.uint8)
         m[:, 8:40, 12:36] = 255
         np.savez_compressed(masks / f"{lf.name[: -len(labelfile.SUFFIX)]}.npz", index=np.arange(0, 180, 6), masks=m)
-    args = ["train", str(training_clips), "-o", str(tmp_path / "run"), "--weights", "none", "--alpha", "0.35", "--size", "48",
+    args = ["train", "--kind", "image", str(training_clips), "-o", str(tmp_path / "run"), "--weights", "none", "--alpha", "0.35",
+            "--size", "48",
             "--epochs", "1", "--fine-tune-epochs", "1", "--unfreeze", "all", "--steps-per-epoch", "3", "--batch", "8",
             "--stride", "6", "--cache", "none"]
     r = run_cli(*args, "--masks", str(masks), "--background-swap", "0.5")

@@ -150,8 +150,13 @@ def rep_labels(exercise: str, bottoms: list[int], n: int, fps: float, sig: Signa
     return out
 
 
-def other_labels(n: int, fields: dict[str, np.ndarray] | None) -> list[str | None]:
-    """``neither`` for every frame, except standing or plank postures seen by the pose trace (left out)."""
+POSTURES = ("out", "up", "neither")  # what becomes of the standing and plank frames of a clip of other movements
+
+
+def other_labels(n: int, fields: dict[str, np.ndarray] | None, postures: str = "out") -> list[str | None]:
+    """``neither`` for every frame, except standing or plank postures seen by the pose trace: left out (``out``, the
+    rule ``label --from-reps`` and ``eval`` use), labelled the top they are (``up``: standing ``squat_up``, a plank
+    ``pushup_up``; DESIGN.md allows it), or ``neither`` like the rest (no set, no phase: a set gate learnt)."""
     out: list[str | None] = ["neither"] * n
     if fields is None:
         return out
@@ -160,12 +165,14 @@ def other_labels(n: int, fields: dict[str, np.ndarray] | None) -> list[str | Non
     standing = straight & (torso > 0.08)
     plank = straight & (np.abs(torso) < 0.08) & (fields["elbow"] >= 140)
     for f in np.nonzero(standing | plank)[0]:
-        out[int(f)] = None
+        out[int(f)] = {"out": None, "up": "squat_up" if standing[f] else "pushup_up", "neither": "neither"}[postures]
     return out
 
 
-def derive(rows: list[manifest.ClipRow], poses_dir: Path | None) -> list[tuple[manifest.ClipRow, labelfile.LabelFile]]:
-    """Labels for every usable clip of a manifest; clips with an unknown count are skipped (logged)."""
+def derive(rows: list[manifest.ClipRow], poses_dir: Path | None,
+           postures: str = "out") -> list[tuple[manifest.ClipRow, labelfile.LabelFile]]:
+    """Labels for every usable clip of a manifest; clips with an unknown count are skipped (logged). ``postures``:
+    see ``other_labels`` (training's choice; ``label --from-reps`` and ``eval`` keep those frames out)."""
     out = []
     for row in rows:
         if row.exercise != manifest.OTHER and (row.reps is None or len(row.bottoms) != row.reps):
@@ -180,11 +187,11 @@ def derive(rows: list[manifest.ClipRow], poses_dir: Path | None) -> list[tuple[m
         if pose_file is not None and pose_file.exists():
             sig, fields = load_pose_signal(pose_file, row.exercise, n)
         if row.exercise == manifest.OTHER:
-            frame_labels = other_labels(n, fields)
+            frame_labels = other_labels(n, fields, postures)
         else:
             frame_labels = rep_labels(row.exercise, list(row.bottoms), n, fps, sig)
         meta = {"exercise": row.exercise, "group": row.extra.get("source_repo") or row.path.stem,
-                "rule": "from-reps" + ("+pose" if fields is not None else "")}
+                "rule": "from-reps" + ("+pose" if fields is not None else "") + (f"+postures-{postures}" if postures != "out" else "")}
         if row.split:
             meta["split"] = row.split
         out.append((row, labelfile.LabelFile(labelfile.segments_from_frames(frame_labels), video=row.path, meta=meta)))

@@ -65,7 +65,7 @@ def _plots(out_dir: Path, report: dict) -> None:
         fig.savefig(out_dir / "curves.png", dpi=100)
         plt.close(fig)
     labels = report["labels"]
-    test = report["evaluation"].get("test")
+    test = report["evaluation"].get("test") or report["evaluation"].get("out_of_fold")
     if test and test["frames"]:
         m = np.array(test["confusion"], dtype=float)
         norm = m / np.maximum(m.sum(axis=1, keepdims=True), 1)
@@ -88,7 +88,7 @@ def _plots(out_dir: Path, report: dict) -> None:
 def table(report: dict) -> str:
     """Per-class frame accuracy on the train and held-out splits, side by side (Markdown)."""
     ev = report["evaluation"]
-    parts = [p for p in ("train", "test") if ev.get(p)]
+    parts = [p for p in ("train", "out_of_fold", "test") if ev.get(p)]
     head = "| class | " + " | ".join(f"{p} acc (frames) | {p} precision" for p in parts) + " |"
     lines = [head, "|" + "---|" * (1 + 2 * len(parts))]
 
