@@ -62,7 +62,7 @@ def tune_cmd(a: argparse.Namespace) -> int:
 
     if a.top < 1:
         raise UserError(f"--top must be 1 or more, got {a.top}")
-    current, ranked = tune.run(a.manifest, load_config(a.config), a.model, a.split, a.held_back, a.grid)
+    current, ranked = tune.run(a.manifest, load_config(a.config), a.model, a.split, a.held_back, a.grid, a.oof)
     print(tune.to_json(current, ranked, a.grid) if a.json else tune.markdown(current, ranked, a.top, a.grid))
     return 0
 
@@ -95,10 +95,12 @@ def register(sub: Any) -> None:
              "  homegym tune my_clips.csv --model models/mine --json\n", tune_cmd)
     _manifest_args(s, "only the clips of this split (tune on train; judge on eval with homegym eval)",
                    "config.yaml: everything but the tuned keys")
-    s.add_argument("--grid", choices=("voting", "periodicity"), default="voting",
+    s.add_argument("--grid", choices=("voting", "periodicity", "counter"), default="voting",
                    help="the config section whose keys are tried (default voting)")
     s.add_argument("--held-back", action="store_true",
                    help="only the clips the model's training held back from fitting (its validation clips)")
+    s.add_argument("--oof", type=Path, help="a keypoint classifier's out-of-fold probabilities (oof.npz beside its model.keras): "
+                   "tune on those instead of running the model")
     s.add_argument("--top", type=int, default=10, help="candidates shown (default 10)")
     s.add_argument("--json", action="store_true", help="every candidate's figures as JSON instead of markdown")
 

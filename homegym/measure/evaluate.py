@@ -67,7 +67,7 @@ class Recording:
     """A clip through the pipeline: its summary, the model's labels, and each inferred frame's
     (frame id, time, class probabilities, pooled features or None), which ``homegym tune`` replays."""
 
-    summary: Summary
+    summary: Summary | None  # None: recorded without the pipeline (a keypoint classifier's out-of-fold probabilities)
     labels: tuple[str, ...]
     frames: list[tuple[int, float, np.ndarray, np.ndarray | None]]
 
@@ -91,6 +91,7 @@ def record_clip(row: manifest.ClipRow, cfg, model: Path | None) -> Recording:
 def evaluate_clip(row: manifest.ClipRow, cfg, model: Path | None, poses: Path | None) -> ClipResult:
     rec = record_clip(row, cfg, model)
     s = rec.summary
+    assert s is not None  # record_clip ran the pipeline
     res = ClipResult(row.path.name, row.exercise, row.reps or 0, s.total, dict(s.by_exercise), s.frames)
     truth = frame_truth(row, rec, poses)
     if truth is not None:

@@ -18,6 +18,8 @@ import logging
 import math
 from pathlib import Path
 
+import numpy as np
+
 from homegym.core import manifest
 from homegym.core.errors import UserError
 
@@ -40,7 +42,13 @@ PERIODICITY_GRID: dict[str, tuple[float, ...]] = {
     "sharpness": (2, 4, 8),
     "min_phase_swing": (0.05, 0.1, 0.2),
 }
-GRIDS = {"voting": GRID, "periodicity": PERIODICITY_GRID}  # config section -> its grid
+# The counter's keys (daemon/counter.py), tried with the voting as configured.
+COUNTER_GRID: dict[str, tuple[float, ...]] = {
+    "bottom_first": (False, True),
+    "min_rep_s": (0.2, 0.3, 0.5),
+    "partial_min": (0.3, 0.5),
+}
+GRIDS = {"voting": GRID, "periodicity": PERIODICITY_GRID, "counter": COUNTER_GRID}  # config section -> its grid
 # False reps per clip of other movements a setting may count before any setting within it ranks
 # first, whatever its MAE: a counter that counts curls as squats is not one a user keeps. Without
 # the bound, settings that let the swing claim curls won on MAE (2.5 false reps per clip).
@@ -93,10 +101,36 @@ def held_back(rows: list[manifest.ClipRow], cfg, model: Path | None) -> list[man
     return kept
 
 
+def oof_recordings(rows: list[manifest.ClipRow], oof: Path) -> list[tuple[manifest.ClipRow, evaluate.Recording]]:
+    """Recordings from a keypoint classifier's out-of-fold probabilities (``train --kind keypoints`` writes oof.npz
+    beside its model): each clip as a model that never saw its source labelled it, so the voting is chosen on
+    figures like a stranger's, without running the pose stage again."""
+    from homegym.train.keypoint_data import LABELS  # numpy only: no TensorFlow
+
+    try:
+        with np.load(oof) as z:
+            data = {k: z[k] for k in z.files}
+    except (OSError, ValueError) as e:
+        raise UserError(f"cannot read {oof}: {e}") from None
+    out = []
+    for row in rows:
+        if f"{row.name}/probs" not in data:
+            continue  # a clip training skipped (its rep marks do not match its count)
+        cols = zip(data[f"{row.name}/frame"], data[f"{row.name}/t"], data[f"{row.name}/probs"])
+        frames: list[tuple[int, float, np.ndarray, np.ndarray | None]] = [(int(f), float(t), p, None) for f, t, p in cols]
+        out.append((row, evaluate.Recording(None, LABELS, frames)))
+    if not out:
+        raise UserError(f"{oof} holds none of the manifest's clips")
+    return out
+
+
 def run(manifest_path: Path, cfg, model: Path | None, split: str | None, only_held_back: bool = False,
-        section: str = "voting") -> tuple[evaluate.Report, list[Candidate]]:
+        section: str = "voting", oof: Path | None = None) -> tuple[evaluate.Report, list[Candidate]]:
     """The given config's own figures, and every candidate's of the section's grid, best first."""
     rows = evaluate.rows_of(manifest_path, split)
+    if oof is not None:
+        recordings = oof_recordings(rows, oof)
+        return score(recordings, cfg), ranked_grid(recordings, cfg, section)
     if only_held_back:
         rows = held_back(rows, cfg, model)
     recordings = []
@@ -113,6 +147,11 @@ def ranked_grid(recordings: list[tuple[manifest.ClipRow, evaluate.Recording]], c
                   key=Candidate.rank)
 
 
+def _value(v: float) -> str:
+    """A grid value as config.yaml writes it."""
+    return ("true" if v else "false") if isinstance(v, bool) else f"{v:g}"
+
+
 def _fmt(v: float | None, pct: bool = False) -> str:
     if v is None:
         return "–"
@@ -125,12 +164,12 @@ def markdown(current: evaluate.Report, ranked: list[Candidate], top: int, sectio
              "|" + "---|" * (len(keys) + 4)]
     for c in ranked[:top]:
         r = c.report
-        lines.append("| " + " | ".join(f"{c.values[k]:g}" for k in keys) +
+        lines.append("| " + " | ".join(_value(c.values[k]) for k in keys) +
                      f" | {_fmt(r.mae)} | {_fmt(r.obo, True)} | {_fmt(r.exact, True)} | {_fmt(r.false_reps_per_other_clip)} |")
     lines += ["", f"the config as given: MAE {_fmt(current.mae)}, OBO {_fmt(current.obo, True)}, exact {_fmt(current.exact, True)}, "
               f"false reps/other clip {_fmt(current.false_reps_per_other_clip)}"]
     if ranked:
-        lines += ["", "best, for config.yaml:", "", f"{section}:"] + [f"  {k}: {v:g}" for k, v in ranked[0].values.items()]
+        lines += ["", "best, for config.yaml:", "", f"{section}:"] + [f"  {k}: {_value(v)}" for k, v in ranked[0].values.items()]
     return "\n".join(lines)
 
 
