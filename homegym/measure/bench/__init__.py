@@ -17,9 +17,10 @@ import shutil
 import tempfile
 from pathlib import Path
 
-from homegym.core.model_info import read_ir
+from homegym.core.model_info import KeypointModelInfo, read_ir, read_model_ir
 from homegym.core.runtime import make_core
 
+from .keypoints import keypoint_figures
 from .latency import latency_figures
 from .live import live_figures
 from .model import float_precision, int8_figures, int8_variant, model_figure
@@ -42,12 +43,16 @@ def render_bench_clip(work: Path, seconds: float, kind: str = "pushup") -> Path:
 
 def run(model: Path | None, models: list[Path], cfg, clip: Path | None, keras_model: Path | None, short: bool,
         devices: list[str] | None, reference_python: Path | None = None, pose_only: bool = False) -> BenchReport:
-    from homegym.daemon.inference import resolve_model_path
+    """The pose stage and the configured model as the daemon runs it (the keypoint classifier, shipped), then the
+    image classifier's figures: the configured one where that is an image classifier, else the shipped one."""
+    from homegym.daemon.inference import IMAGE_MODEL_DIR, resolve_model_path
 
     seconds = 2.0 if short else 10.0
     core = make_core(None)
     report = BenchReport(machine(core))
-    main = resolve_model_path(str(model) if model else cfg.model.path, cfg.model.precision)
+    configured = resolve_model_path(str(model) if model else cfg.model.path, cfg.model.precision)
+    keypoints = isinstance(read_model_ir(configured)[1], KeypointModelInfo)
+    main = resolve_model_path(str(IMAGE_MODEL_DIR), None) if keypoints else configured  # the image classifier's figures
     irs = [main] + [resolve_model_path(str(m), None) for m in models]
     work = Path(tempfile.mkdtemp(prefix="homegym-bench-"))
     try:
@@ -55,13 +60,16 @@ def run(model: Path | None, models: list[Path], cfg, clip: Path | None, keras_mo
         present = devices or [d for d in core.available_devices if d in ("CPU", "GPU", "NPU") or d.startswith("GPU")]
         pose_model_figures(report, core, cfg, canvases(clip, cfg.pose.frame_size, 64), seconds, present)
         stage_figures(report, cfg, clip, reference_python, 120 if short else 450)
-        pipeline_parts(report, main, clip, cfg)
+        pipeline_parts(report, configured, clip, cfg)
         live_seconds = min(seconds * 2, 8.0) if short else 20.0
-        if pose_only:  # the same source without the stage, the baseline of its live cost (the full run measures it below)
+        # the image classifier without the stage: the baseline of the stage's live cost (the full run measures it below)
+        if pose_only:
             live_figures(report, main, clip, live_seconds, work, cfg.pipeline.infer_fps)
-        live_figures(report, main, clip, live_seconds, work, cfg.pipeline.infer_fps, pose=True)
+        live_figures(report, configured, clip, live_seconds, work, cfg.pipeline.infer_fps, pose=True)
         empty = render_bench_clip(work, 8.0 if short else 30.0, "empty")
-        live_figures(report, main, empty, live_seconds, work, cfg.pipeline.infer_fps, pose=True, scene="nobody in view")
+        live_figures(report, configured, empty, live_seconds, work, cfg.pipeline.infer_fps, pose=True, scene="nobody in view")
+        if keypoints:
+            keypoint_figures(report, configured, main, clip, cfg)
         if pose_only:
             return report
         _, info = read_ir(main)

@@ -21,12 +21,13 @@ def pipeline_figures(report: BenchReport, model: Path, clip: Path, cfg, repeats:
 
     from homegym.daemon.capture import stride_for
     from homegym.daemon.config import for_file
-    from homegym.daemon.inference import hint_for, open_model
+    from homegym.daemon.inference import Inference, hint_for, open_model
     from homegym.daemon.pipeline import Pipeline
     from homegym.daemon.ring import Batch
 
     file_cfg = for_file(cfg, clip).with_values("pipeline", infer_fps=None)  # every frame: the IR alone's work
     inf = open_model(cfg.model, model, hint_for(file_cfg.source))
+    assert isinstance(inf, Inference), "the image classifier's figures"
     frames = clip_frames(clip, inf.working_size, 100_000, inf.info.framing)
     ids = np.arange(len(frames))
     fps_pipe, fps_raw, cpu_pipe, cpu_raw = [], [], [], []

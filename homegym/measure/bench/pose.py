@@ -14,6 +14,7 @@ import cv2
 import numpy as np
 
 from homegym.core.letterbox import Letterbox
+from homegym.core.model_info import KeypointModelInfo
 from homegym.core.pose_info import FILES, read_pose_ir
 from homegym.core.runtime import compile_model
 from homegym.core.video import iter_frames
@@ -141,7 +142,8 @@ def pipeline_parts(report: BenchReport, model: Path, clip: Path, cfg) -> None:
     inf = pipe.inference
     w, h = inf.working_size
     req = inf.compiled.create_infer_request()
-    x = np.zeros((inf.batch, h, w, 3), np.uint8)
+    x = (np.zeros((1, inf.info.width), np.float32) if isinstance(inf.info, KeypointModelInfo)
+         else np.zeros((inf.batch, h, w, 3), np.uint8))
     rounds = max(2, 64 // inf.batch)
     req.infer({0: x})
     c0 = _cpu_s()
