@@ -1,8 +1,13 @@
 """Shared fixtures: rendered clips (made once per session), the shipped model, a small trained one, the real data.
 
-Tiers by what a test needs: the daemon's tests run on the shipped IR and the rendered clips it
+Tiers by what a test needs: the daemon's tests run on a shipped IR and the rendered clips it
 counts right (no TensorFlow, no training); tests that train or convert take ``small_model``,
 which skips cleanly where the train extra is not installed.
+
+The service's own tests (MQTT, the outbox, reloads, signals, the live source) run on the shipped
+image classifier (``shipped_ir``): it counts the rendered clips below exactly and costs a third of
+the keypoint classifier's CPU (no pose stage), and what they test does not depend on the model.
+The default model, the keypoint classifier, has its own tests (test_keypoints, test_default_model).
 """
 
 from __future__ import annotations
@@ -35,16 +40,17 @@ def rendered(tmp_path_factory) -> Path:
 
 
 # Rendered 10 s, 15 fps, 320x240 clips (``homegym synth --count 12 --seed 0 --fps 15 --size 320x240``) that the
-# shipped default model counts exactly, by seed; seeds 1, 4 and 6 it miscounts. Checked 2026-11-29: re-pin
-# these when the default model changes (test_count checks every one).
+# shipped image classifier counts exactly, by seed; seeds 1, 4 and 6 it miscounts. Checked 2026-11-29: re-pin
+# these when that model changes (test_count checks every one).
 SHIPPED_MODEL_COUNTS = (0, 2, 3, 5, 7, 8, 9, 10, 11)
 
 
 @pytest.fixture(scope="session")
 def shipped_ir() -> Path:
-    from homegym.daemon.inference import DEFAULT_MODEL_DIR
+    """The shipped image classifier (the default model until 2026-11-29)."""
+    from homegym.daemon.inference import IMAGE_MODEL_DIR
 
-    return DEFAULT_MODEL_DIR
+    return IMAGE_MODEL_DIR
 
 
 @pytest.fixture(scope="session")

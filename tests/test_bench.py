@@ -9,7 +9,7 @@ from importlib.util import find_spec
 import pytest
 from support import counted_rows, run_cli
 
-from homegym.daemon.inference import DEFAULT_MODEL_DIR
+from homegym.daemon.inference import IMAGE_MODEL_DIR
 
 
 @pytest.mark.slow
@@ -17,19 +17,19 @@ def test_bench_short_measures_every_figure(shipped_ir, shipped_clips, tmp_path) 
     """Every figure is there and each ratio is the ratio of the figures it names; how fast is the bench's to say, not a test's."""
     clip = next(c for c in counted_rows(shipped_clips) if int(c["reps"]) >= 2)
     out = tmp_path / "bench.json"
-    r = run_cli("bench", "--short", "--model", str(shipped_ir), "--models", str(DEFAULT_MODEL_DIR), "--clip",
+    r = run_cli("bench", "--short", "--models", str(IMAGE_MODEL_DIR), "--clip",
                 str(shipped_clips / clip["file"]), "--json", str(out))
     assert r.returncode == 0, r.stderr[-3000:]
     report = json.loads(out.read_text())
     figs = {(f["group"], f["name"]): f for f in report["figures"]}
     groups = {g for g, _ in figs}
-    assert groups == {"model", "pipeline", "seed", "live", "latency", "pose"}, groups
+    assert groups == {"model", "pipeline", "seed", "live", "latency", "pose", "keypoints"}, groups
     model = [f for (g, _), f in figs.items() if g == "model" and f["unit"] == "fps"]
     assert {f["name"].split()[-1] for f in model} == {"LATENCY", "THROUGHPUT"} and all(f["value"] > 0 for f in model)
     assert {"batch 1", "batch 4"} <= {re.search(r"batch \d+", f["name"])[0] for f in model}
     assert all(f["p95_ms"] >= f["p50_ms"] > 0 for f in model)
     assert any(f["name"].startswith("fp16 IR, runs f32 on CPU") for f in model), "the daemon's way: f32 on the CPU"
-    assert len([f for f in model if f["name"].startswith("default: fp16 IR, 128x128 in")]) == 4, "the IR given, at its own size"
+    assert len([f for f in model if f["name"].startswith("image: fp16 IR, 128x128 in")]) == 4, "the IR given, at its own size"
     if find_spec("nncf"):  # the train extra
         assert any(f["name"].startswith("int8 of it, runs f32 on CPU") for f in model)
         reps = next(f for (g, n), f in figs.items() if g == "model" and n.startswith("int8: reps counted"))
@@ -66,3 +66,8 @@ def test_bench_short_measures_every_figure(shipped_ir, shipped_clips, tmp_path) 
     assert "decoding" in parts["note"] and "models" in parts["note"] and "the rest" in parts["note"]
     assert any(g == "live" and "pose stage and classifier" in n and f["value"] > 0 for (g, n), f in figs.items())
     assert any(g == "live" and "nobody in view" in n and f["value"] > 0 for (g, n), f in figs.items())
+    keypoints = {n: f for (g, n), f in figs.items() if g == "keypoints"}
+    assert all(f["value"] > 0 for f in keypoints.values()) and len(keypoints) == 4
+    kp = next(f for n, f in keypoints.items() if n.startswith("homegym count with the keypoint classifier"))
+    image = next(f for n, f in keypoints.items() if n.startswith("homegym count with the image classifier"))
+    assert kp["ratio"] == pytest.approx(kp["value"] / image["value"])

@@ -1,0 +1,208 @@
+"""The keypoint classifier: its features (one implementation for training and the daemon), the keypoint files
+training reads, training and converting one, and the daemon running it on the pose stage."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import threading
+
+import numpy as np
+import pytest
+from support import counted_rows, needs_tf, one_line_error, run_cli
+
+from homegym.core import keypoint_features as kf
+from homegym.core.errors import UserError
+from homegym.core.pose_track import PoseTrack
+from homegym.daemon.inference import DEFAULT_MODEL_DIR, IMAGE_MODEL_DIR
+
+LABELS = ("neither", "pushup_up", "pushup_down", "squat_up", "squat_down")
+
+
+@pytest.fixture(scope="module")
+def pushup_track(shipped_clips, tmp_path_factory) -> PoseTrack:
+    """A rendered push-up clip through the real pose stage (``homegym pose``)."""
+    row = next(r for r in counted_rows(shipped_clips) if r["exercise"] == "pushup")
+    out = tmp_path_factory.mktemp("track") / "keys.npz"
+    r = run_cli("pose", str(shipped_clips / row["file"]), "-o", str(out))
+    assert r.returncode == 0, r.stderr[-2000:]
+    return PoseTrack.load(out)
+
+
+def _features(track: PoseTrack, xy: np.ndarray | None = None, world: np.ndarray | None = None) -> np.ndarray:
+    ff = kf.frame_features(track.xy if xy is None else xy, track.world if world is None else world, track.landmarks[..., 3],
+                           track.presence, track.found)
+    return kf.features(ff, track.t, kf.FeatureSpec())
+
+
+def test_the_daemon_frame_by_frame_computes_exactly_what_training_computes_over_the_clip(pushup_track) -> None:
+    tr = pushup_track
+    assert tr.found.mean() > 0.8 and (~tr.found).any(), "a clip with frames where nobody was found, and many where someone was"
+    whole = _features(tr)
+    stream = kf.FeatureStream(kf.FeatureSpec())
+    one_by_one = np.stack([stream.step(float(tr.t[i]), tr.xy[i], tr.world[i], tr.landmarks[i, :, 3], float(tr.presence[i]),
+                                       bool(tr.found[i])) for i in range(len(tr.t))])
+    assert whole.shape == (len(tr.t), kf.FeatureSpec().width) and np.isfinite(whole).all()
+    np.testing.assert_array_equal(one_by_one, whole)
+    assert (whole[~tr.found, : kf.STATIC] == 0).all(), "nobody found: the frame's own features are empty"
+    # a new source (time starts again) starts an empty window: the first frame's features again
+    np.testing.assert_array_equal(stream.step(0.0, tr.xy[0], tr.world[0], tr.landmarks[0, :, 3], float(tr.presence[0]),
+                                              bool(tr.found[0])), whole[0])
+
+
+def test_features_do_not_depend_on_where_the_person_is_nor_how_big_nor_which_way_they_face(pushup_track) -> None:
+    tr = pushup_track
+    base = _features(tr)
+    moved = _features(tr, xy=tr.xy * 1.7 + np.array([523.0, -345.0]))  # another place in the frame, a closer camera
+    np.testing.assert_allclose(moved, base, atol=2e-3)  # float32 pixels: 1e-3 body sizes
+    a = np.deg2rad(70)  # the person turned about the vertical: the 3D angles and the torso's uprightness stay
+    rot = np.array([[np.cos(a), 0, np.sin(a)], [0, 1, 0], [-np.sin(a), 0, np.cos(a)]])
+    turned = _features(tr, world=tr.world @ rot.T)
+    cols = np.r_[2 * len(kf.BODY) + len(kf.ANGLES): 2 * len(kf.BODY) + 2 * len(kf.ANGLES), kf.UPRIGHT_3D]
+    np.testing.assert_allclose(turned[:, cols], base[:, cols], atol=2e-5)
+
+
+def test_the_push_up_gate_moves_a_standing_bodys_push_up_phases_to_neither() -> None:
+    spec = kf.FeatureSpec()
+    feats = np.zeros((3, spec.width), np.float32)
+    feats[:, kf.UPRIGHT_3D] = [0.2, 0.85, 1.0]  # lying, leaning, standing
+    probs = np.tile(np.array([0.1, 0.1, 0.6, 0.1, 0.1], np.float32), (3, 1))
+    out = kf.gate(probs, feats, LABELS, spec)
+    np.testing.assert_allclose(out.sum(1), 1.0, rtol=1e-6)
+    np.testing.assert_allclose(out[0], probs[0])
+    assert out[1, 2] == pytest.approx(0.3) and out[2, 2] == 0 and out[2, 0] == pytest.approx(0.8)
+    np.testing.assert_allclose(kf.gate(probs, feats, LABELS, kf.FeatureSpec(pushup_gate=(1.0, 1.0))), probs)
+
+
+def test_homegym_poses_writes_every_clip_once_and_resumes(shipped_clips, tmp_path) -> None:
+    out = tmp_path / "keys"
+    r = run_cli("poses", str(shipped_clips / "clips.csv"), "-o", str(out), timeout=900)
+    assert r.returncode == 0, r.stderr[-2000:]
+    rows = counted_rows(shipped_clips)
+    assert sorted(p.name for p in out.iterdir()) == sorted(f"{row['name']}.npz" for row in rows)
+    first = PoseTrack.load(out / f"{rows[0]['name']}.npz")
+    assert first.model.startswith("mediapipe 0.10.14") and len(first.t) == int(rows[0]["frames"])
+    (out / f"{rows[1]['name']}.npz").write_bytes(b"cut short")  # a damaged file is made again, the others kept
+    r = run_cli("poses", str(shipped_clips / "clips.csv"), "-o", str(out))
+    assert r.returncode == 0 and f"{len(rows)} clips in {out}: 1 made, {len(rows) - 1} already there" in r.stdout
+    with pytest.raises(UserError, match="cannot read keypoint file"):
+        PoseTrack.load(shipped_clips / "clips.csv")
+    assert "no clips" in one_line_error(run_cli("poses", str(shipped_clips / "clips.csv"), "-o", str(out), "--split", "eval"))
+
+
+def test_a_keypoint_ir_trained_on_other_features_is_refused_in_one_line(tmp_path, shipped_clips) -> None:
+    import openvino as ov
+
+    model = ov.Core().read_model(str(DEFAULT_MODEL_DIR / "model.xml"))
+    spec = json.loads(model.get_rt_info(["homegym", "features"]).astype(str))
+    model.set_rt_info(json.dumps(dict(spec, version="homegym-keypoint-features/0")), ["homegym", "features"])
+    ov.save_model(model, str(tmp_path / "model.xml"))
+    clip = shipped_clips / counted_rows(shipped_clips)[0]["file"]
+    err = one_line_error(run_cli("count", str(clip), "--model", str(tmp_path)))
+    assert "trained on features homegym-keypoint-features/0" in err and "retrain" in err
+
+
+def test_the_default_model_runs_the_pose_stage_and_counts_a_rendered_clip(shipped_clips) -> None:
+    from homegym.daemon.config import Config, for_file
+    from homegym.daemon.pipeline import Pipeline
+
+    row = next(r for r in counted_rows(shipped_clips) if r["exercise"] == "squat" and int(r["reps"]) > 0)
+    pipe = Pipeline(for_file(Config(), shipped_clips / row["file"]))
+    assert pipe.keypoints and pipe.pose is not None, "a keypoint classifier turns the stage on, whatever pose.enabled says"
+    assert pipe.ring.capacity and pipe.letterbox is not None
+    s = pipe.run()
+    assert s.by_exercise["squat"] == int(row["reps"]) and s.pose_found and s.pose_found > 0.8
+
+
+def test_a_reload_from_the_image_classifier_to_the_keypoint_one_opens_the_pose_stage(shipped_clips, tmp_path) -> None:
+    from homegym.daemon import config as config_mod
+    from homegym.daemon.observer import Observer
+    from homegym.daemon.service import Service
+
+    first = next(r for r in counted_rows(shipped_clips) if r["exercise"] == "pushup")
+    second = next(r for r in counted_rows(shipped_clips) if r["exercise"] == "squat" and int(r["reps"]) > 0)
+    cfg = tmp_path / "config.yaml"
+
+    def text(clip, model) -> str:
+        return (f"source:\n  uri: {shipped_clips / clip['file']}\nmodel:\n  path: {model}\n  cache_dir: null\nmqtt:\n  enabled: false\n"
+                f"state:\n  dir: {tmp_path / 'state'}\n")
+
+    cfg.write_text(text(first, IMAGE_MODEL_DIR))
+    svc = Service(config_mod.load(cfg), config_path=cfg)
+    assert svc.pipe.pose is None and not svc.pipe.keypoints
+    ready = threading.Event()
+
+    class Ready(Observer):
+        def on_ready(self) -> None:
+            ready.set()
+
+    from homegym.daemon.observer import Fanout
+
+    svc.pipe.observer = Fanout(svc, Ready())
+    result: dict = {}
+    runner = threading.Thread(target=lambda: result.setdefault("s", svc.run()))
+    runner.start()
+    assert ready.wait(60)
+    copy = tmp_path / "keypoints"
+    shutil.copytree(DEFAULT_MODEL_DIR, copy)
+    cfg.write_text(text(second, copy))
+    svc.request_reload()
+    runner.join(120)
+    assert svc.pipe.keypoints and svc.pipe.pose is not None
+    assert result["s"].by_exercise["squat"] == int(second["reps"]), "the keypoint classifier counted the second clip"
+
+
+# -- the train tier: training and converting a keypoint classifier -------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def keypoint_run(training_clips, tmp_path_factory):
+    """``homegym poses`` then a small ``homegym train --kind keypoints`` on rendered clips, folds and ensemble on."""
+    pytest.importorskip("tensorflow", reason="training needs the train extra (pip install -e '.[train]')")
+    work = tmp_path_factory.mktemp("keypoint_run")
+    r = run_cli("poses", str(training_clips / "clips.csv"), "-o", str(work / "keys"), timeout=900)
+    assert r.returncode == 0, r.stderr[-2000:]
+    r = run_cli("train", str(training_clips / "clips.csv"), "--tracks", str(work / "keys"), "-o", str(work / "run"),
+                "--folds", "3", "--epochs", "8", "--views", "1", "--ensemble", "2", "--hidden", "32", "16")
+    assert r.returncode == 0, r.stderr[-2000:]
+    return work
+
+
+@needs_tf
+def test_training_reports_out_of_fold_figures_by_source_and_convert_compiles_it(keypoint_run, training_clips, tmp_path) -> None:
+    run = keypoint_run / "run"
+    rep = json.loads((run / "report.json").read_text())
+    assert rep["kind"] == "keypoints" and rep["labels"] == list(LABELS) and rep["features"]["version"] == kf.VERSION
+    cv = rep["cross_validation"]
+    folds = cv["fold_of_source"]
+    assert set(folds.values()) == {0, 1, 2} and len(folds) == len({c["group"] for c in rep["data"]["clips"].values()})
+    oof = rep["evaluation"]["out_of_fold"]
+    assert oof["frames"] > 500 and oof["accuracy"] > 0.4, "a model that never saw the clip's source labels it"
+    assert rep["evaluation"]["train"]["accuracy"] > oof["accuracy"]
+    z = np.load(run / "oof.npz")
+    assert {k.split("/")[0] for k in z.files} == set(rep["data"]["clips"])
+    r = run_cli("tune", str(training_clips / "clips.csv"), "--oof", str(run / "oof.npz"), "--top", "2")
+    assert r.returncode == 0 and "best, for config.yaml" in r.stdout, r.stderr[-2000:]
+
+    r = run_cli("convert", str(run / "model.keras"), "-o", str(tmp_path / "ir"), "--precision", "fp16")
+    assert r.returncode == 0, r.stderr[-2000:]
+    conv = json.loads((tmp_path / "ir" / "convert_report.json").read_text())
+    assert conv["passed"] and conv["kind"] == "keypoints" and conv["parity"]["top1_agreement"] > 0.99
+    assert "training clips" in conv["parity"]["on"], "checked on the training clips' own keypoints"
+    clip = training_clips / counted_rows(training_clips)[0]["file"]
+    r = run_cli("count", str(clip), "--model", str(tmp_path / "ir"), "--json")
+    assert r.returncode == 0, r.stderr[-2000:]
+    assert json.loads(r.stdout.splitlines()[-1])["type"] == "summary"
+    assert "int8 would buy nothing" in one_line_error(run_cli("convert", str(run / "model.keras"), "-o", str(tmp_path / "q"),
+                                                              "--precision", "int8"))
+
+
+@needs_tf
+def test_keypoint_training_refuses_bad_input_in_one_line(training_clips, tmp_path) -> None:
+    man = str(training_clips / "clips.csv")
+    assert "--tracks" in one_line_error(run_cli("train", man, "-o", str(tmp_path / "x")))
+    assert "no keypoints for" in one_line_error(run_cli("train", man, "--tracks", str(tmp_path), "-o", str(tmp_path / "x")))
+    assert "no such folder" in one_line_error(run_cli("train", man, "--tracks", str(tmp_path / "nope"), "-o", str(tmp_path / "x")))
+    assert "--kind keypoints" in one_line_error(run_cli("train", "--kind", "image", man, "--tracks", str(tmp_path), "-o",
+                                                        str(tmp_path / "x")))
+    assert "manifests" in one_line_error(run_cli("train", str(training_clips), "--tracks", str(tmp_path), "-o", str(tmp_path / "x")))
