@@ -115,26 +115,27 @@ def frame_features(xy: np.ndarray, world: np.ndarray, visibility: np.ndarray, pr
     return FrameFeatures(static.astype(np.float32), swinging.astype(np.float32), found)
 
 
-def windowed(swinging: np.ndarray, t: np.ndarray, spec: FeatureSpec) -> np.ndarray:
-    """(n, SWINGING * (deltas + 2)): each row from its own frame and the frames of the ``window_s`` before it."""
-    n = len(t)
+def windowed(swinging: np.ndarray, t: np.ndarray, spec: FeatureSpec, rows: np.ndarray | None = None) -> np.ndarray:
+    """(len(rows), SWINGING * (deltas + 2)): each of ``rows`` (default: every frame) from its own frame and the frames
+    of the ``window_s`` before it. The daemon asks for its newest frame only."""
     t = np.asarray(t, np.float64)
+    q = np.arange(len(t)) if rows is None else np.asarray(rows)
+    tq, now = t[q], swinging[q]
     out = []
     for d in spec.deltas_s:
-        j = np.searchsorted(t, t - d + TIME_TOLERANCE_S, side="right") - 1  # the latest frame at least d before
-        ok = (j >= 0) & (t - t[np.maximum(j, 0)] <= d + spec.delta_slack_s + TIME_TOLERANCE_S)
-        delta = swinging - swinging[np.maximum(j, 0)]
-        out.append(np.where(ok[:, None], delta, np.nan))
-    start = np.searchsorted(t, t - spec.window_s - TIME_TOLERANCE_S, side="left")
-    width = int((np.arange(n) - start).max(initial=0)) + 1
-    idx = np.arange(n)[:, None] - np.arange(width)[None, :]  # (n, width): this frame and the ones before it
+        j = np.searchsorted(t, tq - d + TIME_TOLERANCE_S, side="right") - 1  # the latest frame at least d before
+        ok = (j >= 0) & (tq - t[np.maximum(j, 0)] <= d + spec.delta_slack_s + TIME_TOLERANCE_S)
+        out.append(np.where(ok[:, None], now - swinging[np.maximum(j, 0)], np.nan))
+    start = np.searchsorted(t, tq - spec.window_s - TIME_TOLERANCE_S, side="left")
+    width = int((q - start).max(initial=0)) + 1
+    idx = q[:, None] - np.arange(width)[None, :]  # (rows, width): this frame and the ones before it
     inside = idx >= start[:, None]
-    win = np.where(inside[..., None], swinging[np.maximum(idx, 0)], np.nan)  # (n, width, SWINGING)
+    win = np.where(inside[..., None], swinging[np.maximum(idx, 0)], np.nan)  # (rows, width, SWINGING)
     with warnings.catch_warnings():  # a row of NaN only (nobody in the window) warns; it becomes 0 below
         warnings.simplefilter("ignore", RuntimeWarning)
         lo, hi = np.nanmin(win, axis=1), np.nanmax(win, axis=1)
     span = hi - lo
-    place = (swinging - lo) / np.where(span > 1e-6, span, np.nan)
+    place = (now - lo) / np.where(span > 1e-6, span, np.nan)
     out += [place, span]
     return np.nan_to_num(np.concatenate(out, axis=1), nan=0.0).astype(np.float32)
 
@@ -180,4 +181,4 @@ class FeatureStream:
             self._rows.popleft()
         ts = np.array([r[0] for r in self._rows])
         swing = np.stack([r[2] for r in self._rows])
-        return np.concatenate([ff.static[0], windowed(swing, ts, self.spec)[-1]])
+        return np.concatenate([ff.static[0], windowed(swing, ts, self.spec, np.array([len(ts) - 1]))[0]])
