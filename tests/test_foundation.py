@@ -11,7 +11,7 @@ from support import run_cli
 from homegym.cli import build_parser
 
 SUBCOMMANDS = ["count", "run", "check-config", "config-reference", "install-service", "uninstall-service", "eval", "tune",
-               "bench", "synth", "extract", "label", "train", "convert", "pose", "pose-parity"]
+               "bench", "synth", "extract", "label", "train", "convert", "pose", "poses", "pose-parity"]
 
 
 @pytest.mark.parametrize("module", ["homegym.daemon.service", "homegym.cli", "homegym.measure.evaluate", "homegym.measure.tune",
@@ -38,13 +38,17 @@ def test_cli_help_does_not_load_tensorflow() -> None:
     assert subprocess.run([sys.executable, "-c", code]).returncode == 0
 
 
-def test_a_command_whose_extra_is_missing_says_which_in_one_line(tmp_path) -> None:
-    """train on a daemon-only install: one line naming the missing package and the extra, exit 2, no traceback."""
+@pytest.mark.parametrize("kind", ["keypoints", "image"])
+def test_a_command_whose_extra_is_missing_says_which_in_one_line(tmp_path, kind) -> None:
+    """train on a daemon-only install, either kind: one line naming the missing package and the extra, exit 2, no
+    traceback, before any data is read."""
     clips = tmp_path / "clips"
     assert run_cli("synth", str(clips), "--count", "8", "--kinds", "pushup,squat", "--duration", "4", "--size", "96x72").returncode == 0
+    args = ["--kind", "image", str(clips), "--weights", "none"] if kind == "image" else [str(clips / "clips.csv"), "--tracks",
+                                                                                         str(tmp_path)]
     code = ("import sys; sys.modules['keras'] = None; sys.modules['tensorflow'] = None\n"
             "from homegym.cli import main\n"
-            f"sys.exit(main(['train', {str(clips)!r}, '-o', {str(tmp_path / 'out')!r}, '--weights', 'none']))")
+            f"sys.exit(main(['train', *{args!r}, '-o', {str(tmp_path / 'out')!r}]))")
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
     lines = [line for line in r.stderr.splitlines() if line.strip() and not line.startswith(("INFO", "WARNING"))]
     assert r.returncode == 2 and "Traceback" not in r.stderr, r.stderr[-2000:]

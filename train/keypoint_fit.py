@@ -127,6 +127,7 @@ def predict(model, clip: KeypointClip, spec: kf.FeatureSpec) -> np.ndarray:
 def run(s: KeypointSettings) -> dict:
     _check(s)
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    keras_import.keras()  # a missing train extra fails here, before minutes of reading keypoints
     t0 = time.time()
     spec = kf.FeatureSpec(pushup_gate=s.pushup_gate)
     clips: list[KeypointClip] = []
