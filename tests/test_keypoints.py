@@ -50,6 +50,33 @@ def test_the_daemon_frame_by_frame_computes_exactly_what_training_computes_over_
                                               bool(tr.found[0])), whole[0])
 
 
+def test_the_daemons_features_on_its_canvas_are_trainings_on_the_keypoint_file(shipped_clips, tmp_path, monkeypatch) -> None:
+    """The pipeline computes features from the stage's letterboxed canvas, frame by frame on its own clock;
+    training from `homegym pose`'s file, in the frame's pixels, on float32 times. The same numbers, or the
+    classifier would see other inputs live than it learnt on."""
+    from homegym.daemon import keypoint_classifier
+    from homegym.daemon.config import Config, for_file
+    from homegym.daemon.pipeline import Pipeline
+    from homegym.train.keypoint_data import track_features
+
+    row = next(r for r in counted_rows(shipped_clips) if r["exercise"] == "squat" and int(r["reps"]) > 0)
+    clip = shipped_clips / row["file"]
+    seen: list[np.ndarray] = []
+    original = keypoint_classifier.KeypointInference.features
+
+    def spy(self, pose, t):
+        seen.append(original(self, pose, t))
+        return seen[-1]
+
+    monkeypatch.setattr(keypoint_classifier.KeypointInference, "features", spy)
+    Pipeline(for_file(Config(), clip)).run()
+    r = run_cli("pose", str(clip), "-o", str(tmp_path / "keys.npz"))
+    assert r.returncode == 0, r.stderr[-2000:]
+    trained = track_features(PoseTrack.load(tmp_path / "keys.npz"), kf.FeatureSpec())
+    assert len(seen) == len(trained)
+    np.testing.assert_allclose(np.stack(seen), trained, atol=5e-3)
+
+
 def test_features_do_not_depend_on_where_the_person_is_nor_how_big_nor_which_way_they_face(pushup_track) -> None:
     tr = pushup_track
     base = _features(tr)
