@@ -36,7 +36,7 @@ class KeypointInference:
                  cache_dir: Path | None = None, cpu_f32: bool = True) -> None:
         self.info = info
         self.framing = Framing()
-        self.working_size = (frame_size, frame_size)  # the ring keeps the pose stage's square canvas only
+        self.working_size = (frame_size, frame_size)  # the pose stage's canvas: the ring keeps it as its only picture
         t = time.perf_counter()
         self.compiled = compile_model(make_core(cache_dir), model, device, "LATENCY", cpu_threads=1, cpu_f32=cpu_f32)
         self._request = self.compiled.create_infer_request()

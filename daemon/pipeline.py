@@ -101,8 +101,14 @@ class Pipeline:
         """A keypoint classifier runs: the pose stage is on, and its canvas is the ring's only picture."""
         return isinstance(self.inference, KeypointInference)
 
+    def _frame_size(self) -> tuple[int, int]:
+        """The ring's picture: the classifier's frame, or for a keypoint classifier the pose stage's canvas (pose.frame_size,
+        which a reload may change while the model stays)."""
+        fs = self.cfg.pose.frame_size
+        return (fs, fs) if self.keypoints else self.inference.working_size
+
     def _new_ring(self) -> FrameRing:
-        w, h = self.inference.working_size
+        w, h = self._frame_size()
         canvas = (self.cfg.pose.frame_size, self.cfg.pose.frame_size, 3) if self.pose and not self.keypoints else None
         return FrameRing(max(self.cfg.pipeline.ring_capacity, 2 * self.inference.batch + 1), (h, w, 3), canvas)
 
@@ -225,7 +231,7 @@ class Pipeline:
             self.pose.reset()  # a new source: whoever was tracked is gone
         self.inference.reset()
         kp = self.keypoints
-        cap = Capture(cfg, self.ring, self.inference.working_size, first_id, self.cfg.pipeline.infer_fps,
+        cap = Capture(cfg, self.ring, self._frame_size(), first_id, self.cfg.pipeline.infer_fps,
                       self.inference.framing, None if kp else self.letterbox, self.letterbox if kp else None)
         self.capture = cap
         self._media_fps = cap.stats.fps if not cap.src.live else None

@@ -150,9 +150,9 @@ def test_a_reload_from_the_image_classifier_to_the_keypoint_one_opens_the_pose_s
     second = next(r for r in counted_rows(shipped_clips) if r["exercise"] == "squat" and int(r["reps"]) > 0)
     cfg = tmp_path / "config.yaml"
 
-    def text(clip, model) -> str:
+    def text(clip, model, frame_size: int = 512) -> str:
         return (f"source:\n  uri: {shipped_clips / clip['file']}\nmodel:\n  path: {model}\n  cache_dir: null\nmqtt:\n  enabled: false\n"
-                f"state:\n  dir: {tmp_path / 'state'}\n")
+                f"state:\n  dir: {tmp_path / 'state'}\npose:\n  frame_size: {frame_size}\n")
 
     cfg.write_text(text(first, IMAGE_MODEL_DIR))
     svc = Service(config_mod.load(cfg), config_path=cfg)
@@ -172,10 +172,10 @@ def test_a_reload_from_the_image_classifier_to_the_keypoint_one_opens_the_pose_s
     assert ready.wait(60)
     copy = tmp_path / "keypoints"
     shutil.copytree(DEFAULT_MODEL_DIR, copy)
-    cfg.write_text(text(second, copy))
+    cfg.write_text(text(second, copy, 448))  # another canvas too: the ring's picture follows pose.frame_size
     svc.request_reload()
     runner.join(120)
-    assert svc.pipe.keypoints and svc.pipe.pose is not None
+    assert svc.pipe.keypoints and svc.pipe.pose is not None and svc.pipe.ring._frames.shape[1:] == (448, 448, 3)
     assert result["s"].by_exercise["squat"] == int(second["reps"]), "the keypoint classifier counted the second clip"
 
 
