@@ -113,9 +113,10 @@ def test_the_pipeline_follows_the_config_and_a_reload() -> None:
     """The shipped model exposes its pooled features, so the pipeline tracks the swing; a reload that
     turns periodicity off, or changes it, takes effect (with a new window)."""
     from homegym.daemon.config import ModelConfig
+    from homegym.daemon.inference import IMAGE_MODEL_DIR
     from homegym.daemon.pipeline import Pipeline
 
-    cfg = Config(model=ModelConfig(cache_dir=None))
+    cfg = Config(model=ModelConfig(path=str(IMAGE_MODEL_DIR), cache_dir=None))  # an image classifier's pooled features
     pipe = Pipeline(cfg)
     assert isinstance(pipe.chain.periodicity, Periodicity) and pipe.chain.periodicity.dim == 1280
     pipe.reconfigure(cfg.with_values("periodicity", enabled=False))

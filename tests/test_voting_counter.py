@@ -88,7 +88,7 @@ def test_bottom_first_counts_a_rep_that_starts_at_its_bottom_and_one_whose_botto
     fold still gave to the exercise before: counted with counter.bottom_first, left out without it."""
     frames = seq(("neither", 20), ("pushup_down", 15), ("pushup_up", 20), ("pushup_down", 15), ("pushup_up", 20),
                  ("squat_up", 20), ("squat_down", 15), ("pushup_up", 20))
-    strict = CounterConfig(min_rep_s=0.2, max_rep_s=60, set_timeout_s=86400)
+    strict = CounterConfig(min_rep_s=0.2, max_rep_s=60, set_timeout_s=86400, bottom_first=False)
     events, counter = run(frames, ccfg=strict)
     assert counter.by_exercise == {"pushup": 1, "squat": 0}
     events, counter = run(frames, ccfg=strict.model_copy(update={"bottom_first": True}))
@@ -107,24 +107,25 @@ def test_seed_style_labels_take_the_exercise_from_config() -> None:
     assert [e.exercise for e in reps(events)] == ["squat"]
 
 
-def expected_count(segments: list[tuple[str, int]]) -> int:
-    """The rule, stated plainly: an up counts when this exercise's top and then its bottom came before it."""
+def expected_count(segments: list[tuple[str, int]], bottom_first: bool = False) -> int:
+    """The rule, stated plainly: an up counts when this exercise's top and then its bottom came before it; with
+    ``bottom_first``, when any bottom came before it since the last top."""
     count, top, down = 0, None, False
     for lab, _ in segments:
         if lab == "neither":
             continue
         ex, ph = lab.split("_")
         if ph == "up":
-            count += top == ex and down
+            count += (top == ex or bottom_first) and down
             top, down = ex, False
-        elif top == ex:
-            down = True
+        elif top == ex or bottom_first:
+            top, down = ex, True
         else:
             top, down = None, False
     return count
 
 
-segment = st.tuples(st.sampled_from(["neither", "pushup_up", "pushup_down"]), st.integers(12, 45))
+segment = st.tuples(st.sampled_from(["neither", "pushup_up", "pushup_down", "squat_up", "squat_down"]), st.integers(12, 45))
 
 
 @settings(max_examples=150, deadline=None)
@@ -136,16 +137,18 @@ def test_k_clean_cycles_count_exactly_k(k: int, up: int, down: int) -> None:
 
 
 @settings(max_examples=150, deadline=None)
-@given(st.lists(segment, min_size=1, max_size=12))
-def test_count_follows_the_rule_for_any_clean_sequence(segments) -> None:
-    """Covers 'a down without a return to up never counts': a trailing down adds nothing."""
+@given(st.lists(segment, min_size=1, max_size=12), st.booleans())
+def test_count_follows_the_rule_for_any_clean_sequence(segments, bottom_first: bool) -> None:
+    """Covers 'a down without a return to up never counts': a trailing down adds nothing; with counter.bottom_first
+    on and off."""
     merged: list[tuple[str, int]] = []
     for lab, n in segments:  # adjacent equal labels are one segment
         if merged and merged[-1][0] == lab:
             merged[-1] = (lab, merged[-1][1] + n)
         else:
             merged.append((lab, n))
-    assert len(reps(run(seq(*merged))[0])) == expected_count(merged)
+    ccfg = CounterConfig(min_rep_s=0.2, max_rep_s=60, set_timeout_s=86400, bottom_first=bottom_first)
+    assert len(reps(run(seq(*merged), ccfg=ccfg)[0])) == expected_count(merged, bottom_first)
 
 
 @settings(max_examples=150, deadline=None)
