@@ -17,7 +17,7 @@ import numpy as np
 
 from homegym.core.errors import UserError
 from homegym.core.framing import Framing
-from homegym.core.model_info import IMAGE, KeypointModelInfo, ModelInfo, add_features_output, read_ir, read_model_ir
+from homegym.core.model_info import IMAGE, KeypointModelInfo, ModelInfo, add_features_output, read_model_ir
 from homegym.core.runtime import compile_model, make_core
 
 from .config import ModelConfig, SourceConfig
@@ -65,10 +65,9 @@ def hint_for(source: SourceConfig) -> str:
     return "LATENCY" if classify(source.uri).live or source.realtime else "THROUGHPUT"
 
 
-def open_model(cfg: ModelConfig, override: Path | None = None, hint: str = "LATENCY",
-               frame_size: int = 512) -> Inference | KeypointInference:
+def open_model(cfg: ModelConfig, override: Path | None = None, hint: str = "LATENCY") -> Inference | KeypointInference:
     """The configured model (``override``: the command line's --model), compiled and ready: an image classifier,
-    or a keypoint classifier on the pose stage (its canvas ``frame_size`` pixels square), as the IR says."""
+    or a keypoint classifier on the pose stage, as the IR says."""
     from .keypoint_classifier import KeypointInference
 
     path = resolve_model_path(str(override) if override else cfg.path, cfg.precision)
@@ -76,26 +75,23 @@ def open_model(cfg: ModelConfig, override: Path | None = None, hint: str = "LATE
     if cfg.precision and cfg.precision != info.precision:
         raise UserError(f"{path} is {info.precision}, but the config asks for {cfg.precision}")
     if isinstance(info, KeypointModelInfo):
-        return KeypointInference(model, info, path, frame_size, cfg.device, cfg.cache_path(), cfg.cpu_precision == "f32")
-    return Inference(path, cfg.device, cfg.cache_path(), cfg.infer_requests, cfg.precision, hint, cfg.cpu_precision == "f32",
-                     (model, info))
+        return KeypointInference(model, info, path, cfg.device, cfg.cache_path(), cfg.cpu_precision == "f32")
+    return Inference(model, info, path, cfg.device, cfg.cache_path(), cfg.infer_requests, hint, cfg.cpu_precision == "f32")
 
 
 class Inference:
     kind = IMAGE
 
-    def __init__(self, model_path: Path, device: str = "CPU", cache_dir: Path | None = None, requests: int = 2,
-                 precision: str | None = None, hint: str = "LATENCY", cpu_f32: bool = True, ir: tuple | None = None) -> None:
+    def __init__(self, model, info: ModelInfo, model_path: Path, device: str = "CPU", cache_dir: Path | None = None,
+                 requests: int = 2, hint: str = "LATENCY", cpu_f32: bool = True) -> None:
+        """``model`` and ``info``: the IR as ``read_model_ir`` read it (``open_model`` checked its precision)."""
         import openvino as ov
 
         core = make_core(cache_dir)
-        model, self.info = ir or read_ir(model_path)
-        assert isinstance(self.info, ModelInfo)
+        self.info = info
         self.feature_dim = add_features_output(model)
         if self.feature_dim is None:
             log.warning("model %s has no pooled-feature layer before a MatMul head: periodicity is off", model_path)
-        if precision and precision != self.info.precision:
-            raise UserError(f"{model_path} is {self.info.precision}, but the config asks for {precision}")
         single = model.clone() if self.info.batch > 1 else None  # the batch-1 copy, features output included
         t = time.perf_counter()
         self.compiled = compile_model(core, model, device, hint, cpu_f32=cpu_f32)

@@ -15,9 +15,8 @@ from pathlib import Path
 
 import numpy as np
 
-from homegym.core.framing import Framing
 from homegym.core.keypoint_features import FeatureStream, gate
-from homegym.core.model_info import KeypointModelInfo
+from homegym.core.model_info import KEYPOINTS, KeypointModelInfo
 from homegym.core.runtime import compile_model, make_core
 
 from .inference import Result
@@ -28,15 +27,14 @@ log = logging.getLogger(__name__)
 
 
 class KeypointInference:
-    kind = "keypoints"
+    kind = KEYPOINTS
     feature_dim = None  # no pooled image features: the periodicity fuses an image classifier's
     batch = 1
 
-    def __init__(self, model, info: KeypointModelInfo, path: Path, frame_size: int, device: str = "CPU",
-                 cache_dir: Path | None = None, cpu_f32: bool = True) -> None:
+    def __init__(self, model, info: KeypointModelInfo, path: Path, device: str = "CPU", cache_dir: Path | None = None,
+                 cpu_f32: bool = True) -> None:
+        """No picture size of its own: it reads the pose stage's output, on the canvas pose.frame_size says."""
         self.info = info
-        self.framing = Framing()
-        self.working_size = (frame_size, frame_size)  # the pose stage's canvas: the ring keeps it as its only picture
         t = time.perf_counter()
         self.compiled = compile_model(make_core(cache_dir), model, device, "LATENCY", cpu_threads=1, cpu_f32=cpu_f32)
         self._request = self.compiled.create_infer_request()

@@ -51,7 +51,7 @@ class Pipeline:
                  clock: Callable[[], str] | None = None, pose: bool = False) -> None:
         self.cfg = cfg
         cv2.setNumThreads(1)  # OpenCV's pool would fight inference for the cores over a downscale that needs none
-        self.inference: Inference | KeypointInference = open_model(cfg.model, model, hint_for(cfg.source), cfg.pose.frame_size)
+        self.inference: Inference | KeypointInference = open_model(cfg.model, model, hint_for(cfg.source))
         self._pose_forced = pose  # count --annotate: on whatever the config says
         self.pose: PoseTracker | None = None
         self.letterbox: Letterbox | None = None
@@ -104,8 +104,9 @@ class Pipeline:
     def _frame_size(self) -> tuple[int, int]:
         """The ring's picture: the classifier's frame, or for a keypoint classifier the pose stage's canvas (pose.frame_size,
         which a reload may change while the model stays)."""
-        fs = self.cfg.pose.frame_size
-        return (fs, fs) if self.keypoints else self.inference.working_size
+        if isinstance(self.inference, KeypointInference):
+            return self.cfg.pose.frame_size, self.cfg.pose.frame_size
+        return self.inference.working_size
 
     def _new_ring(self) -> FrameRing:
         w, h = self._frame_size()
@@ -205,8 +206,7 @@ class Pipeline:
 
     def replace_model(self, inference: Inference | KeypointInference) -> None:
         """Swap in a compiled model: at once if it takes the same frames, else with a new ring and capture."""
-        same_frames = ((inference.kind, inference.working_size, inference.batch, inference.framing)
-                       == (self.inference.kind, self.inference.working_size, self.inference.batch, self.inference.framing))
+        same_frames = _frames_taken(inference) == _frames_taken(self.inference)
         if same_frames:
             self._swap_inference(inference)
         else:
@@ -230,9 +230,9 @@ class Pipeline:
         if self.pose is not None:
             self.pose.reset()  # a new source: whoever was tracked is gone
         self.inference.reset()
-        kp = self.keypoints
+        image = self.inference if isinstance(self.inference, Inference) else None
         cap = Capture(cfg, self.ring, self._frame_size(), first_id, self.cfg.pipeline.infer_fps,
-                      self.inference.framing, None if kp else self.letterbox, self.letterbox if kp else None)
+                      image.framing if image else None, self.letterbox if image else None, None if image else self.letterbox)
         self.capture = cap
         self._media_fps = cap.stats.fps if not cap.src.live else None
         self._id_base, self._t_base = first_id, self._last_t
@@ -308,3 +308,11 @@ class Pipeline:
                        wall_s=time.monotonic() - self.health.t0, infer_latency_ms=self.health.latency_ms,
                        pose_ms=self.health.pose_ms,
                        pose_found=self.health.pose_found / self.health.posed_frames if self.health.posed_frames else None)
+
+
+def _frames_taken(inference: Inference | KeypointInference) -> tuple:
+    """What a model takes from the ring: an image classifier its size, batch and framing; a keypoint classifier the
+    pose stage's canvas, whatever its weights."""
+    if isinstance(inference, KeypointInference):
+        return (inference.kind,)
+    return inference.kind, inference.working_size, inference.batch, inference.framing

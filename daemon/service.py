@@ -156,8 +156,7 @@ class Service(Observer):
         try:
             new = config_mod.load(self.config_path)
             old = self.cfg
-            inference = (open_model(new.model, self.model_override, hint_for(new.source), new.pose.frame_size)
-                         if new.model != old.model else None)
+            inference = open_model(new.model, self.model_override, hint_for(new.source)) if new.model != old.model else None
             publisher = Publisher(new.mqtt, self.outbox or self._open_outbox(new)) \
                 if new.mqtt != old.mqtt and new.mqtt.enabled else None
         except (UserError, OSError, RuntimeError) as e:

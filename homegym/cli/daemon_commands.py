@@ -46,7 +46,7 @@ def count_cmd(a: argparse.Namespace) -> int:
 
         cap, info = open_video(a.video)
         cap.release()
-        picture = (cfg.pose.frame_size, cfg.pose.frame_size) if pipe.pose else pipe.inference.working_size
+        picture = (cfg.pose.frame_size, cfg.pose.frame_size)  # --annotate turns the stage on: its canvas is drawn on
         annot = Annotator(a.annotate, pipe.inference.labels, info.fps / stride_for(info.fps, cfg.pipeline.infer_fps), picture)
         pipe.observer = Fanout(printer, annot)
     try:

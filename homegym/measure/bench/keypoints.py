@@ -6,8 +6,6 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-import numpy as np
-
 from homegym.core.keypoint_features import FeatureStream
 
 from .report import BenchReport, Figure
@@ -15,16 +13,17 @@ from .report import BenchReport, Figure
 
 def keypoint_figures(report: BenchReport, keypoint_ir: Path, image_ir: Path, clip: Path, cfg) -> None:
     from homegym.daemon.config import for_file
+    from homegym.daemon.keypoint_classifier import KeypointInference
     from homegym.daemon.pipeline import Pipeline
     from homegym.daemon.pose_record import record
 
     file_cfg = for_file(cfg, clip)
     pipe = Pipeline(file_cfg, keypoint_ir)
     inf = pipe.inference
-    assert pipe.pose is not None and inf.kind == "keypoints"
+    assert pipe.pose is not None and isinstance(inf, KeypointInference)
     track = record(clip, pipe.pose, cfg.pose.frame_size)
     stream, req = FeatureStream(inf.info.features), inf.compiled.create_infer_request()
-    xy = track.landmarks[..., :2] * np.array([track.width, track.height]) / max(track.width, track.height)
+    xy = track.xy
     t0 = time.process_time()
     feats = [stream.step(float(track.t[i]), xy[i], track.world[i], track.landmarks[i, :, 3], float(track.presence[i]),
                          bool(track.found[i])) for i in range(len(track.t))]

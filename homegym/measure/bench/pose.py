@@ -140,10 +140,9 @@ def pipeline_parts(report: BenchReport, model: Path, clip: Path, cfg) -> None:
     decoded = sum(1 for _ in iter_frames(clip))
     decode = (_cpu_s() - c0) / decoded * summary.frames_read / n  # every frame read is decoded
     inf = pipe.inference
-    w, h = inf.working_size
     req = inf.compiled.create_infer_request()
     x = (np.zeros((1, inf.info.width), np.float32) if isinstance(inf.info, KeypointModelInfo)
-         else np.zeros((inf.batch, h, w, 3), np.uint8))
+         else np.zeros((inf.batch, *inf.working_size[::-1], 3), np.uint8))
     rounds = max(2, 64 // inf.batch)
     req.infer({0: x})
     c0 = _cpu_s()
