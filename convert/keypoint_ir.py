@@ -39,14 +39,14 @@ def is_keypoint_report(report_path: Path) -> bool:
 
 def check_features(report: dict, spec: kf.FeatureSpec, width: int) -> tuple[np.ndarray, str]:
     """Features of real training clips from the report's keypoint folder; where it is gone, rows drawn around zero."""
-    tracks = [Path(t) for t in report.get("data", {}).get("tracks", [])]
-    names = list(report.get("data", {}).get("clips", {}))[:: max(1, len(report.get("data", {}).get("clips", {})) // CHECK_CLIPS)]
-    rows = []
-    for name in names[:CHECK_CLIPS]:
-        path = next((t / f"{name}.npz" for t in tracks if (t / f"{name}.npz").exists()), None)
-        if path is not None:
-            from homegym.train.keypoint_data import track_features
+    from homegym.train.keypoint_data import track_features, track_path
 
+    tracks = [Path(t) for t in report.get("data", {}).get("tracks", [])]
+    clips = list(report.get("data", {}).get("clips", {})) if tracks else []
+    rows = []
+    for name in clips[:: max(1, len(clips) // CHECK_CLIPS)][:CHECK_CLIPS]:
+        path = track_path(tracks, name)
+        if path.exists():
             rows.append(track_features(PoseTrack.load(path), spec))
     if rows:
         return np.concatenate(rows).astype(np.float32), f"{sum(len(r) for r in rows)} frames of {len(rows)} training clips"

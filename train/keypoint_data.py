@@ -43,12 +43,12 @@ class KeypointClip:
     found: np.ndarray  # (n,) bool
 
 
-def track_path(tracks: list[Path], row: manifest.ClipRow) -> Path:
-    """The clip's keypoint file: in the first of ``tracks`` that holds one."""
+def track_path(tracks: list[Path], name: str) -> Path:
+    """The keypoint file of clip ``name``: in the first of ``tracks`` that holds one (the first folder's path if none)."""
     for folder in tracks:
-        if (folder / f"{row.path.stem}.npz").exists():
-            return folder / f"{row.path.stem}.npz"
-    return tracks[0] / f"{row.path.stem}.npz"
+        if (folder / f"{name}.npz").exists():
+            return folder / f"{name}.npz"
+    return tracks[0] / f"{name}.npz"
 
 
 def track_features(track: PoseTrack, spec: kf.FeatureSpec, view: augment.View | None = None) -> np.ndarray:
@@ -62,7 +62,7 @@ def load(rows: list[manifest.ClipRow], tracks: list[Path], label_poses: Path | N
     """Every clip of ``rows`` with a keypoint file in ``tracks`` and usable rep marks; with ``mirror`` and ``views``
     (rotated views per clip) the augmented copies of its features."""
     rng = np.random.default_rng(seed)
-    missing = [r.path.name for r in rows if not track_path(tracks, r).exists()]
+    missing = [r.path.name for r in rows if not track_path(tracks, r.name).exists()]
     if missing:
         raise UserError(f"no keypoints for {len(missing)} clip(s) in {', '.join(map(str, tracks))}, e.g. {missing[0]}: "
                         "run homegym poses first")
@@ -70,7 +70,7 @@ def load(rows: list[manifest.ClipRow], tracks: list[Path], label_poses: Path | N
     out = []
     rule = {r.name: lf for r, lf in derive(rows, label_poses)} if postures != "out" else {}
     for row, lf in derive(rows, label_poses, postures):
-        track = PoseTrack.load(track_path(tracks, row))
+        track = PoseTrack.load(track_path(tracks, row.name))
         unknown = lf.labels - set(LABELS)
         if unknown:
             raise UserError(f"{row.path.name}: labels {sorted(unknown)} are not the keypoint classifier's {list(LABELS)}")

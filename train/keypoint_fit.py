@@ -47,7 +47,7 @@ class KeypointSettings:
     lr: float = 1e-3
     folds: int = 5  # 0: no cross-validation
     seed: int = 0
-    postures: str = "up"  # the standing / plank frames of other clips: out, up (the top they are) or neither (from_reps.POSTURES)
+    postures: str = "out"  # the standing / plank frames of other clips: out, up (the top they are) or neither (from_reps.POSTURES)
     mirror: bool = True
     views: int = 0  # rotated views of each clip (keypoint_augment), beside the mirror
     ensemble: int = 1  # models from consecutive seeds, averaged into one

@@ -103,9 +103,9 @@ def register(sub: Any) -> None:
     s.add_argument("--hidden", type=int, nargs="+", default=[96, 48], help="keypoints: units of the hidden layers (default 96 48)")
     s.add_argument("--folds", type=int, default=5,
                    help="keypoints: cross-validation folds by source, for honest figures and tune --oof (default 5; 0: none)")
-    s.add_argument("--postures", choices=["out", "up", "neither"], default="up",
+    s.add_argument("--postures", choices=["out", "up", "neither"], default="out",
                    help="keypoints: the standing / plank frames of clips of other movements: left out (as label --from-reps), "
-                        "the top they are (squat_up / pushup_up), or neither (default up)")
+                        "the top they are (squat_up / pushup_up), or neither (default out, as the shipped model)")
     s.add_argument("--views", type=int, default=0,
                    help="keypoints: rotated views of each clip rebuilt from its world landmarks, beside the mirror (default 0)")
     s.add_argument("--ensemble", type=int, default=1,
