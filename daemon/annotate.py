@@ -14,14 +14,10 @@ from homegym.core.errors import UserError
 
 from .observer import FrameView, Observer
 from .pose_stage import Pose
+from .skeleton import draw_pose
 
 PANEL_W = 260
 TIMELINE = 150  # frames shown in the timeline
-# BlazePose's 33-landmark skeleton (MediaPipe's POSE_CONNECTIONS)
-SKELETON = ((0, 1), (1, 2), (2, 3), (3, 7), (0, 4), (4, 5), (5, 6), (6, 8), (9, 10), (11, 12), (11, 13), (13, 15), (15, 17),
-            (15, 19), (15, 21), (17, 19), (12, 14), (14, 16), (16, 18), (16, 20), (16, 22), (18, 20), (11, 23), (12, 24),
-            (23, 24), (23, 25), (24, 26), (25, 27), (26, 28), (27, 29), (28, 30), (29, 31), (30, 32), (27, 31), (28, 32))
-VISIBLE = 0.5
 COLOURS = [(160, 160, 160), (80, 200, 80), (60, 60, 230), (230, 170, 40), (200, 60, 200), (40, 200, 230), (120, 120, 255)]
 
 
@@ -73,19 +69,8 @@ class Annotator(Observer):
         self.writer.write(img)
 
     def _skeleton(self, img: np.ndarray, pose: Pose) -> None:
-        """The crop (yellow; red when the detector had to run), the bones and joints (grey where not visible), the presence."""
-        side = np.array([self.vw, self.vh], np.float32)
-        if pose.roi is not None:
-            corners = (pose.roi.corners() * side).astype(np.int32)
-            cv2.polylines(img, [corners], True, (0, 0, 255) if pose.detected else (0, 220, 255), 1, cv2.LINE_AA)
-        if pose.found:
-            pts = (pose.landmarks[:, :2] * side).astype(np.int32)
-            vis = pose.landmarks[:, 3] >= VISIBLE
-            for a, b in SKELETON:
-                col = (80, 230, 80) if vis[a] and vis[b] else (120, 120, 120)
-                cv2.line(img, tuple(pts[a]), tuple(pts[b]), col, 2, cv2.LINE_AA)
-            for p, v in zip(pts, vis):
-                cv2.circle(img, tuple(p), 3, (255, 255, 255) if v else (120, 120, 120), -1, cv2.LINE_AA)
+        """The crop and the skeleton, and the person's presence."""
+        draw_pose(img, pose, self.vw, self.vh)
         text = f"person {pose.presence:.2f}" if pose.found else "no person" + (" (detecting)" if pose.detected else "")
         cv2.putText(img, text, (8, self.vh - 10), cv2.FONT_HERSHEY_SIMPLEX, 0.5, (255, 255, 255), 1, cv2.LINE_AA)
 

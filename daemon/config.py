@@ -9,7 +9,9 @@ once, here. A bad file fails with one line per problem, naming the key path.
 
 from __future__ import annotations
 
+import ipaddress
 import os
+import re
 from pathlib import Path
 from typing import Annotated, Any, Literal, Self
 
@@ -310,6 +312,54 @@ class StateConfig(Section):
         return Path(d).expanduser()
 
 
+class LiveConfig(Section):
+    """The live page of `homegym run`: picture, count, camera placement, health (docs/live-page.md)."""
+
+    enabled: bool = False
+    """Serve the page. Off in this reference; the config `homegym install-service` writes turns it on at 127.0.0.1."""
+    host: str = "127.0.0.1"
+    """The address to listen on: 127.0.0.1 (this box only; from elsewhere, ssh -L 8088:127.0.0.1:8088 box), or 0.0.0.0, ::
+    or one of the box's addresses to let phones and displays on the network in, with the token."""
+    port: int = Field(8088, ge=1, le=65535)
+    """The TCP port."""
+    token_file: str | None = None
+    """The token a page from the network must show (the link's ?token=, printed in the log and by `homegym status`; a
+    wrong one gets 401). null = live-token in state.dir, made at the first start (random, mode 0600). Not asked on
+    a loopback address."""
+    preview_fps: float = Field(5.0, ge=0.5, le=30)
+    """Frames a second of the camera picture on the page. Encoded only while a page shows it: with nobody watching, no
+    picture is kept or encoded."""
+    jpeg_quality: int = Field(70, ge=10, le=100)
+    """JPEG quality of that picture (higher: sharper and more bytes a frame)."""
+
+    @field_validator("host")
+    @classmethod
+    def _host(cls, v: str) -> str:
+        if not (_is_ip(v) or HOSTNAME.fullmatch(v)):
+            raise ValueError(f"expected an IP address or a host name (no scheme, no port), got {v!r}")
+        return v
+
+    @property
+    def loopback(self) -> bool:
+        """Only this box can connect: no token is asked."""
+        return is_loopback(self.host)
+
+
+HOSTNAME = re.compile(r"(?=.{1,253}$)[A-Za-z0-9]([A-Za-z0-9-]{0,62}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,62}[A-Za-z0-9])?)*")
+
+
+def _is_ip(v: str) -> bool:
+    try:
+        ipaddress.ip_address(v)
+    except ValueError:
+        return False
+    return True
+
+
+def is_loopback(host: str) -> bool:
+    return host == "localhost" or (_is_ip(host) and ipaddress.ip_address(host).is_loopback)
+
+
 class LoggingConfig(Section):
     """The daemon's log."""
 
@@ -330,6 +380,7 @@ class Config(Section):
     counter: CounterConfig = Field(default_factory=CounterConfig)
     mqtt: MqttConfig = Field(default_factory=MqttConfig)
     state: StateConfig = Field(default_factory=StateConfig)
+    live: LiveConfig = Field(default_factory=LiveConfig)
     logging: LoggingConfig = Field(default_factory=LoggingConfig)
 
     def with_values(self, section: str, **values: Any) -> Config:

@@ -79,10 +79,12 @@ def sections() -> list[tuple[str, type[BaseModel], dict[str, FieldInfo]]]:
     return out
 
 
-def render_yaml() -> str:
+def render_yaml(overrides: dict[tuple[str, str], tuple[Any, str]] | None = None) -> str:
+    """The reference; with ``overrides`` ((section, key) -> (value, why)), those keys set, each with its reason."""
+    overrides = overrides or {}
     lines = [YAML_HEADER]
     for name, model, fields in sections():
-        lines.append(f"{name}:  # {model.__doc__.strip() if model.__doc__ else ''}".rstrip())
+        lines.append(f"{name}:  # {' '.join(model.__doc__.split()) if model.__doc__ else ''}".rstrip())
         defaults = model()
         for key, f in fields.items():
             desc = " ".join((f.description or "").split())
@@ -91,7 +93,12 @@ def render_yaml() -> str:
                 desc += f" Range {bounds}."
             for ln in textwrap.wrap(desc, 100):
                 lines.append(f"  # {ln}")
-            lines.append(f"  {key}: {_yaml_value(getattr(defaults, key))}")
+            if (name, key) in overrides:
+                value, why = overrides[name, key]
+                lines.append(f"  # Set by homegym install-service (default {_yaml_value(getattr(defaults, key))}): {why}.")
+                lines.append(f"  {key}: {_yaml_value(value)}")
+            else:
+                lines.append(f"  {key}: {_yaml_value(getattr(defaults, key))}")
         lines.append("")
     return "\n".join(lines).rstrip() + "\n"
 

@@ -34,6 +34,26 @@ class Summary:
         return self.frames / self.wall_s if self.wall_s > 0 else 0.0
 
 
+@dataclass(frozen=True)
+class Counts:
+    """The running sums at one moment: two of them give the figures of the time between (the live page's health)."""
+
+    t: float
+    frames: int
+    latency_s: float
+    batches: int
+    posed: int
+    pose_s: float
+
+    def since(self, before: Counts) -> dict:
+        """Frames inferred a second, inference and pose-stage milliseconds, over the time from ``before`` to this."""
+        dt = max(self.t - before.t, 1e-6)
+        batches, posed = self.batches - before.batches, self.posed - before.posed
+        return {"fps": round((self.frames - before.frames) / dt, 1),
+                "infer_ms": round(1000 * (self.latency_s - before.latency_s) / batches, 1) if batches else None,
+                "pose_ms": round(1000 * (self.pose_s - before.pose_s) / posed, 1) if posed else None}
+
+
 class Health:
     """Inference latency, and drops and reconnects summed over every capture a reload replaced."""
 
@@ -58,6 +78,9 @@ class Health:
     @property
     def pose_ms(self) -> float | None:
         return 1000 * self._pose_s / self.posed_frames if self.posed_frames else None
+
+    def counts(self) -> Counts:
+        return Counts(time.monotonic(), self.frames, self._latency_sum, self._batches, self.posed_frames, self._pose_s)
 
     def inferred(self, frames: int, latency_s: float) -> None:
         self.frames += frames

@@ -19,12 +19,21 @@ import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from homegym.core.errors import UserError
+
+from .config_reference import render_yaml
 
 log = logging.getLogger(__name__)
 UNIT = "homegym.service"
 SHIPPED_PREFIX = "/opt/homegym"
+SERVICE_CONFIG = Path("/etc/homegym/config.yaml")
+# The config install-service writes: the reference with these overrides, each with its reason beside it in the file.
+SERVICE_OVERRIDES: dict[tuple[str, str], tuple[Any, str]] = {
+    ("state", "dir"): ("/var/lib/homegym", "systemd's StateDirectory=, named so that homegym status finds the live page's token"),
+    ("live", "enabled"): (True, "the live page, on this box only (live.host); homegym status prints its link"),
+}
 
 
 @dataclass(frozen=True)
@@ -112,11 +121,12 @@ def install(layout: Layout, source: Path | None = None, model: Path | None = Non
     if config.exists():
         done.append(f"kept your {config}" + (f" (set model.path: {layout.prefix}/model in it)" if model else ""))
     else:
-        text = (source / "config.yaml").read_text()
+        overrides = dict(SERVICE_OVERRIDES)
         if model is not None:
-            text = text.replace("\n  path: null\n", f"\n  path: {layout.prefix}/model\n", 1)
-        config.write_text(text)
-        done.append(f"wrote {config} (the documented reference; edit it, then: systemctl reload homegym)")
+            overrides["model", "path"] = (f"{layout.prefix}/model", "the model install-service --model copied")
+        config.write_text(render_yaml(overrides))
+        done.append(f"wrote {config} (the documented reference with the service's overrides; edit it, then: "
+                    "systemctl reload homegym)")
     password = layout.etc / "mqtt-password"
     if not password.exists():
         password.touch(mode=0o600)

@@ -32,7 +32,7 @@ class FrameView:
 
 
 class Observer:
-    wants_frames = False  # keep the frames' pixels for on_frame (costs a copy a frame)
+    wants_frames = False  # keep the frames' pixels for on_frame (a reference a frame); read every loop turn, may change
 
     def on_event(self, event: Event) -> None:
         """A rep, a partial rep or a set's end, in the order the counter made them."""
@@ -68,7 +68,10 @@ class Fanout(Observer):
 
     def __init__(self, *observers: Observer) -> None:
         self.observers = observers
-        self.wants_frames = any(o.wants_frames for o in observers)
+
+    @property
+    def wants_frames(self) -> bool:  # type: ignore[override]
+        return any(o.wants_frames for o in self.observers)
 
     def on_event(self, event: Event) -> None:
         for o in self.observers:

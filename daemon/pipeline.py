@@ -265,6 +265,7 @@ class Pipeline:
             while True:
                 now = time.monotonic()
                 self.observer.on_tick(now)
+                self.inference.keep_frames = self.observer.wants_frames  # the live page's picture comes and goes
                 if self._stop.is_set():
                     capture.stop()
                 if not self._commands.empty():

@@ -7,6 +7,7 @@ SIGTERM or SIGINT then stops capture, finishes the frames in flight, flushes the
 outbox as far as the broker allows and publishes ``offline``. SIGHUP reloads the
 config in the pipeline's thread: thresholds and MQTT at once, the source or the
 model by restarting that stage, and an invalid file is rejected with one log line.
+With ``live.enabled`` the live page (``live_view``, ``live_server``) runs beside it.
 """
 
 from __future__ import annotations
@@ -20,11 +21,14 @@ from homegym.core.errors import UserError
 
 from . import config as config_mod
 from .config import Config
-from .events import Event, RepEvent
+from .events import Event, RepEvent, SetEndEvent
 from .health import Summary
 from .inference import hint_for, open_model
+from .live_access import load_token, page_url, qr_code
+from .live_server import LiveServer
+from .live_view import LAST_SETS, LiveView, set_row
 from .notify import Notifier
-from .observer import Observer
+from .observer import FrameView, Observer
 from .outbox import Outbox
 from .pipeline import Pipeline
 from .publisher import Publisher
@@ -33,6 +37,7 @@ from .state import StateStore
 
 log = logging.getLogger(__name__)
 STATUS_EVERY_S = 5.0
+LIVE_HEALTH_S = 1.0  # the live page's health figures (a few reads and one COUNT on the outbox)
 START_EXTEND_S = 30.0  # while alive and waiting for the first frame, keep systemd's start timeout this far ahead
 
 
@@ -58,13 +63,19 @@ class Service(Observer):
         self._status_frames = 0
         self._status_t = time.monotonic()
         self.state_store = StateStore(cfg.state.path() / "state.sqlite3")
+        self.live: LiveView | None = None
+        self.live_server: LiveServer | None = None
+        self._next_live = 0.0
         self.pipe = Pipeline(cfg, model, self, clock=today)
+        self._live_counts = self.pipe.health.counts()
         self.pipe.stats_interval_s = cfg.mqtt.stats_interval_s
         day = self.pipe.totals().day or today()
         if cfg.mqtt.enabled:
             self.outbox = self._open_outbox(cfg)
         self.pipe.restore_totals(self.state_store.totals(day) or (self.outbox.legacy_totals(day) if self.outbox else {}))
         log.info("today's totals so far: %s", self.pipe.totals().by_exercise)
+        if cfg.live.enabled:  # before MQTT: a port that is taken stops the start before any thread runs
+            self._start_live(cfg)
         if self.outbox is not None:
             log.info("outbox: last seq %d, %d undelivered", self.outbox.last_seq, self.outbox.pending_count())
             self._start_publisher(Publisher(cfg.mqtt, self.outbox))
@@ -81,12 +92,51 @@ class Service(Observer):
         publisher.state(self.pipe.state())
         publisher.start()
 
+    def _start_live(self, cfg: Config) -> None:
+        """The live page: listening, or a UserError saying why not."""
+        token = load_token(cfg, create=True)
+        view = LiveView(cfg.live, lambda: self.pipe.letterbox, self.state_store.last_sets(LAST_SETS))
+        view.on_state(self.pipe.state())
+        server = LiveServer(cfg.live, view, token)
+        server.start()
+        self.live, self.live_server = view, server
+        url = page_url(cfg, token)
+        if token is None:
+            log.info("live page: %s (this box only: live.host %s)", url, cfg.live.host)
+        else:
+            log.info("live page: %s (homegym status shows this again)\n%s", url, qr_code(url))
+
+    def _stop_live(self) -> None:
+        if self.live_server is not None:
+            self.live_server.stop()
+        self.live, self.live_server = None, None
+
+    def _live_health(self) -> dict:
+        """The live page's health: the source, the last second's rates, MQTT and the outbox."""
+        counts = self.pipe.health.counts()
+        recent, self._live_counts = counts.since(self._live_counts), counts
+        mqtt = "off" if self.publisher is None else "connected" if self.publisher.connected.is_set() else "disconnected"
+        return {"source": self.pipe.source_state(), **recent, "mqtt": mqtt,
+                "outbox": self.outbox.pending_count() if self.outbox is not None and self.publisher is not None else None}
+
     # -- the pipeline's observer -------------------------------------------------------------------
+
+    @property
+    def wants_frames(self) -> bool:  # type: ignore[override]
+        return self.live is not None and self.live.wants_frames
+
+    def on_frame(self, frame: FrameView) -> None:
+        if self.live is not None:
+            self.live.on_frame(frame)
 
     def on_event(self, event: Event) -> None:
         totals = self.pipe.totals()
         if isinstance(event, RepEvent) and totals.day:
             self.state_store.save_totals(totals.day, totals.by_exercise)
+        if isinstance(event, SetEndEvent) and event.reps:
+            self.state_store.add_set(totals.day or today(), set_row(event))
+        if self.live is not None:
+            self.live.on_event(event)
         if self.publisher is not None:
             self.publisher.handle(event)  # gives the event its persistent seq
         log.info("%s", event.to_json())  # so the journal shows the seq the phone sees
@@ -94,6 +144,8 @@ class Service(Observer):
     def on_state(self, state: dict) -> None:
         if self.publisher is not None:
             self.publisher.state(state)
+        if self.live is not None:
+            self.live.on_state(state)
 
     def on_stats(self, stats: dict) -> None:
         if self.publisher is not None:
@@ -112,6 +164,9 @@ class Service(Observer):
         if self._reload_requested:
             self._reload_requested = False
             self.reload()
+        if self.live is not None and now >= self._next_live:
+            self._next_live = now + LIVE_HEALTH_S
+            self.live.health(self._live_health())
         if now >= self._next_status:
             self._next_status = now + STATUS_EVERY_S
             if self._ready:
@@ -182,6 +237,13 @@ class Service(Observer):
             logging.getLogger().setLevel(new.logging.level.upper())
         if new.state != old.state:
             log.warning("reload: state.* applies at the next start")
+        if new.live != old.live:
+            self._stop_live()
+            if new.live.enabled:
+                try:
+                    self._start_live(new)
+                except UserError as e:
+                    log.error("reload: the live page is off until this is fixed: %s", e)
         self.cfg = new
         log.info("reload of %s applied: %s changed", where, ", ".join(changed))
 
@@ -189,6 +251,7 @@ class Service(Observer):
         try:
             summary = self.pipe.run()
         finally:
+            self._stop_live()
             if self.publisher is not None:
                 self.publisher.stop()
             if self.outbox is not None:

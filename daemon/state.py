@@ -1,4 +1,4 @@
-"""What the daemon remembers across restarts that is not delivery: today's totals per exercise.
+"""What the daemon remembers across restarts that is not delivery: today's totals per exercise, and the last sets.
 
 Its own SQLite file (``state.sqlite3`` in ``state.dir``), apart from the MQTT outbox, so the
 day's count survives a restart whether MQTT is on or off. Old days are pruned: the store
@@ -24,7 +24,15 @@ CREATE TABLE IF NOT EXISTS totals (
     day TEXT PRIMARY KEY,
     by_exercise TEXT NOT NULL
 );
+CREATE TABLE IF NOT EXISTS sets (
+    ended REAL NOT NULL,
+    day TEXT NOT NULL,
+    exercise TEXT NOT NULL,
+    reps INTEGER NOT NULL,
+    duration_s REAL NOT NULL
+);
 """
+KEEP_SETS = 100  # finished sets kept (the live page lists the last few)
 
 
 def open_db(path: Path, what: str) -> sqlite3.Connection:
@@ -59,6 +67,21 @@ class StateStore:
                              "ON CONFLICT(day) DO UPDATE SET by_exercise = excluded.by_exercise",
                              (day, json.dumps(by_exercise, sort_keys=True)))
             self._db.execute("DELETE FROM totals WHERE day NOT IN (SELECT day FROM totals ORDER BY day DESC LIMIT ?)", (KEEP_DAYS,))
+
+    def add_set(self, day: str, row: dict) -> None:
+        """A finished set (``live_view.set_row``), so the live page lists it after a restart too."""
+        with self._lock:
+            self._db.execute("INSERT INTO sets (ended, day, exercise, reps, duration_s) VALUES (?, ?, ?, ?, ?)",
+                             (row["ended"], day, row["exercise"], row["reps"], row["duration_s"]))
+            self._db.execute("DELETE FROM sets WHERE rowid NOT IN (SELECT rowid FROM sets ORDER BY ended DESC LIMIT ?)",
+                             (KEEP_SETS,))
+
+    def last_sets(self, n: int) -> list[dict]:
+        """The ``n`` sets that ended last, newest first."""
+        with self._lock:
+            rows = self._db.execute("SELECT ended, exercise, reps, duration_s FROM sets ORDER BY ended DESC LIMIT ?",
+                                    (n,)).fetchall()
+        return [{"exercise": ex, "reps": reps, "duration_s": d, "ended": ended} for ended, ex, reps, d in rows]
 
     def close(self) -> None:
         with self._lock:

@@ -97,3 +97,19 @@ def small_ir(small_model, tmp_path_factory) -> Path:
     r = run_cli("convert", str(small_model[0] / "model.keras"), "-o", str(out), "--cache-dir", str(out / "cache"))
     assert r.returncode == 0, r.stderr[-2500:]
     return out
+
+
+@pytest.fixture(scope="session")
+def live_clips(tmp_path_factory) -> Path:
+    """For the live page: the README's clip (3 push-ups the default model counts 3 of), a standing figure, and the
+    same with the bottom of every frame cut off (the feet out of frame), 10 s each; a 20 s small one for HTTP."""
+    from support import crop_bottom
+
+    from homegym.train.synth import render_clip
+
+    out = tmp_path_factory.mktemp("live_clips")
+    render_clip(out, "pushup", 0, name="pushup")  # = homegym synth demo --count 1 --kinds pushup
+    render_clip(out, "stand", 2, name="stand")
+    crop_bottom(out / "stand.mp4", out / "feet_cut.mp4", 0.86)
+    render_clip(out, "stand", 3, duration=20.0, fps=15.0, size=(320, 240), name="long")
+    return out

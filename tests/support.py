@@ -171,3 +171,51 @@ class Stderr:
         """Everything, once the process has closed its stderr."""
         self.t.join(5)
         return "".join(self.lines)
+
+
+# -- the live page: a daemon serving it on a clip, and clips for it ------------------------------------------------------
+
+
+def crop_bottom(src: Path, dst: Path, keep: float) -> None:
+    """``src`` with only the top ``keep`` of each frame (a camera too low or too close: the feet cut off)."""
+    import cv2
+
+    cap = cv2.VideoCapture(str(src))
+    fps = cap.get(cv2.CAP_PROP_FPS)
+    writer = None
+    while True:
+        ok, frame = cap.read()
+        if not ok:
+            break
+        frame = frame[: int(frame.shape[0] * keep)]
+        if writer is None:
+            writer = cv2.VideoWriter(str(dst), cv2.VideoWriter.fourcc(*"mp4v"), fps, (frame.shape[1], frame.shape[0]))
+        writer.write(frame)
+    cap.release()
+    assert writer is not None, f"no frames in {src}"
+    writer.release()
+
+
+def live_config(tmp_path: Path, clip: Path, port: int, host: str = "127.0.0.1", state: Path | None = None, extra: str = "") -> Path:
+    """A config that plays ``clip`` in real time on the shipped default model, the live page on, MQTT off."""
+    cfg = tmp_path / f"live-{port}-{clip.stem}.yaml"
+    cfg.write_text(f"source:\n  uri: {clip}\n  realtime: true\nmqtt:\n  enabled: false\n"
+                   f"state:\n  dir: {state or tmp_path / 'state'}\nlive:\n  enabled: true\n  host: {host}\n  port: {port}\n{extra}")
+    return cfg
+
+
+def wait_http(url: str, timeout: float = 60, headers: dict | None = None) -> bool:
+    """True once something answers at ``url`` (any HTTP status)."""
+    import urllib.error
+    import urllib.request
+
+    def up() -> bool:
+        try:
+            urllib.request.urlopen(urllib.request.Request(url, headers=headers or {}), timeout=2).close()
+            return True
+        except urllib.error.HTTPError:
+            return True
+        except OSError:
+            return False
+
+    return wait_for(up, timeout)

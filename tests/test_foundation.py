@@ -10,7 +10,7 @@ from support import run_cli
 
 from homegym.cli import build_parser
 
-SUBCOMMANDS = ["count", "run", "check-config", "config-reference", "install-service", "uninstall-service", "eval", "tune",
+SUBCOMMANDS = ["count", "run", "status", "check-config", "config-reference", "install-service", "uninstall-service", "eval", "tune",
                "bench", "synth", "extract", "label", "train", "convert", "pose", "poses", "pose-parity"]
 
 

@@ -55,6 +55,35 @@ def test_install_refuses_a_folder_that_is_not_the_project(tmp_path) -> None:
     assert not (tmp_path / "stage").exists()
 
 
+def assert_reference_with_service_overrides(config: Path) -> None:
+    """The config install-service writes is the reference but for the documented overrides, each with its reason."""
+    from homegym.daemon import config as config_mod
+    from homegym.daemon.install import SERVICE_OVERRIDES
+
+    text = config.read_text()
+    written, reference = config_mod.load(config).model_dump(), config_mod.Config().model_dump()
+    changed = {(sec, key) for sec in reference for key in reference[sec] if written[sec][key] != reference[sec][key]}
+    assert changed == set(SERVICE_OVERRIDES)
+    for (sec, key), (value, why) in SERVICE_OVERRIDES.items():
+        assert written[sec][key] == value and why in text
+    assert written["live"]["host"] == "127.0.0.1", "the page is on this box only until the user says otherwise"
+    import difflib
+
+    diff = [d for d in difflib.ndiff((ROOT / "config.yaml").read_text().splitlines(), text.splitlines()) if d[:2] in ("+ ", "- ")]
+    added, removed = [d for d in diff if d[0] == "+"], [d for d in diff if d[0] == "-"]
+    assert len(added) == 2 * len(SERVICE_OVERRIDES) and len(removed) == len(SERVICE_OVERRIDES), diff  # a reason and a value each
+
+
+def test_the_service_config_is_the_reference_plus_its_documented_overrides(tmp_path) -> None:
+    from homegym.daemon.config_reference import render_yaml
+    from homegym.daemon.install import SERVICE_OVERRIDES
+
+    path = tmp_path / "config.yaml"
+    path.write_text(render_yaml(SERVICE_OVERRIDES))
+    assert_reference_with_service_overrides(path)
+    assert "`state.dir`" in (ROOT / "docs" / "service.md").read_text() and "`live.enabled`" in (ROOT / "docs" / "service.md").read_text()
+
+
 @pytest.mark.slow
 def test_install_and_uninstall_staged(tmp_path) -> None:
     """The whole install into a staging root: a real venv with the package pip-installed, config, credential, unit."""
@@ -64,7 +93,7 @@ def test_install_and_uninstall_staged(tmp_path) -> None:
     homegym = stage / "opt/homegym/venv/bin/homegym"
     config = stage / "etc/homegym/config.yaml"
     unit = stage / "etc/systemd/system/homegym.service"
-    assert config.read_text() == (ROOT / "config.yaml").read_text()
+    assert_reference_with_service_overrides(config)
     assert (stage / "etc/homegym/mqtt-password").stat().st_mode & 0o777 == 0o600
     check = subprocess.run([str(homegym), "check-config", str(config)], capture_output=True, text=True)
     assert check.returncode == 0, check.stderr

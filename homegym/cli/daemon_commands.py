@@ -144,6 +144,57 @@ def run_cmd(a: argparse.Namespace) -> int:
     return 0
 
 
+def _status_lines(snap: dict) -> list[str]:
+    """What the daemon's /api/state says, as ``homegym status`` prints it."""
+    h, st = snap.get("health", {}), snap.get("state", {})
+
+    def ms(key: str, what: str) -> str:
+        return f", {what} {h[key]} ms a frame" if h.get(key) is not None else ""
+
+    mqtt = h.get("mqtt", "–") + (f", {h['outbox']} events waiting" if h.get("outbox") is not None else "")
+    per = ", ".join(f"{ex} {n}" for ex, n in st.get("today", {}).items())
+    now = f"; now {st['exercise']}, set {st['set']}, {st['reps_in_set']} reps" if st.get("set") else ""
+    lines = [f"daemon: answering; source {h.get('source', '–')}, {h.get('fps', '–')} frames a second"
+             f"{ms('infer_ms', 'inference')}{ms('pose_ms', 'pose stage')}; MQTT {mqtt}",
+             f"today: {st.get('total_today', 0)} reps ({per}){now}"]
+    lines += [f"placement: {hint['text']}" for hint in snap.get("placement", [])]
+    return lines
+
+
+def status_cmd(a: argparse.Namespace) -> int:
+    """The live page's link (and QR code), then what the running daemon says; exit 3 where nothing answers."""
+    import urllib.error
+    import urllib.request
+
+    from homegym.daemon.install import SERVICE_CONFIG
+    from homegym.daemon.live_access import load_token, local_url, page_url, qr_code
+
+    path = a.config or (SERVICE_CONFIG if SERVICE_CONFIG.exists() else None)
+    cfg = load_config(path)
+    if not cfg.live.enabled:
+        raise UserError(f"the live page is off in {path or 'the built-in defaults'}: set live.enabled: true (and reload) "
+                        "for homegym status and the page")
+    token = load_token(cfg)
+    url = page_url(cfg, token)
+    print(f"live page: {url}")
+    if token is not None:
+        print(qr_code(url))
+    req = urllib.request.Request(local_url(cfg) + "api/state", headers={"Authorization": f"Bearer {token}"} if token else {})
+    try:
+        with urllib.request.urlopen(req, timeout=5) as r:
+            snap = json.load(r)
+    except urllib.error.HTTPError as e:
+        raise UserError(f"the daemon at {local_url(cfg)} answered {e.code} {e.reason}: is its token the one in "
+                        f"{cfg.live.token_file or 'state.dir'}?") from None
+    except (OSError, ValueError) as e:
+        print(f"daemon: not answering at {local_url(cfg)} ({getattr(e, 'reason', e)}): is it running? "
+              "(systemctl status homegym)")
+        return 3
+    for line in _status_lines(snap):
+        print(line)
+    return 0
+
+
 def check_config_cmd(a: argparse.Namespace) -> int:
     load_config(a.file)
     print(f"{a.file}: ok")
@@ -207,6 +258,13 @@ def register(sub: Any) -> None:
              "  homegym run --config config.yaml --model models/first --log-level DEBUG\n", run_cmd)
     s.add_argument("--config", type=Path, help="config.yaml (default: built-in defaults)")
     s.add_argument("--model", type=Path, help="overrides model.path")
+
+    s = add(sub, "status", "the live page's link (and QR code), and what the running daemon says: source, rates, MQTT, "
+             "today's count, the camera's placement",
+             "  homegym status                                  # reads /etc/homegym/config.yaml where it exists\n"
+             "  sudo homegym status                             # the token in /var/lib/homegym is root's\n"
+             "  homegym status --config config.yaml\n", status_cmd)
+    s.add_argument("--config", type=Path, help="the daemon's config.yaml (default: /etc/homegym/config.yaml where it exists)")
 
     s = add(sub, "check-config", "validate a config file without running anything",
              "  homegym check-config /etc/homegym/config.yaml\n", check_config_cmd)

@@ -80,7 +80,7 @@ def _angle(a: np.ndarray, j: np.ndarray, b: np.ndarray) -> np.ndarray:
     return np.arccos(np.clip(cos, -1.0, 1.0)) / np.pi
 
 
-def _upright(top: np.ndarray, bottom: np.ndarray) -> np.ndarray:
+def upright(top: np.ndarray, bottom: np.ndarray) -> np.ndarray:
     """|cos| of the angle between the hips-to-shoulders vector and the vertical (image y): 1 standing, 0 lying."""
     v = top - bottom
     return np.abs(v[..., 1]) / np.maximum(np.linalg.norm(v, axis=-1), 1e-9)
@@ -103,7 +103,7 @@ def frame_features(xy: np.ndarray, world: np.ndarray, visibility: np.ndarray, pr
     angles2 = np.stack([_angle(xy[:, a], xy[:, j], xy[:, b]) for a, j, b in ANGLES], axis=1)
     angles3 = np.stack([_angle(world[:, a], world[:, j], world[:, b]) for a, j, b in ANGLES], axis=1)
     w_sh, w_hip = (world[:, L_SH] + world[:, R_SH]) / 2, (world[:, L_HIP] + world[:, R_HIP]) / 2
-    up2, up3 = _upright(shoulders, hips), _upright(w_sh, w_hip)
+    up2, up3 = upright(shoulders, hips), upright(w_sh, w_hip)
     vis = np.stack([visibility[:, ARMS].mean(1), visibility[:, LEGS].mean(1), presence], axis=1)
     # heights above the feet, in body sizes: where the person stands in the frame (or the letterbox's margin) drops out
     feet = (xy[:, L_AN, 1] + xy[:, R_AN, 1]) / 2

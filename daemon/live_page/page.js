@@ -1,0 +1,106 @@
+// The live page: state from server-sent events, the picture as MJPEG; both come back by themselves after the
+// daemon restarts. No framework, nothing from the internet.
+"use strict";
+
+const token = new URLSearchParams(location.search).get("token");
+const q = token ? "?token=" + encodeURIComponent(token) : "";
+const display = location.pathname.endsWith("/display");
+const $ = (id) => document.getElementById(id);
+
+function text(id, value) { $(id).textContent = value; }
+
+const NAMES = { pushup: "Push-ups", squat: "Squats" };
+let last = {};
+
+function setConnected(up) {
+  const c = $("conn");
+  const was = c.classList.contains("up");
+  c.textContent = up ? "live" : "reconnecting…";
+  c.className = "conn " + (up ? "up" : "down");
+  document.body.classList.toggle("stale", !up);
+  if (was && !up) render(Object.assign({}, last, { health: { source: "daemon not answering" } }));
+}
+
+function plural(n, one, many) { return n === 1 ? one : many; }
+
+function fmt(v, unit) { return v === null || v === undefined ? "–" : v + (unit || ""); }
+
+function render(s) {
+  last = s;
+  const st = s.state || {};
+  const reps = st.reps_in_set || 0;
+  text("exercise", NAMES[st.exercise] || st.exercise || "Ready");
+  text("reps", reps);
+  text("reps-unit", plural(reps, " rep in this set", " reps in this set"));
+  text("phase", "phase " + (st.phase || "–") + (st.set ? " · set " + st.set : ""));
+  text("total", st.total_today || 0);
+  text("total-unit", plural(st.total_today || 0, "rep", "reps"));
+  const per = Object.entries(st.today || {}).filter(([, n]) => n > 0).map(([ex, n]) => ex + " " + n);
+  text("today", per.length ? "(" + per.join(", ") + ")" : "");
+
+  const sets = $("sets");
+  sets.replaceChildren(...(s.sets || []).map((x) => {
+    const li = document.createElement("li");
+    const at = new Date(x.ended * 1000).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
+    li.textContent = x.reps + " " + (NAMES[x.exercise] || x.exercise).toLowerCase() + " in " + Math.round(x.duration_s) +
+      " s, at " + at;
+    return li;
+  }));
+  $("no-sets").hidden = (s.sets || []).length > 0;
+
+  const pl = $("placement");
+  pl.replaceChildren(...(s.placement || []).map((h) => {
+    const li = document.createElement("li");
+    li.textContent = h.text;
+    li.dataset.code = h.code;
+    if (h.ok) li.className = "ok";
+    return li;
+  }));
+
+  const h = s.health || {};
+  const rows = [
+    ["Source", h.source, h.source !== undefined && h.source !== "connected" && h.source !== "ended"],
+    ["Frames a second", fmt(h.fps)],
+    ["Inference", fmt(h.infer_ms, " ms a frame")],
+    ["Pose stage", fmt(h.pose_ms, " ms a frame")],
+    ["MQTT", h.mqtt, h.mqtt === "disconnected"],
+    ["Outbox", h.outbox === null || h.outbox === undefined ? "–" : h.outbox + " waiting", h.outbox > 0],
+  ];
+  $("health").replaceChildren(...rows.flatMap(([k, v, bad]) => {
+    const dt = document.createElement("dt");
+    dt.textContent = k;
+    const dd = document.createElement("dd");
+    dd.textContent = v === undefined ? "–" : v;
+    if (bad) dd.className = "bad";
+    return [dt, dd];
+  }));
+}
+
+// The picture: an MJPEG stream, opened only while the page is visible (nothing is encoded for a hidden tab).
+let pictureRetry = null;
+function openPicture() {
+  clearTimeout(pictureRetry);
+  const img = $("picture");
+  if (display || document.hidden) { img.removeAttribute("src"); return; }
+  img.src = "video.mjpg" + q + (q ? "&" : "?") + "n=" + Date.now();
+}
+$("picture").addEventListener("load", () => { $("no-picture").hidden = true; });
+$("picture").addEventListener("error", () => { pictureRetry = setTimeout(openPicture, 2000); });
+document.addEventListener("visibilitychange", openPicture);
+
+// The state: EventSource retries by itself after a dropped connection; where the browser gave up, start again.
+let source = null;
+function connect() {
+  source = new EventSource("events" + q);
+  source.addEventListener("state", (e) => { setConnected(true); render(JSON.parse(e.data)); });
+  source.addEventListener("open", () => { setConnected(true); openPicture(); });
+  source.addEventListener("error", () => {
+    setConnected(false);
+    if (source.readyState === EventSource.CLOSED) { setTimeout(connect, 2000); }
+  });
+}
+
+if (display) document.body.classList.add("display");
+$("display-link").href = "display" + q;
+connect();
+openPicture();
