@@ -1,0 +1,148 @@
+"""The live page in a real headless browser: Debian's chromium, driven by Playwright (its own browser download cannot be
+had here, so ``executable_path`` names Debian's; as root it needs --no-sandbox). ``homegym run`` plays rendered clips
+in real time; the page loads, the count rises, the placement sentence for feet cut off shows, and the page comes back
+by itself after the daemon restarts.
+
+``HOMEGYM_SCREENSHOTS=docs/img pytest tests/test_live_browser.py`` writes the screenshots in docs/live-page.md (from
+rendered clips only).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+from pathlib import Path
+
+import pytest
+from support import Stderr, live_config, start_daemon, wait_http
+
+from homegym.measure.broker import free_port
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+SHOTS = os.environ.get("HOMEGYM_SCREENSHOTS")
+
+pytestmark = [pytest.mark.slow,
+              pytest.mark.skipif(CHROMIUM is None, reason="Debian's chromium is not installed (.ci/run installs it)")]
+
+
+@pytest.fixture(scope="module")
+def browser():
+    sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is in the test extra")
+    with sync_api.sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"] if os.geteuid() == 0 else [])
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def page(browser):
+    context = browser.new_context(viewport={"width": 1100, "height": 760})
+    pg = context.new_page()
+    yield pg
+    context.close()
+
+
+def shot(page, name: str) -> None:
+    if SHOTS:
+        Path(SHOTS).mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(Path(SHOTS) / f"live-{name}.jpg"), type="jpeg", quality=85)  # rendered rooms: 4x smaller than PNG
+
+
+class Daemon:
+    """``homegym run`` on a clip in real time, the live page on ``port``; stopped on exit."""
+
+    def __init__(self, tmp_path: Path, clip: Path, port: int) -> None:
+        self.proc = start_daemon(live_config(tmp_path, clip, port, state=tmp_path / "state"))
+        self.log = Stderr(self.proc)
+        assert wait_http(f"http://127.0.0.1:{port}/static/page.css", 90), self.log.text()
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+        self.proc.wait(30)
+
+    def __enter__(self) -> Daemon:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
+
+def number(page, selector: str) -> int:
+    return int(page.text_content(selector) or 0)
+
+
+def until(page, check, timeout_s: float = 30) -> None:
+    """Poll ``check(page)`` from here (the page's own CSP forbids the string evaluation wait_for_function uses)."""
+    for _ in range(int(timeout_s * 10)):
+        if check(page):
+            return
+        page.wait_for_timeout(100)
+    raise AssertionError(f"timed out after {timeout_s} s")
+
+
+def picture_shown(page) -> bool:
+    return bool(page.eval_on_selector("#picture", "img => img.naturalWidth > 0"))
+
+
+def test_the_page_loads_and_the_count_rises_while_a_clip_plays(tmp_path, live_clips, page, browser) -> None:
+    port = free_port()
+    with Daemon(tmp_path, live_clips / "pushup.mp4", port):
+        page.goto(f"http://127.0.0.1:{port}/")
+        page.wait_for_selector("#conn.up", timeout=30_000)
+        assert page.title() == "HomeGym Spotter"
+        seen = []
+        until(page, picture_shown)
+        for _ in range(400):  # the clip lasts 10 s; read the count every 50 ms until its 3 reps are in
+            n = number(page, "#reps")
+            if not seen or n != seen[-1]:
+                seen.append(n)
+            if n >= 2 and SHOTS and not (Path(SHOTS) / "live-counting.jpg").exists():
+                shot(page, "counting")
+            if n >= 3:
+                break
+            page.wait_for_timeout(50)
+        assert seen[0] == 0 and seen[-1] == 3 and seen == sorted(seen) and len(seen) >= 3, seen
+        assert page.text_content("#exercise") == "Push-ups" and number(page, "#total") == 3
+        assert page.get_attribute("#picture", "src").startswith("video.mjpg")
+        wall = page.context.new_page()
+        wall.goto(f"http://127.0.0.1:{port}/display")
+        until(wall, lambda pg: pg.text_content("#reps") == "3", 20)
+        assert wall.is_hidden("header") and wall.is_hidden("#picture-card") and not wall.get_attribute("#picture", "src")
+        big = wall.evaluate("parseFloat(getComputedStyle(document.getElementById('reps')).fontSize)")
+        assert big > 200, "display mode: digits large enough to read across the room"
+        shot(wall, "display")
+        wall.close()
+
+
+def test_the_page_says_when_the_feet_are_out_of_frame(tmp_path, live_clips, page) -> None:
+    port = free_port()
+    with Daemon(tmp_path, live_clips / "feet_cut.mp4", port):
+        page.goto(f"http://127.0.0.1:{port}/")
+        hint = page.wait_for_selector("#placement li[data-code=cut_feet]", timeout=30_000)
+        assert hint.text_content() == "Move the camera back or tilt it down: your feet are out of frame."
+        until(page, picture_shown)
+        page.wait_for_timeout(500)
+        shot(page, "feet-cut-off")
+
+
+def test_the_page_comes_back_by_itself_after_the_daemon_restarts(tmp_path, live_clips, page) -> None:
+    port = free_port()
+    pictures: list[str] = []
+    page.on("request", lambda r: pictures.append(r.url) if "video.mjpg" in r.url else None)
+    with Daemon(tmp_path, live_clips / "stand.mp4", port) as first:
+        page.goto(f"http://127.0.0.1:{port}/")
+        page.wait_for_selector("#placement li[data-code=ok]", timeout=30_000)
+        first.stop()
+        page.wait_for_selector("#conn.down", timeout=10_000)
+        assert page.text_content("#conn") == "reconnecting…"
+        assert "daemon not answering" in page.text_content("#health"), "no stale health while the daemon is away"
+        shot(page, "reconnecting")
+    opened = len(pictures)
+    with Daemon(tmp_path, live_clips / "pushup.mp4", port):
+        page.wait_for_selector("#conn.up", timeout=30_000)  # the same page, never reloaded
+        until(page, lambda pg: number(pg, "#reps") >= 1)
+        assert len(pictures) > opened, "the picture's stream was opened again"
+        page.wait_for_timeout(1000)
+        shot(page, "reconnected")
