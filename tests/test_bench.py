@@ -66,6 +66,12 @@ def test_bench_short_measures_every_figure(shipped_ir, shipped_clips, tmp_path) 
     assert "decoding" in parts["note"] and "models" in parts["note"] and "the rest" in parts["note"]
     assert any(g == "live" and "pose stage and classifier" in n and f["value"] > 0 for (g, n), f in figs.items())
     assert any(g == "live" and "nobody in view" in n and f["value"] > 0 for (g, n), f in figs.items())
+    page = {w: next(f for (g, n), f in figs.items() if g == "live" and f"the live page {w}" in n)
+            for w in ("off", "on, nobody", "on, a page")}
+    assert page["off"]["value"] > 0 and page["off"]["ratio"] is None
+    for w in ("on, nobody", "on, a page"):
+        assert page[w]["ratio"] == pytest.approx(page[w]["value"] / page["off"]["value"])
+    assert "KiB/s" in page["on, a page"]["note"] and not page["on, a page"]["note"].startswith("the page read 0 KiB/s")
     keypoints = {n: f for (g, n), f in figs.items() if g == "keypoints"}
     assert all(f["value"] > 0 for f in keypoints.values()) and len(keypoints) == 4
     kp = next(f for n, f in keypoints.items() if n.startswith("homegym count with the keypoint classifier"))

@@ -7,7 +7,8 @@ frame, and batched) where TensorFlow is installed; the live daemon's CPU share a
 memory on a 30 fps real-time source; and the time from a rep's decision to the
 broker's acknowledgement of its event on loopback; the pose stage's models alone, the stage against
 MediaPipe's own solution on the same frames (where a Python with mediapipe is at hand), the
-offline pipeline's CPU a frame by part, and the live CPU with the stage on. ``--short`` spends a few seconds
+offline pipeline's CPU a frame by part, and the live CPU with the stage on; the live page's CPU, off, on
+with nobody watching and with a page open, in turn. ``--short`` spends a few seconds
 per figure (CI); the default is the full run.
 """
 
@@ -22,7 +23,7 @@ from homegym.core.runtime import make_core
 
 from .keypoints import keypoint_figures
 from .latency import latency_figures
-from .live import live_figures
+from .live import live_figures, live_page_figures
 from .model import float_precision, int8_figures, int8_variant, model_figure
 from .pipeline import pipeline_figures
 from .pose import canvases, pipeline_parts, stage_figures
@@ -68,6 +69,7 @@ def run(model: Path | None, models: list[Path], cfg, clip: Path | None, keras_mo
         live_figures(report, configured, clip, live_seconds, work, cfg.pipeline.infer_fps, pose=True)
         empty = render_bench_clip(work, 8.0 if short else 30.0, "empty")
         live_figures(report, configured, empty, live_seconds, work, cfg.pipeline.infer_fps, pose=True, scene="nobody in view")
+        live_page_figures(report, configured, clip, live_seconds, work, cfg.pipeline.infer_fps, rounds=1 if short else 3)
         if keypoints:
             keypoint_figures(report, configured, main, clip, cfg)
         if pose_only:

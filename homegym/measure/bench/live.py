@@ -1,4 +1,4 @@
-"""``homegym run`` itself on a real-time source: its CPU share after READY=1, and its memory."""
+"""``homegym run`` itself on a real-time source: its CPU share after READY=1, its memory, and the live page's cost."""
 
 from __future__ import annotations
 
@@ -6,11 +6,16 @@ import os
 import socket
 import subprocess
 import sys
+import threading
 import time
+import urllib.request
 from pathlib import Path
+
+import numpy as np
 
 from homegym.core.errors import UserError
 from homegym.core.video import open_video
+from homegym.measure.broker import free_port
 
 from .report import BenchReport, Figure
 
@@ -27,14 +32,43 @@ def _proc_rss_mb(pid: int) -> float:
     return float("nan")
 
 
-def live_figures(report: BenchReport, model: Path, clip: Path, seconds: float, work: Path, infer_fps: float | None,
-                 pose: bool = False, scene: str = "") -> None:
-    """``homegym run`` itself on the clip read in real time: CPU seconds per second after READY=1, and RSS."""
+class PageViewer:
+    """A page left open: reads the live page's events and picture streams as a browser would, on two threads."""
+
+    def __init__(self, port: int) -> None:
+        self.bytes = 0
+        self._stop = threading.Event()
+        self._threads = [threading.Thread(target=self._read, args=(f"http://127.0.0.1:{port}/{path}",), daemon=True)
+                         for path in ("events", "video.mjpg")]
+        for t in self._threads:
+            t.start()
+
+    def _read(self, url: str) -> None:
+        try:
+            with urllib.request.urlopen(url, timeout=10) as r:
+                while not self._stop.is_set():
+                    chunk = r.read1(65536)
+                    if not chunk:
+                        return
+                    self.bytes += len(chunk)
+        except OSError:
+            return
+
+    def close(self) -> None:
+        self._stop.set()
+
+
+def live_share(model: Path, clip: Path, seconds: float, work: Path, infer_fps: float | None, pose: bool = False,
+               page: str = "") -> tuple[float, float, int]:
+    """``homegym run`` on the clip read in real time: CPU seconds a second after READY=1, RSS in MiB, and bytes a page
+    read. ``page``: "" (the live page off), "closed" (on, nobody watching) or "open" (a page reading both streams)."""
+    port = free_port()
     cfg = work / "live.yaml"
     cfg.write_text(f"source:\n  uri: {clip}\n  realtime: true\nmodel:\n  path: {model}\nmqtt:\n  enabled: false\n"
                    f"pipeline:\n  infer_fps: {'null' if infer_fps is None else infer_fps}\n"
                    f"pose:\n  enabled: {'true' if pose else 'false'}\n"
-                   f"state:\n  dir: {work / 'state'}\nlogging:\n  level: warning\n")
+                   f"state:\n  dir: {work / 'state'}\nlogging:\n  level: warning\n"
+                   + (f"live:\n  enabled: true\n  port: {port}\n" if page else ""))
     sock_path = str(work / "notify")
     Path(sock_path).unlink(missing_ok=True)
     sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
@@ -42,9 +76,13 @@ def live_figures(report: BenchReport, model: Path, clip: Path, seconds: float, w
     sock.settimeout(60)
     proc = subprocess.Popen([sys.executable, "-m", "homegym.cli", "run", "--config", str(cfg)], stderr=subprocess.PIPE,
                             env={**os.environ, "NOTIFY_SOCKET": sock_path})
+    viewer = None
     try:
         while b"READY=1" not in sock.recv(4096):
             pass
+        if page == "open":
+            viewer = PageViewer(port)
+            time.sleep(1.0)  # the page connected and its first pictures out, as after a browser's first second
         cpu0, t0 = _proc_cpu_s(proc.pid), time.monotonic()
         time.sleep(seconds)
         cpu1, t1 = _proc_cpu_s(proc.pid), time.monotonic()
@@ -52,16 +90,46 @@ def live_figures(report: BenchReport, model: Path, clip: Path, seconds: float, w
     except (TimeoutError, OSError) as e:
         raise UserError(f"the live daemon did not come up: {e}") from None
     finally:
+        if viewer is not None:
+            viewer.close()
         proc.terminate()
         err = proc.communicate(timeout=20)[1].decode(errors="replace")
         sock.close()
     if proc.returncode not in (0, -15):
         raise UserError(f"the live daemon failed: {err.strip().splitlines()[-1:] or proc.returncode}")
-    share = (cpu1 - cpu0) / (t1 - t0)
+    return (cpu1 - cpu0) / (t1 - t0), rss, viewer.bytes if viewer else 0
+
+
+def live_figures(report: BenchReport, model: Path, clip: Path, seconds: float, work: Path, infer_fps: float | None,
+                 pose: bool = False, scene: str = "") -> None:
+    """``homegym run`` itself on the clip read in real time: CPU seconds per second after READY=1, and RSS."""
+    share, rss, _ = live_share(model, clip, seconds, work, infer_fps, pose)
     cap, vinfo = open_video(clip)
     cap.release()
     rate = ("every frame" if infer_fps is None else f"infer_fps {infer_fps:g}") + (", pose stage and classifier" if pose else "") \
         + (f", {scene}" if scene else "")
     report.add(Figure("live", f"homegym run on a {vinfo.fps:.0f} fps {vinfo.width}x{vinfo.height} real-time source, {rate}, "
-                      f"{t1 - t0:.0f} s", 100 * share, "% of one core", ratio=share * 100 / 25, note="goal 25 % of one core"))
+                      f"{seconds:.0f} s", 100 * share, "% of one core", ratio=share * 100 / 25, note="goal 25 % of one core"))
     report.add(Figure("live", f"resident memory of homegym run, {rate}", rss, "MiB"))
+
+
+def live_page_figures(report: BenchReport, model: Path, clip: Path, seconds: float, work: Path, infer_fps: float | None,
+                      rounds: int) -> None:
+    """The live page's CPU cost: the daemon with the page off, on with nobody watching, and on with a page open, in
+    turn for ``rounds`` rounds (the machine's drift falls on all three alike); each figure is the mean of its rounds."""
+    shares: dict[str, list[float]] = {"": [], "closed": [], "open": []}
+    sent = 0
+    for _ in range(rounds):
+        for page in shares:
+            share, _, got = live_share(model, clip, seconds, work, infer_fps, pose=True, page=page)
+            shares[page].append(100 * share)
+            sent += got
+    off = float(np.mean(shares[""]))
+    spread = f"rounds {', '.join(f'{v:.1f}' for v in shares[''])} % with it off"
+    for page, what in (("", "off"), ("closed", "on, nobody watching"), ("open", "on, a page open (events and picture)")):
+        mean = float(np.mean(shares[page]))
+        note = spread if not page else f"against the page off; rounds {', '.join(f'{v:.1f}' for v in shares[page])} %"
+        if page == "open":
+            note += f"; the page read {sent / rounds / seconds / 1024:.0f} KiB/s"
+        report.add(Figure("live", f"homegym run, pose stage and classifier, the live page {what}, {seconds:.0f} s x {rounds}",
+                          mean, "% of one core", ratio=mean / off if page and off > 0 else None, note=note))
