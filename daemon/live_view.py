@@ -76,6 +76,11 @@ class LiveView(Observer):
         """Frames are kept for ``on_frame`` only while a page shows the picture."""
         return self._pictures > 0
 
+    @property
+    def listening(self) -> bool:
+        """A page is connected: the service refreshes the health every second, else every few seconds."""
+        return self._listeners > 0
+
     def attach(self, picture: bool) -> None:
         with self._lock:
             self._listeners += 1

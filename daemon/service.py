@@ -37,7 +37,8 @@ from .state import StateStore
 
 log = logging.getLogger(__name__)
 STATUS_EVERY_S = 5.0
-LIVE_HEALTH_S = 1.0  # the live page's health figures (a few reads and one COUNT on the outbox)
+LIVE_HEALTH_S = 1.0  # the live page's health figures while a page is open (a few reads and a COUNT on the outbox);
+# with none open, every STATUS_EVERY_S, for homegym status
 START_EXTEND_S = 30.0  # while alive and waiting for the first frame, keep systemd's start timeout this far ahead
 
 
@@ -65,7 +66,7 @@ class Service(Observer):
         self.state_store = StateStore(cfg.state.path() / "state.sqlite3")
         self.live: LiveView | None = None
         self.live_server: LiveServer | None = None
-        self._next_live = 0.0
+        self._live_at = 0.0  # when the live page's health was last refreshed
         self.pipe = Pipeline(cfg, model, self, clock=today)
         self._live_counts = self.pipe.health.counts()
         self.pipe.stats_interval_s = cfg.mqtt.stats_interval_s
@@ -112,7 +113,7 @@ class Service(Observer):
         self.live, self.live_server = None, None
 
     def _live_health(self) -> dict:
-        """The live page's health: the source, the last second's rates, MQTT and the outbox."""
+        """The live page's health: the source, the rates since the last refresh, MQTT and the outbox."""
         counts = self.pipe.health.counts()
         recent, self._live_counts = counts.since(self._live_counts), counts
         mqtt = "off" if self.publisher is None else "connected" if self.publisher.connected.is_set() else "disconnected"
@@ -164,8 +165,8 @@ class Service(Observer):
         if self._reload_requested:
             self._reload_requested = False
             self.reload()
-        if self.live is not None and now >= self._next_live:
-            self._next_live = now + LIVE_HEALTH_S
+        if self.live is not None and now - self._live_at >= (LIVE_HEALTH_S if self.live.listening else STATUS_EVERY_S):
+            self._live_at = now
             self.live.health(self._live_health())
         if now >= self._next_status:
             self._next_status = now + STATUS_EVERY_S

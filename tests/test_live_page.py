@@ -237,7 +237,7 @@ def test_the_state_events_and_picture_come_from_the_running_daemon(network_daemo
 def test_homegym_status_prints_the_link_and_what_the_daemon_says(network_daemon) -> None:
     port, cfg, token_file, proc, _ = network_daemon
     token = token_file.read_text().strip()
-    wait_for(lambda: json.loads(get(f"http://127.0.0.1:{port}/api/state", token)[2])["placement"], 30)
+    assert wait_for(lambda: json.loads(get(f"http://127.0.0.1:{port}/api/state", token)[2])["health"].get("fps", 0) > 0, 30)
     r = run_cli("status", "--config", str(cfg))
     assert r.returncode == 0, r.stderr
     assert re.search(rf"live page: http://\S+:{port}/\?token={token}", r.stdout) and "█" in r.stdout
