@@ -10,7 +10,7 @@ import time
 import pytest
 from support import ROOT, Subscriber, wait_for
 
-from homegym.measure.broker import Mosquitto, mosquitto_path
+from homegym.measure.broker import Mosquitto, free_port, mosquitto_path
 
 
 def readme_block(heading: str, n: int = 0) -> str:
@@ -54,9 +54,13 @@ def test_from_a_fresh_clone_to_a_counted_clip_a_service_and_a_phone(tmp_path) ->
     (tmp_path / "broker").mkdir()
     with Mosquitto(tmp_path / "broker") as broker:
         text = config.read_text()
-        text = text.replace("\n  uri: 0\n", f"\n  uri: {clone / 'demo' / 'pushup_00000.mp4'}\n", 1)
-        text = text.replace("\n  port: 1883\n", f"\n  port: {broker.port}\n", 1)
-        text = text.replace("\n  dir: null\n", f"\n  dir: {tmp_path / 'state'}\n", 1)
+        edits = {"\n  uri: 0\n": f"\n  uri: {clone / 'demo' / 'pushup_00000.mp4'}\n",
+                 "\n  port: 1883\n": f"\n  port: {broker.port}\n",
+                 "\n  dir: /var/lib/homegym\n": f"\n  dir: {tmp_path / 'state'}\n",  # install-service's, never the machine's
+                 "\n  port: 8088\n": f"\n  port: {free_port()}\n"}  # the live page, on at 127.0.0.1
+        for old, new in edits.items():
+            assert old in text, f"the installed config has no {old.strip()!r}: edit the test with it"
+            text = text.replace(old, new, 1)
         config.write_text(text)
         assert subprocess.run([str(staged), "check-config", str(config)], capture_output=True).returncode == 0
         phone = Subscriber(broker.port)
