@@ -9,7 +9,6 @@ code, and ``homegym status`` prints them again.
 from __future__ import annotations
 
 import io
-import ipaddress
 import logging
 import os
 import secrets
@@ -85,10 +84,6 @@ def page_url(cfg: Config, token: str | None) -> str:
 def local_url(cfg: Config) -> str:
     """Where a command on this box reaches the page (``homegym status``)."""
     host = {"0.0.0.0": "127.0.0.1", "::": "::1"}.get(cfg.live.host, cfg.live.host)
-    try:
-        host = str(ipaddress.ip_address(host))
-    except ValueError:
-        pass
     return f"http://{_url_host(host)}:{cfg.live.port}/"
 
 

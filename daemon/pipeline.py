@@ -216,7 +216,6 @@ class Pipeline:
     def _swap_inference(self, inference: Inference | KeypointInference) -> None:
         for res in self.inference.results(wait=True):
             self._consume(res)
-        inference.keep_frames = self.inference.keep_frames
         self.chain.set_model(inference.labels, inference.feature_dim)
         self._pose_changed = self._pose_changed or inference.kind != self.inference.kind  # the stage goes on or off with the kind
         self.inference = inference
@@ -256,7 +255,6 @@ class Pipeline:
 
     def run(self) -> Summary:
         """Run until the source ends (a file) or ``stop()`` is called; returns the summary."""
-        self.inference.keep_frames = self.observer.wants_frames
         self.health = Health()
         capture = self._start_capture(self.cfg.source)
         next_stats = self.health.t0 + (self.stats_interval_s or 0.0)

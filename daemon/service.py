@@ -135,7 +135,7 @@ class Service(Observer):
         if isinstance(event, RepEvent) and totals.day:
             self.state_store.save_totals(totals.day, totals.by_exercise)
         if isinstance(event, SetEndEvent) and event.reps:
-            self.state_store.add_set(totals.day or today(), set_row(event))
+            self.state_store.add_set(set_row(event))
         if self.live is not None:
             self.live.on_event(event)
         if self.publisher is not None:

@@ -26,7 +26,6 @@ CREATE TABLE IF NOT EXISTS totals (
 );
 CREATE TABLE IF NOT EXISTS sets (
     ended REAL NOT NULL,
-    day TEXT NOT NULL,
     exercise TEXT NOT NULL,
     reps INTEGER NOT NULL,
     duration_s REAL NOT NULL
@@ -68,11 +67,11 @@ class StateStore:
                              (day, json.dumps(by_exercise, sort_keys=True)))
             self._db.execute("DELETE FROM totals WHERE day NOT IN (SELECT day FROM totals ORDER BY day DESC LIMIT ?)", (KEEP_DAYS,))
 
-    def add_set(self, day: str, row: dict) -> None:
+    def add_set(self, row: dict) -> None:
         """A finished set (``live_view.set_row``), so the live page lists it after a restart too."""
         with self._lock:
-            self._db.execute("INSERT INTO sets (ended, day, exercise, reps, duration_s) VALUES (?, ?, ?, ?, ?)",
-                             (row["ended"], day, row["exercise"], row["reps"], row["duration_s"]))
+            self._db.execute("INSERT INTO sets (ended, exercise, reps, duration_s) VALUES (?, ?, ?, ?)",
+                             (row["ended"], row["exercise"], row["reps"], row["duration_s"]))
             self._db.execute("DELETE FROM sets WHERE rowid NOT IN (SELECT rowid FROM sets ORDER BY ended DESC LIMIT ?)",
                              (KEEP_SETS,))
 

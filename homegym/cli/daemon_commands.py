@@ -179,15 +179,16 @@ def status_cmd(a: argparse.Namespace) -> int:
     print(f"live page: {url}")
     if token is not None:
         print(qr_code(url))
-    req = urllib.request.Request(local_url(cfg) + "api/state", headers={"Authorization": f"Bearer {token}"} if token else {})
+    local = local_url(cfg)
+    req = urllib.request.Request(local + "api/state", headers={"Authorization": f"Bearer {token}"} if token else {})
     try:
         with urllib.request.urlopen(req, timeout=5) as r:
             snap = json.load(r)
     except urllib.error.HTTPError as e:
-        raise UserError(f"the daemon at {local_url(cfg)} answered {e.code} {e.reason}: is its token the one in "
+        raise UserError(f"the daemon at {local} answered {e.code} {e.reason}: is its token the one in "
                         f"{cfg.live.token_file or 'state.dir'}?") from None
     except (OSError, ValueError) as e:
-        print(f"daemon: not answering at {local_url(cfg)} ({getattr(e, 'reason', e)}): is it running? "
+        print(f"daemon: not answering at {local} ({getattr(e, 'reason', e)}): is it running? "
               "(systemctl status homegym)")
         return 3
     for line in _status_lines(snap):
