@@ -15,6 +15,7 @@ import numpy as np
 
 from homegym.core.errors import UserError
 from homegym.core.framing import Framing
+from homegym.core.labels import parse_label
 from homegym.train import dataset
 
 log = logging.getLogger(__name__)
@@ -40,8 +41,9 @@ def load(report: dict, working_size: tuple[int, int], data: list[Path] | None, s
     if missing:
         raise UserError(f"training data {missing[0]} not found: the checks need real frames (pass --data)")
     assignment = {n: c["split"] for n, c in report["data"]["clips"].items()}
-    sources = [s for s in dataset.discover(sources_paths) if s.name in assignment]
     model_labels = list(report["labels"])
+    exercises = {ex for ex in (parse_label(lab).exercise for lab in model_labels) if ex} or None  # labelled as in training
+    sources = [s for s in dataset.discover(sources_paths, exercises) if s.name in assignment]
     seen: set[str] = set()
     out: dict[str, list] = {"train": [], "test": []}
     for part, sides, every in (("train", (dataset.TRAIN, dataset.VAL), stride), ("test", (dataset.TEST,), 1)):

@@ -62,3 +62,48 @@ def test_eval_errors_are_one_line(tmp_path) -> None:
     bad = tmp_path / "bad.csv"
     bad.write_text("file,exercise,reps,rep_bottom_frames\nmissing.mp4,pushup,3,1;2;3\n")
     assert "clip not found" in one_line_error(run_cli("eval", str(bad)))
+
+
+def _write_manifest(path, rows: list[dict]) -> None:
+    with path.open("w", newline="") as f:
+        w = csv.DictWriter(f, fieldnames=["file", "exercise", "reps", "rep_bottom_frames", "split"])
+        w.writeheader()
+        w.writerows(rows)
+
+
+def test_a_manifest_keeps_the_known_exercises_and_notes_any_other_name(tmp_path) -> None:
+    from homegym.core import manifest
+
+    path = tmp_path / "clips.csv"
+    _write_manifest(path, [{"file": "a.mp4", "exercise": "pushup", "reps": "2", "rep_bottom_frames": "5;9"},
+                           {"file": "b.mp4", "exercise": "pushups", "reps": "1", "rep_bottom_frames": "3"},
+                           {"file": "c.mp4", "exercise": "shoulder_press", "reps": "1", "rep_bottom_frames": "4"}])
+    notes: list[str] = []
+    rows = manifest.read(path, notes)
+    assert [r.name for r in rows] == ["a", "c"]
+    assert len(notes) == 1 and "row 3 (b.mp4) left out: unknown exercise 'pushups'" in notes[0]
+    press = rows[1].scored_for(("pushup", "squat"))
+    assert (press.exercise, press.reps, press.bottoms, press.shows) == ("other", 0, (), "shoulder_press")
+    assert rows[0].scored_for(("pushup", "squat")) is rows[0] and rows[1].scored_for(manifest.EXERCISES) is rows[1]
+
+
+def test_eval_scores_a_model_on_the_exercises_it_knows(shipped_ir, shipped_clips, tmp_path) -> None:
+    """A clip of an exercise the model lacks is a movement it must not count (its reps are false reps), and a row
+    naming no known exercise is left out with a note in the report."""
+    from support import counted_rows
+
+    from homegym.daemon.config import Config
+    from homegym.measure import evaluate
+
+    clip = next(r for r in counted_rows(shipped_clips) if r["exercise"] == "pushup" and int(r["reps"]) >= 2)
+    path = tmp_path / "clips.csv"
+    file = str(shipped_clips / clip["file"])
+    _write_manifest(path, [{"file": file, "exercise": "pushup", "reps": clip["reps"], "rep_bottom_frames": clip["rep_bottom_frames"]},
+                           {"file": file, "exercise": "curl", "reps": clip["reps"], "rep_bottom_frames": clip["rep_bottom_frames"]},
+                           {"file": file, "exercise": "pushups", "reps": clip["reps"], "rep_bottom_frames": ""}])
+    report = evaluate.run(path, Config(), shipped_ir, None, None)
+    assert [(c.exercise, c.shows, c.true, c.counted) for c in report.clips] == [
+        ("pushup", None, int(clip["reps"]), int(clip["reps"])), ("other", "curl", 0, int(clip["reps"]))]
+    assert report.mae == 0 and report.false_reps_per_other_clip == int(clip["reps"])
+    assert len(report.notes) == 1 and "unknown exercise 'pushups'" in report.notes[0]
+    assert "Note: clips.csv: row 4" in evaluate.markdown(report) and "other (curl: not the model's)" in evaluate.markdown(report)

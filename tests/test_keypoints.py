@@ -207,7 +207,7 @@ def test_training_reports_out_of_fold_figures_by_source_and_convert_compiles_it(
     assert oof["frames"] > 500 and oof["accuracy"] > 0.4, "a model that never saw the clip's source labels it"
     assert rep["evaluation"]["train"]["accuracy"] > oof["accuracy"]
     z = np.load(run / "oof.npz")
-    assert {k.split("/")[0] for k in z.files} == set(rep["data"]["clips"])
+    assert {k.split("/")[0] for k in z.files if "/" in k} == set(rep["data"]["clips"]) and list(z["labels"]) == rep["labels"]
     r = run_cli("tune", str(training_clips / "clips.csv"), "--oof", str(run / "oof.npz"), "--top", "2")
     assert r.returncode == 0 and "best, for config.yaml" in r.stdout, r.stderr[-2000:]
 
@@ -233,3 +233,6 @@ def test_keypoint_training_refuses_bad_input_in_one_line(training_clips, tmp_pat
     assert "--kind keypoints" in one_line_error(run_cli("train", "--kind", "image", man, "--tracks", str(tmp_path), "-o",
                                                         str(tmp_path / "x")))
     assert "manifests" in one_line_error(run_cli("train", str(training_clips), "--tracks", str(tmp_path), "-o", str(tmp_path / "x")))
+    for args in (["--tracks", str(tmp_path)], ["--kind", "image"]):
+        err = one_line_error(run_cli("train", man, "--exercises", "pushup,pushups", "-o", str(tmp_path / "x"), *args))
+        assert "--exercises: pushups is not an exercise: choose from pushup, squat, lunge" in err

@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import random
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -67,8 +68,9 @@ def _image_group(rel: Path) -> str:
     return head if sep and tail.isdigit() else stem
 
 
-def discover(paths: list[Path]) -> list[ClipSource]:
-    """Find every clip under the given paths (labels files, folders of them, image folders, manifests)."""
+def discover(paths: list[Path], exercises: Collection[str] | None = None) -> list[ClipSource]:
+    """Find every clip under the given paths (labels files, folders of them, image folders, manifests). A manifest's clips
+    are labelled for a model of ``exercises`` (a clip of another exercise is one of other movements; None: every one)."""
     sources: list[ClipSource] = []
     for path in paths:
         path = Path(path)
@@ -78,7 +80,7 @@ def discover(paths: list[Path]) -> list[ClipSource]:
             if path.name.endswith(labelfile.SUFFIX):
                 sources.append(_from_labels(path))
             elif path.suffix == ".csv":
-                sources.extend(_from_manifest(path))
+                sources.extend(_from_manifest(path, exercises))
             else:
                 raise UserError(f"{path}: expected a folder, a '*{labelfile.SUFFIX}' file or a clip manifest (.csv)")
             continue
@@ -103,10 +105,12 @@ def _from_labels(path: Path) -> ClipSource:
     return ClipSource(name, lf.meta.get("group", name), lf.meta.get("split", ""), video=lf.video, labels=lf)
 
 
-def _from_manifest(path: Path) -> list[ClipSource]:
+def _from_manifest(path: Path, exercises: Collection[str] | None) -> list[ClipSource]:
     from .from_reps import derive
 
     rows = manifest.read(path)
+    if exercises is not None:
+        rows = [r.scored_for(exercises) for r in rows]
     poses = path.parent / "poses"
     out = []
     for row, lf in derive(rows, poses if poses.is_dir() else None):

@@ -12,11 +12,13 @@ from pathlib import Path
 import numpy as np
 
 from homegym import __version__
+from homegym.core import manifest
 from homegym.core.errors import UserError
 from homegym.core.framing import Framing
 
 from . import dataset, keras_import, report
 from . import model as M
+from .from_reps import DEFAULT_EXERCISES
 
 log = logging.getLogger(__name__)
 
@@ -47,11 +49,13 @@ class TrainSettings:
     val_fraction: float = 0.1
     patience: int = 4
     steps_per_epoch: int | None = None
+    exercises: tuple[str, ...] = DEFAULT_EXERCISES  # what a manifest's clips teach; clips of other exercises count nothing
     cache: Path | None = field(
         default_factory=lambda: Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "homegym" / "frames")
 
 
 def _check(s: TrainSettings) -> None:
+    manifest.check_exercises(s.exercises)
     if s.size < 32 or s.size > 512:
         raise UserError(f"--size must be 32..512, got {s.size}")
     if s.alpha not in (0.35, 0.5, 0.75, 1.0, 1.3, 1.4):
@@ -130,7 +134,7 @@ def run(s: TrainSettings) -> dict:
     _check(s)
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     t0 = time.time()
-    sources = dataset.discover(s.data)
+    sources = dataset.discover(s.data, s.exercises)
     framing = Framing(s.framing)
     log.info("found %d clips; decoding frames at %dx%d, stride %d, framing %s", len(sources), s.size, s.size, s.stride, s.framing)
     clips, labels = dataset.load(sources, s.size, s.stride, s.cache, framing, masks=s.masks)

@@ -17,14 +17,21 @@ import numpy as np
 from homegym.core import keypoint_features as kf
 from homegym.core import manifest
 from homegym.core.errors import UserError
-from homegym.core.labels import NEITHER, order_labels
+from homegym.core.labels import NEITHER, PHASES, order_labels
 from homegym.core.pose_track import PoseTrack
 
 from . import keypoint_augment as augment
-from .from_reps import derive
+from .from_reps import DEFAULT_EXERCISES, derive
 
 log = logging.getLogger(__name__)
-LABELS = order_labels(("neither", "pushup_up", "pushup_down", "squat_up", "squat_down"))
+
+
+def labels_for(exercises: tuple[str, ...] | list[str]) -> tuple[str, ...]:
+    """A keypoint classifier's labels: ``neither`` and each exercise's phases, in the canonical order."""
+    return order_labels((NEITHER, *(f"{ex}_{phase}" for ex in exercises for phase in PHASES)))
+
+
+LABELS = labels_for(DEFAULT_EXERCISES)
 
 
 @dataclass
@@ -58,22 +65,26 @@ def track_features(track: PoseTrack, spec: kf.FeatureSpec, view: augment.View | 
 
 
 def load(rows: list[manifest.ClipRow], tracks: list[Path], label_poses: Path | None, spec: kf.FeatureSpec,
-         postures: str = "out", mirror: bool = True, views: int = 0, seed: int = 0) -> list[KeypointClip]:
-    """Every clip of ``rows`` with a keypoint file in ``tracks`` and usable rep marks; with ``mirror`` and ``views``
-    (rotated views per clip) the augmented copies of its features."""
+         postures: str = "out", mirror: bool = True, views: int = 0, seed: int = 0,
+         exercises: tuple[str, ...] = DEFAULT_EXERCISES) -> list[KeypointClip]:
+    """Every clip of ``rows`` with a keypoint file in ``tracks`` and usable rep marks, labelled for a model of
+    ``exercises`` (a clip of another exercise is one of other movements); with ``mirror`` and ``views`` (rotated
+    views per clip) the augmented copies of its features."""
+    rows = [r.scored_for(exercises) for r in rows]
+    labels = labels_for(exercises)
     rng = np.random.default_rng(seed)
     missing = [r.path.name for r in rows if not track_path(tracks, r.name).exists()]
     if missing:
         raise UserError(f"no keypoints for {len(missing)} clip(s) in {', '.join(map(str, tracks))}, e.g. {missing[0]}: "
                         "run homegym poses first")
-    index = {lab: i for i, lab in enumerate(LABELS)}
+    index = {lab: i for i, lab in enumerate(labels)}
     out = []
     rule = {r.name: lf for r, lf in derive(rows, label_poses)} if postures != "out" else {}
     for row, lf in derive(rows, label_poses, postures):
         track = PoseTrack.load(track_path(tracks, row.name))
-        unknown = lf.labels - set(LABELS)
+        unknown = lf.labels - set(labels)
         if unknown:
-            raise UserError(f"{row.path.name}: labels {sorted(unknown)} are not the keypoint classifier's {list(LABELS)}")
+            raise UserError(f"{row.path.name}: labels {sorted(unknown)} are not the keypoint classifier's {list(labels)}")
         n = int(track.frame.max()) + 1
         y = np.where(track.found, lf.per_frame(n, index)[track.frame], index[NEITHER])
         y_rule = np.where(track.found, rule[row.name].per_frame(n, index)[track.frame], index[NEITHER]) if rule else y

@@ -25,8 +25,8 @@ from homegym.core.errors import UserError
 
 from . import keras_import, report
 from . import keypoint_model as M
-from .from_reps import POSTURES
-from .keypoint_data import LABELS, KeypointClip, load
+from .from_reps import DEFAULT_EXERCISES, POSTURES
+from .keypoint_data import KeypointClip, labels_for, load
 
 log = logging.getLogger(__name__)
 KIND = "keypoints"
@@ -52,6 +52,11 @@ class KeypointSettings:
     views: int = 0  # rotated views of each clip (keypoint_augment), beside the mirror
     ensemble: int = 1  # models from consecutive seeds, averaged into one
     pushup_gate: tuple[float, float] = (0.7, 1.0)  # the torso uprightness over which push-up phases fade (keypoint_features.gate)
+    exercises: tuple[str, ...] = DEFAULT_EXERCISES  # what it learns to count; clips of other exercises count nothing
+
+    @property
+    def labels(self) -> tuple[str, ...]:
+        return labels_for(self.exercises)
 
 
 def _plain(v: Any) -> Any:
@@ -64,6 +69,7 @@ def _plain(v: Any) -> Any:
 def _check(s: KeypointSettings) -> None:
     if s.epochs < 1 or s.batch < 1 or s.ensemble < 1:
         raise UserError("--epochs, --batch and --ensemble must be 1 or more")
+    manifest.check_exercises(s.exercises)
     if s.postures not in POSTURES:
         raise UserError(f"--postures must be one of {', '.join(POSTURES)}, got {s.postures!r}")
     if s.folds == 1 or s.folds < 0:
@@ -106,22 +112,23 @@ def fit(clips: list[KeypointClip], s: KeypointSettings, seed: int):
 def _fit_one(x: np.ndarray, y: np.ndarray, s: KeypointSettings, seed: int):
     keras = keras_import.keras()
     keras.utils.set_random_seed(seed)
-    k = len(LABELS)
+    labels = s.labels
+    k = len(labels)
     counts = np.bincount(y, minlength=k).astype(float)
-    missing = [LABELS[i] for i in range(k) if not counts[i]]
+    missing = [labels[i] for i in range(k) if not counts[i]]
     if missing:
         raise UserError(f"no training frames for label(s) {missing}: add clips with them")
     weights = counts.sum() / (k * counts)
-    model = M.build(LABELS, x.mean(0), x.var(0), s.hidden, s.dropout, s.l2)
+    model = M.build(labels, x.mean(0), x.var(0), s.hidden, s.dropout, s.l2)
     model.compile(optimizer=keras.optimizers.Adam(s.lr), loss="sparse_categorical_crossentropy", metrics=["accuracy"])
     h = model.fit(x, y, epochs=s.epochs, batch_size=s.batch, class_weight={i: float(w) for i, w in enumerate(weights)},
                   shuffle=True, verbose=0)
     return model, {k_: [round(float(v), 5) for v in vals] for k_, vals in h.history.items()}
 
 
-def predict(model, clip: KeypointClip, spec: kf.FeatureSpec) -> np.ndarray:
+def predict(model, clip: KeypointClip, spec: kf.FeatureSpec, labels: tuple[str, ...]) -> np.ndarray:
     """The probabilities the daemon will see: the model's, through the push-up gate (``keypoint_features.gate``)."""
-    return kf.gate(model.predict(clip.x, batch_size=1024, verbose=0), clip.x, LABELS, spec)
+    return kf.gate(model.predict(clip.x, batch_size=1024, verbose=0), clip.x, labels, spec)
 
 
 def run(s: KeypointSettings) -> dict:
@@ -138,15 +145,16 @@ def run(s: KeypointSettings) -> dict:
         label_poses = s.label_poses
         if label_poses is None and (path.parent / "poses").is_dir():
             label_poses = path.parent / "poses"
-        clips += load(rows, s.tracks, label_poses, spec, s.postures, s.mirror, s.views, s.seed + len(clips))
+        clips += load(rows, s.tracks, label_poses, spec, s.postures, s.mirror, s.views, s.seed + len(clips), s.exercises)
     names = [c.name for c in clips]
     if len(set(names)) != len(names):
         raise UserError("two clips of the manifests share a name: their keypoint files would be one (rename one)")
     s.out.mkdir(parents=True, exist_ok=True)
+    labels = s.labels
     rep: dict = {"kind": KIND, "homegym_version": __version__, "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
                  "machine": {"platform": platform.platform(), "processor": platform.processor() or platform.machine(),
                              "cpus": os.cpu_count()},
-                 "labels": list(LABELS), "features": spec.to_dict(),
+                 "labels": list(labels), "features": spec.to_dict(),
                  "settings": {k: _plain(v) for k, v in asdict(s).items()},
                  "data": {"manifests": [str(m) for m in s.manifests], "tracks": [str(t) for t in s.tracks],
                           "clips": {c.name: {"group": c.group, "exercise": c.exercise, "frames": int(len(c.y)),
@@ -158,26 +166,26 @@ def run(s: KeypointSettings) -> dict:
             held = [c for c in clips if fold[c.group] == f]
             model, _ = fit([c for c in clips if fold[c.group] != f], s, s.seed + 100 * f)
             for c in held:
-                oof[c.name] = predict(model, c, spec)
+                oof[c.name] = predict(model, c, spec, labels)
             log.info("fold %d/%d: %d clips held out", f + 1, s.folds, len(held))
         y = np.concatenate([c.y for c in clips])
         p = np.concatenate([oof[c.name].argmax(1) for c in clips])
         y_rule = np.concatenate([c.y_rule for c in clips])
-        rule_metrics = report.metrics(y_rule[y_rule >= 0], p[y_rule >= 0], LABELS)
+        rule_metrics = report.metrics(y_rule[y_rule >= 0], p[y_rule >= 0], labels)
         rep["cross_validation"] = {
             "folds": s.folds, "by": "source", "fold_of_source": fold,
             "per_clip": {c.name: round(float((oof[c.name].argmax(1) == c.y)[c.y >= 0].mean()), 4) if (c.y >= 0).any() else None
                          for c in clips}}
-        oof_metrics = report.metrics(y[y >= 0], p[y >= 0], LABELS)
+        oof_metrics = report.metrics(y[y >= 0], p[y >= 0], labels)
         arrays: dict[str, Any] = {f"{c.name}/{k}": v for c in clips for k, v in (("frame", c.frame), ("t", c.t), ("probs", oof[c.name]))}
-        np.savez_compressed(s.out / "oof.npz", **arrays)
+        np.savez_compressed(s.out / "oof.npz", labels=np.array(labels), **arrays)
         log.info("out-of-fold frame accuracy %.1f %% (%.1f %% by label --from-reps's rule)", 100 * oof_metrics["accuracy"],
                  100 * rule_metrics["accuracy"])
     model, history = fit(clips, s, s.seed)
     model.save(s.out / "model.keras")
     y = np.concatenate([c.y for c in clips])
-    p = np.concatenate([predict(model, c, spec).argmax(1) for c in clips])
-    rep["evaluation"] = {"train": report.metrics(y[y >= 0], p[y >= 0], LABELS)}
+    p = np.concatenate([predict(model, c, spec, labels).argmax(1) for c in clips])
+    rep["evaluation"] = {"train": report.metrics(y[y >= 0], p[y >= 0], labels)}
     if s.folds:
         rep["evaluation"]["out_of_fold"] = oof_metrics
         rep["evaluation"]["out_of_fold_by_rule"] = rule_metrics

@@ -12,6 +12,16 @@ from homegym.core.runtime import DEFAULT_CACHE
 from .parsing import add, size
 
 
+def exercise_list(text: str) -> tuple[str, ...]:
+    """``--exercises pushup,squat``: each name once (training checks them, in one line)."""
+    return tuple(dict.fromkeys(n.strip() for n in text.split(",") if n.strip()))
+
+
+def _exercises(a: argparse.Namespace) -> dict[str, Any]:
+    """``--exercises`` where given; the settings' default otherwise."""
+    return {"exercises": a.exercises} if a.exercises is not None else {}
+
+
 def train(a: argparse.Namespace) -> int:
     from homegym.train.report import table
 
@@ -30,7 +40,7 @@ def train(a: argparse.Namespace) -> int:
         pose_aux=a.pose_aux, masks=a.masks, background_swap=a.background_swap,
         unfreeze=None if a.unfreeze == "all" else int(a.unfreeze), seed=a.seed, test_fraction=a.test_fraction,
         val_fraction=a.val_fraction, patience=a.patience, steps_per_epoch=a.steps_per_epoch,
-        **cache,
+        **cache, **_exercises(a),
     )
     rep = run(s)
     print(table(rep))
@@ -50,7 +60,7 @@ def _train_keypoints(a: argparse.Namespace) -> int:
                          hidden=tuple(a.hidden), epochs=a.epochs if a.epochs is not None else 30, batch=a.batch or 256,
                          lr=a.lr, folds=a.folds, seed=a.seed, postures=a.postures, mirror=a.augment,
                          views=a.views if a.augment else 0, ensemble=a.ensemble, pushup_gate=tuple(a.pushup_gate),
-                         dropout=0.3 if a.dropout is None else a.dropout)
+                         dropout=0.3 if a.dropout is None else a.dropout, **_exercises(a))
     rep = run(s)
     print(table(rep))
     print(f"model: {a.out / 'model.keras'}  report: {a.out / 'report.json'}" +
@@ -91,6 +101,9 @@ def register(sub: Any) -> None:
     s.add_argument("data", type=Path, nargs="+",
                    help="folders of labels files or label-named image folders, labels files, or rep manifests (.csv)")
     s.add_argument("-o", "--out", type=Path, required=True, help="output folder for model.keras, report.json, curves.png, confusion.png")
+    s.add_argument("--exercises", type=exercise_list, metavar="A,B",
+                   help="the exercises the model learns to count (default: the shipped models' pushup,squat); a manifest's "
+                   "clips of other exercises are movements it must not count")
     s.add_argument("--size", type=int, default=160, help="model input size in pixels (default 160)")
     s.add_argument("--alpha", type=float, default=1.0, help="MobileNetV2 width multiplier (default 1.0)")
     s.add_argument("--weights", default="imagenet",

@@ -5,18 +5,37 @@ name or ``other``), ``reps`` (an integer or ``unknown``), ``rep_bottom_frames``
 (``;``-separated 0-based frames of each rep's bottom) and optionally ``split``,
 ``fps``, ``frames``, ``confidence``. Extra columns are kept but not needed, so a
 user's own list needs only the first four.
+
+The exercise names are a closed vocabulary (``KNOWN``, the data README's): a row naming
+anything else (a typo such as ``pushups``) is left out with a note, never read as a
+movement that must count nothing. A model is scored and trained on the exercises it
+knows (``ClipRow.scored_for``): a clip of a known exercise it lacks is a movement it
+must not count, like ``other``.
 """
 
 from __future__ import annotations
 
 import csv
-from dataclasses import dataclass
+import logging
+from collections.abc import Collection
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from .errors import UserError
 
+log = logging.getLogger(__name__)
+
 REQUIRED = ("file", "exercise", "reps", "rep_bottom_frames")
-OTHER = "other"
+EXERCISES = ("pushup", "squat", "lunge", "situp", "jumping_jack", "pullup", "curl", "shoulder_press")
+OTHER = "other"  # movements that must count nothing
+KNOWN = (*EXERCISES, OTHER)
+
+
+def check_exercises(names: Collection[str], what: str = "--exercises") -> None:
+    """A model's exercises must be names of the vocabulary (a typo would train a label nothing else knows)."""
+    unknown = [n for n in names if n not in EXERCISES]
+    if unknown or not names:
+        raise UserError(f"{what}: {', '.join(unknown) or 'none given'} is not an exercise: choose from {', '.join(EXERCISES)}")
 
 
 @dataclass(frozen=True)
@@ -28,13 +47,23 @@ class ClipRow:
     split: str  # "train", "eval" or "" when the manifest has none
     fps: float | None
     extra: dict[str, str]
+    shows: str | None = None  # the exercise the clip shows, where it is scored as ``other`` (scored_for)
 
     @property
     def name(self) -> str:
         return self.path.stem
 
+    def scored_for(self, exercises: Collection[str]) -> ClipRow:
+        """The clip as a model that knows ``exercises`` is scored and trained on: a known exercise it lacks is a
+        movement it must not count (``other``: no reps, no marks), whatever the clip's hand count says."""
+        if self.exercise == OTHER or self.exercise in exercises:
+            return self
+        return replace(self, exercise=OTHER, reps=0, bottoms=(), shows=self.exercise)
 
-def read(path: Path) -> list[ClipRow]:
+
+def read(path: Path, notes: list[str] | None = None) -> list[ClipRow]:
+    """The manifest's rows of known exercises; each row left out is logged, and added to ``notes`` if given
+    (the reports carry them)."""
     path = Path(path)
     try:
         with path.open(newline="", encoding="utf-8") as f:
@@ -56,6 +85,12 @@ def read(path: Path) -> list[ClipRow]:
         exercise = r["exercise"].strip()
         if not exercise:
             raise UserError(f"{path}: row {n}: empty exercise")
+        if exercise not in KNOWN:
+            note = f"{path.name}: row {n} ({r['file']}) left out: unknown exercise {exercise[:40]!r} (known: {', '.join(KNOWN)})"
+            log.warning("%s", note)
+            if notes is not None:
+                notes.append(note)
+            continue
         out.append(
             ClipRow(
                 path=(path.parent / r["file"]).resolve(),

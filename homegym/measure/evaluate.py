@@ -5,6 +5,9 @@ Per clip: true and counted reps, and frame accuracy where per-frame labels exist
 same rule as ``label --from-reps``). Overall, over clips with reps: MAE (mean of
 |counted - true| / true), OBO (share within ±1) and the exact share; over clips of
 other movements: false reps per clip.
+
+A model is scored on the exercises it knows: a clip of a known exercise it lacks is scored
+as a clip of other movements (``ClipRow.scored_for``), its counts and its frame labels alike.
 """
 
 from __future__ import annotations
@@ -36,6 +39,7 @@ class ClipResult:
     frames: int
     frame_acc: float | None = None  # over labelled frames
     labelled: int = 0
+    shows: str | None = None  # the exercise a clip scored as ``other`` shows (one the model does not know)
 
 
 @dataclass
@@ -47,6 +51,7 @@ class Report:
     false_reps_per_other_clip: float | None = None
     frame_acc: float | None = None
     labelled_frames: int = 0
+    notes: list[str] = field(default_factory=list)  # manifest rows left out, and why
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), indent=1)
@@ -54,7 +59,7 @@ class Report:
 
 def _frame_labels(row: manifest.ClipRow, poses: Path | None) -> labelfile.LabelFile | None:
     beside = labelfile.labels_path_for(row.path)
-    if beside.exists():
+    if beside.exists() and row.shows is None:  # a clip scored as other is labelled as other clips are
         return labelfile.read(beside)
     from homegym.train.from_reps import derive  # numpy only: no TensorFlow
 
@@ -69,6 +74,7 @@ class Recording:
 
     summary: Summary | None  # None: recorded without the pipeline (a keypoint classifier's out-of-fold probabilities)
     labels: tuple[str, ...]
+    exercises: tuple[str, ...]  # what the model counts: the clips are scored on these
     frames: list[tuple[int, float, np.ndarray, np.ndarray | None]]
 
 
@@ -85,14 +91,15 @@ def record_clip(row: manifest.ClipRow, cfg, model: Path | None) -> Recording:
 
     pipe = Pipeline(for_file(cfg, row.path), model, Recorder())
     s = pipe.run()
-    return Recording(s, pipe.inference.labels, frames)
+    return Recording(s, pipe.inference.labels, pipe.chain.labels.exercises, frames)
 
 
 def evaluate_clip(row: manifest.ClipRow, cfg, model: Path | None, poses: Path | None) -> ClipResult:
     rec = record_clip(row, cfg, model)
     s = rec.summary
     assert s is not None  # record_clip ran the pipeline
-    res = ClipResult(row.path.name, row.exercise, row.reps or 0, s.total, dict(s.by_exercise), s.frames)
+    row = row.scored_for(rec.exercises)
+    res = ClipResult(row.path.name, row.exercise, row.reps or 0, s.total, dict(s.by_exercise), s.frames, shows=row.shows)
     truth = frame_truth(row, rec, poses)
     if truth is not None:
         pred = np.stack([f[2] for f in rec.frames]).argmax(1)
@@ -146,13 +153,15 @@ def _pct(v: float | None) -> str:
 def markdown(r: Report) -> str:
     lines = ["| clip | exercise | true | counted | frame acc (frames) |", "|---|---|---|---|---|"]
     for c in r.clips:
-        lines.append(f"| {c.clip} | {c.exercise} | {c.true} | {c.counted} | {_pct(c.frame_acc)} ({c.labelled}) |")
+        shown = f"{c.exercise} ({c.shows}: not the model's)" if c.shows else c.exercise
+        lines.append(f"| {c.clip} | {shown} | {c.true} | {c.counted} | {_pct(c.frame_acc)} ({c.labelled}) |")
     lines += ["", "| metric | value |", "|---|---|",
               f"| MAE (rep clips) | {_num(r.mae, '{:.3f}')} |",
               f"| OBO (within ±1) | {_pct(r.obo)} |",
               f"| exact | {_pct(r.exact)} |",
               f"| false reps per clip of other movements | {_num(r.false_reps_per_other_clip, '{:.2f}')} |",
               f"| frame accuracy | {_pct(r.frame_acc)} ({r.labelled_frames} frames) |"]
+    lines += ["", *(f"Note: {n}" for n in r.notes)] if r.notes else []
     return "\n".join(lines)
 
 
@@ -181,9 +190,9 @@ def chart(r: Report, out: Path) -> bool:
     return True
 
 
-def rows_of(manifest_path: Path, split: str | None) -> list[manifest.ClipRow]:
-    """The manifest's clips (of one split), each checked to exist."""
-    rows = manifest.read(manifest_path)
+def rows_of(manifest_path: Path, split: str | None, notes: list[str] | None = None) -> list[manifest.ClipRow]:
+    """The manifest's clips (of one split), each checked to exist; rows left out are added to ``notes``."""
+    rows = manifest.read(manifest_path, notes)
     if split:
         rows = [r for r in rows if r.split == split]
     if not rows:
@@ -195,7 +204,8 @@ def rows_of(manifest_path: Path, split: str | None) -> list[manifest.ClipRow]:
 
 
 def run(manifest_path: Path, cfg, model: Path | None, split: str | None, poses: Path | None) -> Report:
-    rows = rows_of(manifest_path, split)
+    notes: list[str] = []
+    rows = rows_of(manifest_path, split, notes)
     if poses is None and (manifest_path.parent / "poses").is_dir():
         poses = manifest_path.parent / "poses"
     results = []
@@ -203,4 +213,6 @@ def run(manifest_path: Path, cfg, model: Path | None, split: str | None, poses: 
         res = evaluate_clip(row, cfg, model, poses)
         log.info("[%d/%d] %s: true %d, counted %d, frame acc %s", i, len(rows), res.clip, res.true, res.counted, _pct(res.frame_acc))
         results.append(res)
-    return summarise(results)
+    report = summarise(results)
+    report.notes = notes
+    return report

@@ -78,6 +78,7 @@ def score(recordings: list[tuple[manifest.ClipRow, evaluate.Recording]], cfg) ->
 
     clips = []
     for row, rec in recordings:
+        row = row.scored_for(rec.exercises)
         counter = replay(rec.labels, cfg, rec.frames)
         clips.append(evaluate.ClipResult(row.path.name, row.exercise, row.reps or 0, counter.total,
                                          dict(counter.by_exercise), len(rec.frames)))
@@ -105,6 +106,7 @@ def oof_recordings(rows: list[manifest.ClipRow], oof: Path) -> list[tuple[manife
     """Recordings from a keypoint classifier's out-of-fold probabilities (``train --kind keypoints`` writes oof.npz
     beside its model): each clip as a model that never saw its source labelled it, so the voting is chosen on
     figures like a stranger's, without running the pose stage again."""
+    from homegym.core.labels import LabelSet
     from homegym.train.keypoint_data import LABELS  # numpy only: no TensorFlow
 
     try:
@@ -112,13 +114,15 @@ def oof_recordings(rows: list[manifest.ClipRow], oof: Path) -> list[tuple[manife
             data = {k: z[k] for k in z.files}
     except (OSError, ValueError) as e:
         raise UserError(f"cannot read {oof}: {e}") from None
+    labels = tuple(str(x) for x in data["labels"]) if "labels" in data else LABELS  # files before the key: the two-exercise set
+    exercises = LabelSet.of(labels).exercises
     out = []
     for row in rows:
         if f"{row.name}/probs" not in data:
             continue  # a clip training skipped (its rep marks do not match its count)
         cols = zip(data[f"{row.name}/frame"], data[f"{row.name}/t"], data[f"{row.name}/probs"])
         frames: list[tuple[int, float, np.ndarray, np.ndarray | None]] = [(int(f), float(t), p, None) for f, t, p in cols]
-        out.append((row, evaluate.Recording(None, LABELS, frames)))
+        out.append((row, evaluate.Recording(None, labels, exercises, frames)))
     if not out:
         raise UserError(f"{oof} holds none of the manifest's clips")
     return out
