@@ -16,7 +16,7 @@ import numpy as np
 from homegym.core.errors import UserError
 from homegym.core.framing import Framing
 from homegym.core.labels import parse_label
-from homegym.train import dataset
+from homegym.train.image import dataset
 
 log = logging.getLogger(__name__)
 

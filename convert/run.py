@@ -8,6 +8,7 @@ import shutil
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import cv2
 import numpy as np
@@ -94,72 +95,75 @@ def _is_ir(path: Path) -> bool:
     return path.suffix == ".xml" or (path.is_dir() and (path / "model.xml").exists())
 
 
-def run(s: ConvertSettings) -> dict:
-    """Convert a Keras model, or re-convert an IR of ours (say the shipped FP16 one to INT8, when its
-    Keras file is not at hand); every check compares the output with that source."""
+@dataclass
+class _Source:
+    """What is converted, and what every check compares with: the Keras model, or the source IR."""
+
+    report: dict
+    report_path: Path
+    labels: tuple[str, ...]
+    size: int
+    working: tuple[int, int]
+    framing: Framing
+    provenance: dict
+    reference: str  # "keras" or "ir"
+    ref_name: str  # the reference's column in the accuracy figures
+    ir: Any = None  # the source IR (reference "ir")
+    keras: Any = None  # the Keras model (reference "keras")
+
+    def info(self, s: ConvertSettings, precision: str) -> ModelInfo:
+        return ModelInfo(self.labels, self.size, self.working, s.batch, precision, self.provenance, self.framing)
+
+
+def _check_settings(s: ConvertSettings) -> None:
     if s.precision not in PRECISIONS:
         raise UserError(f"--precision must be one of {', '.join(PRECISIONS)}, got {s.precision!r}")
     if s.batch < 1 or s.batch > 64:
         raise UserError(f"--batch must be 1..64, got {s.batch}")
-    core = make_core(s.cache_dir)
-    check_device(core, s.device)  # before the slow part: an unknown or absent device fails at once
-    ref_core = make_core(None)
-    from_ir = _is_ir(Path(s.model))
-    if from_ir:
-        src_xml = Path(s.model) / "model.xml" if Path(s.model).is_dir() else Path(s.model)
-        if src_xml.resolve() == (Path(s.out) / "model.xml").resolve():
-            raise UserError(f"-o {s.out} would overwrite the source IR: choose another folder")
-        source, src_info = read_ir(s.model)
-        if PRECISIONS.index(s.precision) < PRECISIONS.index(src_info.precision):
-            raise UserError(f"cannot make an {s.precision.upper()} IR from an {src_info.precision.upper()} one "
-                            "(the lost precision does not come back): convert the Keras model")
-        report_path = s.report or Path(s.model if Path(s.model).is_dir() else Path(s.model).parent) / "train_report.json"
-        if not report_path.exists():
-            raise UserError(f"training report not found: {report_path} (convert writes it beside the IR; pass --report)")
-        try:
-            report = json.loads(report_path.read_text())
-        except ValueError as e:
-            raise UserError(f"{report_path}: not a homegym training report ({e})") from None
-        if s.working_size and tuple(s.working_size) != src_info.working_size:
-            raise UserError(f"--working-size cannot change an IR's input ({src_info.working_size[0]}x{src_info.working_size[1]}): "
-                            "convert the Keras model")
-        labels, size, working, provenance = src_info.labels, src_info.input_size, src_info.working_size, src_info.provenance
-        framing = src_info.framing
-        source.reshape([s.batch, *list(source.input(0).get_partial_shape().to_shape())[1:]])
-        reference, ref_name = "ir", "source"
-    else:
-        kmodel, report = keras_model.load(s.model, s.report)
-        report_path = s.report or s.model.parent / "report.json"
-        labels = tuple(report["labels"])
-        size = int(kmodel.input_shape[1])
-        working = s.working_size or (size, size)
-        framing = Framing.from_dict(report.get("model", {}).get("framing"))
-        test = report.get("evaluation", {}).get("test", {})
-        provenance = {
-            "trained": report.get("created"),
-            "data": report.get("data", {}).get("sources"),
-            "split": {k: report.get("split", {}).get(k) for k in ("seed", "method", "frames")},
-            "held_out_accuracy": test.get("accuracy"),
-            "model": report.get("model"),
-        }
-        reference, ref_name = "keras", "fp32"
-    info = ModelInfo(labels, size, working, s.batch, s.precision, provenance, framing)
 
-    log.info("loading real frames at %dx%d for the checks", *working)
-    frames = F.load(report, working, s.data, s.stride, s.frame_cache, framing)
-    held_out = F.sample(frames["test"], s.eval_frames, seed=1)
-    train = frames.get("train")
-    if train is None:
-        raise UserError("none of the report's training clips was found in the data: calibration and parity need them")
-    # Training-clip frames in disjoint parts: INT8 calibration, INT8 accuracy control, and parity.
-    n_q = min(s.calibration_frames, len(train.labels) // 3) if s.precision == "int8" else 0
-    calib, control, check = F.disjoint(train, [n_q, n_q, s.check_frames], seed=2)
 
+def _from_ir(s: ConvertSettings) -> _Source:
+    """An IR of ours re-converted (say the shipped FP16 one to INT8, when its Keras file is not at hand)."""
+    src_xml = Path(s.model) / "model.xml" if Path(s.model).is_dir() else Path(s.model)
+    if src_xml.resolve() == (Path(s.out) / "model.xml").resolve():
+        raise UserError(f"-o {s.out} would overwrite the source IR: choose another folder")
+    source, src_info = read_ir(s.model)
+    if PRECISIONS.index(s.precision) < PRECISIONS.index(src_info.precision):
+        raise UserError(f"cannot make an {s.precision.upper()} IR from an {src_info.precision.upper()} one "
+                        "(the lost precision does not come back): convert the Keras model")
+    report_path = s.report or Path(s.model if Path(s.model).is_dir() else Path(s.model).parent) / "train_report.json"
+    if not report_path.exists():
+        raise UserError(f"training report not found: {report_path} (convert writes it beside the IR; pass --report)")
+    try:
+        report = json.loads(report_path.read_text())
+    except ValueError as e:
+        raise UserError(f"{report_path}: not a homegym training report ({e})") from None
+    if s.working_size and tuple(s.working_size) != src_info.working_size:
+        raise UserError(f"--working-size cannot change an IR's input ({src_info.working_size[0]}x{src_info.working_size[1]}): "
+                        "convert the Keras model")
+    source.reshape([s.batch, *list(source.input(0).get_partial_shape().to_shape())[1:]])
+    return _Source(report, report_path, src_info.labels, src_info.input_size, src_info.working_size, src_info.framing,
+                   src_info.provenance, "ir", "source", ir=source)
+
+
+def _from_keras(s: ConvertSettings) -> _Source:
+    kmodel, report = keras_model.load(s.model, s.report)
+    size = int(kmodel.input_shape[1])
+    test = report.get("evaluation", {}).get("test", {})
+    provenance = {
+        "trained": report.get("created"),
+        "data": report.get("data", {}).get("sources"),
+        "split": {k: report.get("split", {}).get(k) for k in ("seed", "method", "frames")},
+        "held_out_accuracy": test.get("accuracy"),
+        "model": report.get("model"),
+    }
+    return _Source(report, s.report or s.model.parent / "report.json", tuple(report["labels"]), size, s.working_size or (size, size),
+                   Framing.from_dict(report.get("model", {}).get("framing")), provenance, "keras", "fp32", keras=kmodel)
+
+
+def _write(s: ConvertSettings, src: _Source, base, ir_ref, calib: F.Frames, control: F.Frames) -> tuple[Path, float]:
+    """The IR at the asked precision (INT8 quantized by NNCF on training-clip frames), its contract in its runtime info."""
     t0 = time.time()
-    # The source as an IR in floating point: the model quantized, and what INT8's accuracy is held to.
-    base = source if from_ir else to_ir.build(kmodel, ModelInfo(labels, size, working, s.batch, "fp32", provenance, framing))
-    ir_ref = compile_model(ref_core, base, "CPU")
-    ref_probs = (lambda bgr: infer_all(ir_ref, bgr, s.batch)) if from_ir else (lambda bgr: _keras_probs(kmodel, bgr, size))
     model = base
     if s.precision == "int8":
         log.info("quantizing to INT8 with NNCF: %d calibration and %d control frames from the training clips", len(calib.labels),
@@ -169,18 +173,44 @@ def run(s: ConvertSettings) -> dict:
         model = quantize.int8(base, calib.bgr, control.bgr, control_ref, s.batch, max_drop=(1 - LOW_PRECISION_AGREEMENT) / 2)
     if model is base:
         model = base.clone()  # the source stays the reference; the copy carries this precision's contract
-    info.write(model)
+    src.info(s, s.precision).write(model)
     s.out.mkdir(parents=True, exist_ok=True)
     import openvino as ov
 
     xml = s.out / "model.xml"
     ov.save_model(model, str(xml), compress_to_fp16=s.precision == "fp16")
-    convert_s = time.time() - t0
+    return xml, time.time() - t0
 
-    # Every check runs on the files just written, read back as the daemon will read them.
+
+def run(s: ConvertSettings) -> dict:
+    """Convert a Keras model, or re-convert an IR of ours; every check compares the output with that source, on the
+    files just written, read back as the daemon will read them."""
+    _check_settings(s)
+    core = make_core(s.cache_dir)
+    check_device(core, s.device)  # before the slow part: an unknown or absent device fails at once
+    ref_core = make_core(None)
+    src = _from_ir(s) if _is_ir(Path(s.model)) else _from_keras(s)
+    working, size = src.working, src.size
+
+    log.info("loading real frames at %dx%d for the checks", *working)
+    frames = F.load(src.report, working, s.data, s.stride, s.frame_cache, src.framing)
+    held_out = F.sample(frames["test"], s.eval_frames, seed=1)
+    train = frames.get("train")
+    if train is None:
+        raise UserError("none of the report's training clips was found in the data: calibration and parity need them")
+    # Training-clip frames in disjoint parts: INT8 calibration, INT8 accuracy control, and parity.
+    n_q = min(s.calibration_frames, len(train.labels) // 3) if s.precision == "int8" else 0
+    calib, control, check = F.disjoint(train, [n_q, n_q, s.check_frames], seed=2)
+
+    # The source as an IR in floating point: the model quantized, and what INT8's accuracy is held to.
+    base = src.ir if src.ir is not None else to_ir.build(src.keras, src.info(s, "fp32"))
+    ir_ref = compile_model(ref_core, base, "CPU")
+    ref_probs = (lambda bgr: infer_all(ir_ref, bgr, s.batch)) if src.ir is not None else (lambda bgr: _keras_probs(src.keras, bgr, size))
+    xml, convert_s = _write(s, src, base, ir_ref, calib, control)
+
     saved, saved_info = read_ir(xml)
-    if saved_info != info:
-        raise UserError(f"{xml}: the runtime info read back differs from what was written ({saved_info} != {info})")
+    if saved_info != src.info(s, s.precision):
+        raise UserError(f"{xml}: the runtime info read back differs from what was written ({saved_info} != {src.info(s, s.precision)})")
     ir = compile_model(ref_core, saved, "CPU")
 
     def parity_of(fr: F.Frames) -> dict:
@@ -190,7 +220,7 @@ def run(s: ConvertSettings) -> dict:
     parity_held_out = parity_of(F.sample(held_out, s.check_frames, seed=4))
     acc = {
         "frames": len(held_out.labels),
-        ref_name: float((infer_all(ir_ref, held_out.bgr, s.batch).argmax(1) == held_out.labels).mean()),
+        src.ref_name: float((infer_all(ir_ref, held_out.bgr, s.batch).argmax(1) == held_out.labels).mean()),
         s.precision: float((infer_all(ir, held_out.bgr, s.batch).argmax(1) == held_out.labels).mean()),
     }
     # The requested device: compile once (fills the cache), then again (served from the cache).
@@ -199,21 +229,19 @@ def run(s: ConvertSettings) -> dict:
         t = time.perf_counter()
         compile_model(core, str(xml), s.device)
         timings.append(time.perf_counter() - t)
-
-    failures = bound_failures(s.precision, parity, acc, ref_name)
-
+    failures = bound_failures(s.precision, parity, acc, src.ref_name)
     result = {
         "model": str(s.model),
         "ir": str(xml),
-        "labels": list(labels),
+        "labels": list(src.labels),
         "input": {"working_size": list(working), "input_size": size, "batch": s.batch, "layout": "uint8 BGR NHWC",
-                  "framing": framing.to_dict()},
+                  "framing": src.framing.to_dict()},
         "precision": s.precision,
         "device": s.device,
         "convert_s": round(convert_s, 2),
         "compile_s": {"first": round(timings[0], 3), "cached": round(timings[1], 3),
                       "cache_dir": str(s.cache_dir) if s.cache_dir else None},
-        "reference": reference,  # what the checks compare with: the Keras model, or the source IR
+        "reference": src.reference,  # what the checks compare with: the Keras model, or the source IR
         "parity": parity,  # on training-clip frames not used for calibration: the enforced figure
         "parity_held_out": parity_held_out,  # reported: low-confidence frames of unseen rooms flip first
         "held_out_accuracy": acc,
@@ -221,8 +249,8 @@ def run(s: ConvertSettings) -> dict:
         "failures": failures,
     }
     (s.out / "convert_report.json").write_text(json.dumps(result, indent=1) + "\n")
-    if Path(report_path).resolve() != (s.out / "train_report.json").resolve():
-        shutil.copyfile(report_path, s.out / "train_report.json")
+    if Path(src.report_path).resolve() != (s.out / "train_report.json").resolve():
+        shutil.copyfile(src.report_path, s.out / "train_report.json")
     if failures:
         raise ParityError("parity check failed: " + "; ".join(failures) + f" (IR written to {xml}, details in convert_report.json)")
     return result

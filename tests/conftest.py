@@ -5,7 +5,7 @@ counts right (no TensorFlow, no training); tests that train or convert take ``sm
 which skips cleanly where the train extra is not installed.
 
 The service's own tests (MQTT, the outbox, reloads, signals, the live source) run on the shipped
-image classifier (``shipped_ir``): it counts the rendered clips below exactly and costs a third of
+image classifier (``image_ir``): it counts the rendered clips below exactly and costs a third of
 the keypoint classifier's CPU (no pose stage), and what they test does not depend on the model.
 The default model, the keypoint classifier, has its own tests (test_keypoints, test_default_model).
 """
@@ -42,26 +42,26 @@ def rendered(tmp_path_factory) -> Path:
 # Rendered 10 s, 15 fps, 320x240 clips (``homegym synth --count 12 --seed 0 --fps 15 --size 320x240``) that the
 # shipped image classifier counts exactly, by seed; seeds 1, 4 and 6 it miscounts. Checked 2026-11-29: re-pin
 # these when that model changes (test_count checks every one).
-SHIPPED_MODEL_COUNTS = (0, 2, 3, 5, 7, 8, 9, 10, 11)
+IMAGE_MODEL_COUNTS = (0, 2, 3, 5, 7, 8, 9, 10, 11)
 
 
 @pytest.fixture(scope="session")
-def shipped_ir() -> Path:
-    """The shipped image classifier (the default model until 2026-11-29)."""
-    from homegym.daemon.inference import IMAGE_MODEL_DIR
+def image_ir() -> Path:
+    """The shipped image classifier (``daemon/models/image``): the service's tests run on it."""
+    from homegym.daemon.classify.factory import IMAGE_MODEL_DIR
 
     return IMAGE_MODEL_DIR
 
 
 @pytest.fixture(scope="session")
-def shipped_clips(tmp_path_factory) -> Path:
-    """Rendered clips the shipped IR counts right, with their manifest (clips.csv)."""
+def image_clips(tmp_path_factory) -> Path:
+    """Rendered clips the shipped image classifier counts right, with their manifest (clips.csv)."""
     from homegym.train.synth import render_clip
     from homegym.train.synth.manifest import write_manifest
 
-    out = tmp_path_factory.mktemp("shipped_clips")
+    out = tmp_path_factory.mktemp("image_clips")
     kinds = ["pushup", "squat", "neither"]
-    results = [render_clip(out, kinds[i % 3], i, duration=10.0, fps=15.0, size=(320, 240)) for i in SHIPPED_MODEL_COUNTS]
+    results = [render_clip(out, kinds[i % 3], i, duration=10.0, fps=15.0, size=(320, 240)) for i in IMAGE_MODEL_COUNTS]
     write_manifest(out / "clips.csv", results)
     return out
 
@@ -113,3 +113,14 @@ def live_clips(tmp_path_factory) -> Path:
     crop_bottom(out / "stand.mp4", out / "feet_cut.mp4", 0.86)
     render_clip(out, "stand", 3, duration=20.0, fps=15.0, size=(320, 240), name="long")
     return out
+
+
+# Tests that share an expensive session fixture run on one xdist worker (``--dist loadgroup``), so it is built once.
+SHARED_FIXTURE_GROUPS = {"small_model": "small-image-model", "small_ir": "small-image-model", "keypoint_run": "small-keypoint-model"}
+
+
+def pytest_collection_modifyitems(config, items) -> None:
+    for item in items:
+        group = next((g for name, g in SHARED_FIXTURE_GROUPS.items() if name in getattr(item, "fixturenames", ())), None)
+        if group is not None:
+            item.add_marker(pytest.mark.xdist_group(group))

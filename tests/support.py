@@ -40,7 +40,7 @@ def learned_clips(small_model, training_clips) -> list[dict]:
 
 
 def counted_rows(folder: Path) -> list[dict]:
-    """The manifest rows of rendered clips (``shipped_clips``), each with its ``name``."""
+    """The manifest rows of rendered clips (``image_clips``), each with its ``name``."""
     import csv
 
     with (folder / "clips.csv").open(newline="") as f:
@@ -78,8 +78,40 @@ def one_line_error(r: subprocess.CompletedProcess) -> str:
     return lines[0]
 
 
+# Commands whose process is what a test tests: the daemon (signals, its threads, its exit), its status probe, the
+# installer (a venv and pip), the bench (it starts daemons and times them). Every other command runs in the test's
+# own process: the same parser, handlers, error lines and exit codes, without a Python start and OpenVINO's import
+# (and TensorFlow's, for train and convert) each time.
+PROCESS_COMMANDS = {"run", "status", "install-service", "uninstall-service", "bench"}
+
+
 def run_cli(*args: str, timeout: float = 600) -> subprocess.CompletedProcess:
-    """Run the installed ``homegym`` command the way a user does."""
+    """The ``homegym`` command the way a user runs it: ``homegym.cli.main`` on these arguments, its stdout, stderr
+    and exit code; a real process for ``PROCESS_COMMANDS`` (or ``run_cli_process``)."""
+    if next((a for a in args if not a.startswith("-")), None) in PROCESS_COMMANDS:
+        return run_cli_process(*args, timeout=timeout)
+    import contextlib
+    import io
+    import logging
+
+    from homegym.cli import main
+
+    out, err = io.StringIO(), io.StringIO()
+    root = logging.getLogger()
+    handlers, level = root.handlers[:], root.level
+    try:
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            try:
+                rc = main(list(args))
+            except SystemExit as e:  # argparse: --help, or a usage error
+                rc = e.code if isinstance(e.code, int) else (0 if e.code is None else 2)
+    finally:
+        root.handlers[:], root.level = handlers, level
+    return subprocess.CompletedProcess(["homegym", *args], rc, out.getvalue(), err.getvalue())
+
+
+def run_cli_process(*args: str, timeout: float = 600) -> subprocess.CompletedProcess:
+    """Run the installed ``homegym`` command in a process of its own."""
     return subprocess.run([sys.executable, "-m", "homegym.cli", *args], capture_output=True, text=True, timeout=timeout)
 
 

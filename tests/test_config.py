@@ -6,8 +6,8 @@ import pytest
 import yaml
 from support import ROOT, one_line_error, run_cli
 
-from homegym.daemon import config as C
-from homegym.daemon import config_reference
+from homegym.daemon.config import reference as config_reference
+from homegym.daemon.config import settings as C
 
 
 def test_reference_config_and_its_docs_are_the_models_rendering() -> None:

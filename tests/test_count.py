@@ -10,11 +10,11 @@ from support import counted_rows, one_line_error, run_cli
 
 
 @pytest.mark.slow
-def test_count_is_exact_on_rendered_clips(shipped_ir, shipped_clips) -> None:
-    clips = counted_rows(shipped_clips)
+def test_count_is_exact_on_rendered_clips(image_ir, image_clips) -> None:
+    clips = counted_rows(image_clips)
     assert sum(int(c["reps"]) for c in clips) >= 5 and any(c["exercise"] == "other" for c in clips)
     for c in clips:
-        r = run_cli("count", str(shipped_clips / c["file"]), "--model", str(shipped_ir), "--json")
+        r = run_cli("count", str(image_clips / c["file"]), "--model", str(image_ir), "--json")
         assert r.returncode == 0, r.stderr[-2000:]
         lines = [json.loads(line) for line in r.stdout.splitlines()]
         reps, summary = lines[:-1], lines[-1]
@@ -50,16 +50,16 @@ def _doubled(src, dst) -> int:
 
 
 @pytest.mark.slow
-def test_a_30_fps_clip_is_inferred_at_15_and_counts_the_same(shipped_ir, shipped_clips, tmp_path) -> None:
+def test_a_30_fps_clip_is_inferred_at_15_and_counts_the_same(image_ir, image_clips, tmp_path) -> None:
     """pipeline.infer_fps: 15 passes on every 2nd frame of a 30 fps source, with the source's own ids and
     times, so the count is that of the 15 fps original; null infers every frame."""
-    c = next(c for c in counted_rows(shipped_clips) if int(c["reps"]) >= 2)
+    c = next(c for c in counted_rows(image_clips) if int(c["reps"]) >= 2)
     clip = tmp_path / "30fps.mp4"
-    n = _doubled(shipped_clips / c["file"], clip)
+    n = _doubled(image_clips / c["file"], clip)
     every = tmp_path / "every.yaml"
     every.write_text("pipeline:\n  infer_fps: null\n")
     for config, inferred in ((None, n // 2), (every, n)):
-        r = run_cli("count", str(clip), "--model", str(shipped_ir), "--json", *(["--config", str(config)] if config else []))
+        r = run_cli("count", str(clip), "--model", str(image_ir), "--json", *(["--config", str(config)] if config else []))
         assert r.returncode == 0, r.stderr[-2000:]
         lines = [json.loads(line) for line in r.stdout.splitlines()]
         summary = lines[-1]
@@ -71,10 +71,10 @@ def test_a_30_fps_clip_is_inferred_at_15_and_counts_the_same(shipped_ir, shipped
 
 
 @pytest.mark.slow
-def test_count_prints_reps_and_writes_an_annotated_video(shipped_ir, shipped_clips, tmp_path) -> None:
-    c = next(c for c in counted_rows(shipped_clips) if int(c["reps"]) >= 2)
+def test_count_prints_reps_and_writes_an_annotated_video(image_ir, image_clips, tmp_path) -> None:
+    c = next(c for c in counted_rows(image_clips) if int(c["reps"]) >= 2)
     out = tmp_path / "why.mp4"
-    r = run_cli("count", str(shipped_clips / c["file"]), "--model", str(shipped_ir), "--annotate", str(out))
+    r = run_cli("count", str(image_clips / c["file"]), "--model", str(image_ir), "--annotate", str(out))
     assert r.returncode == 0, r.stderr[-2000:]
     lines = r.stdout.strip().splitlines()
     assert len(lines) == int(c["reps"]) + 1
@@ -84,26 +84,26 @@ def test_count_prints_reps_and_writes_an_annotated_video(shipped_ir, shipped_cli
     assert int(cap.get(cv2.CAP_PROP_FRAME_COUNT)) == int(c["frames"]) and cap.get(cv2.CAP_PROP_FRAME_HEIGHT) >= 360
 
 
-def test_count_errors_are_one_line(shipped_ir, tmp_path, shipped_clips) -> None:
-    clip = next(shipped_clips.glob("*.mp4"))
+def test_count_errors_are_one_line(image_ir, tmp_path, image_clips) -> None:
+    clip = next(image_clips.glob("*.mp4"))
     for args, msg in (
-        ([str(tmp_path / "none.mp4"), "--model", str(shipped_ir)], "video not found"),
+        ([str(tmp_path / "none.mp4"), "--model", str(image_ir)], "video not found"),
         ([str(clip), "--model", str(tmp_path / "nomodel.xml")], "model not found"),
-        ([str(clip), "--model", str(shipped_ir), "--config", str(tmp_path / "no.yaml")], "cannot read config"),
+        ([str(clip), "--model", str(image_ir), "--config", str(tmp_path / "no.yaml")], "cannot read config"),
     ):
         r = run_cli("count", *args)
         assert r.returncode == 2 and msg in one_line_error(r)
 
 
 @pytest.mark.slow
-def test_a_file_cut_short_is_reported_not_passed_off_as_complete(shipped_ir, shipped_clips, tmp_path) -> None:
+def test_a_file_cut_short_is_reported_not_passed_off_as_complete(image_ir, image_clips, tmp_path) -> None:
     """A truncated mp4 still declares all its frames: the summary says how many were read of how many declared,
     and a warning says the file is damaged."""
-    c = next(c for c in counted_rows(shipped_clips) if int(c["reps"]) >= 2)
-    whole = (shipped_clips / c["file"]).read_bytes()
+    c = next(c for c in counted_rows(image_clips) if int(c["reps"]) >= 2)
+    whole = (image_clips / c["file"]).read_bytes()
     cut = tmp_path / "cut.mp4"
     cut.write_bytes(whole[: len(whole) // 3])
-    r = run_cli("count", str(cut), "--model", str(shipped_ir), "--json")
+    r = run_cli("count", str(cut), "--model", str(image_ir), "--json")
     if r.returncode != 0:  # some FFmpeg builds refuse a file cut before its index: then that is a one-line error
         assert "Traceback" not in r.stderr and len(one_line_error(r)) > 0
         return
@@ -112,14 +112,14 @@ def test_a_file_cut_short_is_reported_not_passed_off_as_complete(shipped_ir, shi
     assert f"of the {c['frames']} frames the file declares: it is damaged or cut short" in r.stderr
 
 
-def test_a_damaged_model_says_why_in_one_line(shipped_ir, shipped_clips, tmp_path) -> None:
+def test_a_damaged_model_says_why_in_one_line(image_ir, image_clips, tmp_path) -> None:
     import shutil
 
     bad = tmp_path / "bad"
-    shutil.copytree(shipped_ir, bad)
+    shutil.copytree(image_ir, bad)
     xml = (bad / "model.xml").read_text()
     (bad / "model.xml").write_text(xml[: len(xml) // 2])
-    clip = next(shipped_clips.glob("*.mp4"))
+    clip = next(image_clips.glob("*.mp4"))
     line = one_line_error(run_cli("count", str(clip), "--model", str(bad)))
     assert "cannot read model" in line and " at offset " in line and "convert it again" in line, line  # the XML parser's reason
     assert "core.cpp" not in line

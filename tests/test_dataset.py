@@ -11,8 +11,8 @@ from hypothesis import strategies as st
 from support import one_line_error, run_cli
 
 from homegym.core.errors import UserError
-from homegym.train import dataset
-from homegym.train.extract import extract
+from homegym.train.image import dataset
+from homegym.train.image.extract import extract
 
 
 def _fake_clips(groups: list[str], splits: list[str] | None = None) -> list[dataset.Clip]:
@@ -53,7 +53,7 @@ def test_videos_with_labels_and_image_folders_load_the_same_frames(rendered, tmp
     # A second load comes from the cache and is identical.
     again, _ = dataset.load(sources, 32, 3, cache=tmp_path / "cache")
     assert all((a.frames == b.frames).all() for a, b in zip(clips, again))
-    # The same clips as seed-style image folders (via extract): same frames per label, grouped by clip.
+    # The same clips as three-class image folders (via extract): same frames per label, grouped by clip.
     counts = extract([rendered], tmp_path / "images", stride=3, size=None)
     img_clips, img_labels = dataset.load(dataset.discover([tmp_path / "images"]), 32, 1, cache=None)
     assert img_labels == labels

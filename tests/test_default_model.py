@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from support import ROOT, SHARED, run_cli
 
-from homegym.daemon.inference import DEFAULT_MODEL_DIR, IMAGE_MODEL_DIR
+from homegym.daemon.classify.factory import DEFAULT_MODEL_DIR, IMAGE_MODEL_DIR
 from homegym.measure.evaluate import ClipResult, summarise
 
 RELABELLED = {"vengaza_lunges.mp4"}
@@ -25,7 +25,7 @@ def test_shipped_models_describe_themselves_without_tensorflow(folder, kind) -> 
 import sys
 sys.modules["tensorflow"] = None
 sys.modules["keras"] = None
-from homegym.daemon.inference import resolve_model_path
+from homegym.daemon.classify.factory import resolve_model_path
 from homegym.core.model_info import read_model_ir, kind_of
 model, info = read_model_ir(resolve_model_path({str(folder) if folder != DEFAULT_MODEL_DIR else None!r}, None))
 print(kind_of(model), ",".join(info.labels), info.precision)
@@ -134,11 +134,13 @@ def test_cpu_precision_is_f32_unless_the_config_leaves_it_to_openvino(cpu_precis
     (bf16 on a CPU with AVX-512 BF16), both for the batch and the single-frame requests."""
     import openvino as ov
 
-    from homegym.daemon.config import ModelConfig
-    from homegym.daemon.inference import open_model
+    from homegym.daemon.classify.factory import open_model
+    from homegym.daemon.classify.image import ImageClassifier
+    from homegym.daemon.config.settings import ModelConfig
 
     inf = open_model(ModelConfig(path=str(IMAGE_MODEL_DIR), cache_dir=None, cpu_precision=cpu_precision))
+    assert isinstance(inf, ImageClassifier) and inf.compiled_single is not None
     want = "f32" if cpu_precision == "f32" else ov.Core().get_property("CPU", "INFERENCE_PRECISION_HINT").to_string()
-    assert inf.compiled.get_property("INFERENCE_PRECISION_HINT").to_string() == want
-    assert inf._single_queue is not None
+    for compiled in (inf.compiled, inf.compiled_single):
+        assert compiled.get_property("INFERENCE_PRECISION_HINT").to_string() == want
     assert inf.feature_dim == 1280, "the pooled features are the IR's second output"

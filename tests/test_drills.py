@@ -18,13 +18,13 @@ pytestmark = pytest.mark.skipif(mosquitto_path() is None, reason="mosquitto is n
 
 
 @pytest.mark.slow
-def test_broker_outages_and_kills_lose_no_counted_rep(shipped_ir, shipped_clips, tmp_path) -> None:
+def test_broker_outages_and_kills_lose_no_counted_rep(image_ir, image_clips, tmp_path) -> None:
     clip = tmp_path / "workout.mp4"
-    concat_clips(shipped_clips, [c for c in counted_rows(shipped_clips) if int(c["reps"]) >= 1] * 3, clip)  # 150 s, in real time
+    concat_clips(image_clips, [c for c in counted_rows(image_clips) if int(c["reps"]) >= 1] * 3, clip)  # 150 s, in real time
     (tmp_path / "broker").mkdir()
     broker = Mosquitto(tmp_path / "broker")
     broker.start()
-    cfg = write_config(tmp_path, clip, shipped_ir, broker.port, tmp_path / "state")
+    cfg = write_config(tmp_path, clip, image_ir, broker.port, tmp_path / "state")
     phone = Subscriber(broker.port, client_id="drill-phone")
     logs: list[Stderr] = []
     daemon = None

@@ -87,21 +87,21 @@ def test_a_manifest_keeps_the_known_exercises_and_notes_any_other_name(tmp_path)
     assert rows[0].scored_for(("pushup", "squat")) is rows[0] and rows[1].scored_for(manifest.EXERCISES) is rows[1]
 
 
-def test_eval_scores_a_model_on_the_exercises_it_knows(shipped_ir, shipped_clips, tmp_path) -> None:
+def test_eval_scores_a_model_on_the_exercises_it_knows(image_ir, image_clips, tmp_path) -> None:
     """A clip of an exercise the model lacks is a movement it must not count (its reps are false reps), and a row
     naming no known exercise is left out with a note in the report."""
     from support import counted_rows
 
-    from homegym.daemon.config import Config
+    from homegym.daemon.config.settings import Config
     from homegym.measure import evaluate
 
-    clip = next(r for r in counted_rows(shipped_clips) if r["exercise"] == "pushup" and int(r["reps"]) >= 2)
+    clip = next(r for r in counted_rows(image_clips) if r["exercise"] == "pushup" and int(r["reps"]) >= 2)
     path = tmp_path / "clips.csv"
-    file = str(shipped_clips / clip["file"])
+    file = str(image_clips / clip["file"])
     _write_manifest(path, [{"file": file, "exercise": "pushup", "reps": clip["reps"], "rep_bottom_frames": clip["rep_bottom_frames"]},
                            {"file": file, "exercise": "curl", "reps": clip["reps"], "rep_bottom_frames": clip["rep_bottom_frames"]},
                            {"file": file, "exercise": "pushups", "reps": clip["reps"], "rep_bottom_frames": ""}])
-    report = evaluate.run(path, Config(), shipped_ir, None, None)
+    report = evaluate.run(path, Config(), image_ir, None, None)
     assert [(c.exercise, c.shows, c.true, c.counted) for c in report.clips] == [
         ("pushup", None, int(clip["reps"]), int(clip["reps"])), ("other", "curl", 0, int(clip["reps"]))]
     assert report.mae == 0 and report.false_reps_per_other_clip == int(clip["reps"])

@@ -14,7 +14,7 @@ SUBCOMMANDS = ["count", "run", "status", "check-config", "config-reference", "in
                "bench", "synth", "extract", "label", "train", "convert", "pose", "poses", "pose-parity"]
 
 
-@pytest.mark.parametrize("module", ["homegym.daemon.service", "homegym.cli", "homegym.measure.evaluate", "homegym.measure.tune",
+@pytest.mark.parametrize("module", ["homegym.daemon.service.service", "homegym.cli", "homegym.measure.evaluate", "homegym.measure.tune",
                                     "homegym.train.synth", "homegym.train.from_reps", "homegym.train.labeller"])
 def test_module_does_not_import_tensorflow(module: str) -> None:
     code = f"import sys, {module}; bad = [m for m in ('tensorflow', 'keras') if m in sys.modules]; print(bad); sys.exit(1 if bad else 0)"

@@ -68,19 +68,20 @@ def test_framing_round_trips_and_rejects_nonsense():
 
 def test_training_frames_a_clip_exactly_as_the_daemons_capture_does(rendered):
     """The contract that makes a motion-crop model work: the same pixels in training and in the daemon."""
-    from homegym.daemon.capture import Capture
-    from homegym.daemon.config import SourceConfig
-    from homegym.daemon.ring import FrameRing
-    from homegym.train.dataset import ClipSource, _decode_video
+    from homegym.daemon.config.settings import SourceConfig
+    from homegym.daemon.frames.capture import Capture
+    from homegym.daemon.frames.ring import FrameRing
+    from homegym.train.image.dataset import ClipSource, _decode_video
 
     clip = sorted(rendered.glob("pushup_*.mp4"))[0]
     framing = Framing("motion")
     frames, index, _ = _decode_video(ClipSource(clip.stem, clip.stem, "", video=clip), (48, 48), 2, None, framing)
 
     ring = FrameRing(8, (48, 48, 3))
-    cap = Capture(SourceConfig(uri=str(clip)), ring, (48, 48), infer_fps=7.5, framing=framing)
-    assert cap.stride == 2
+    framer = Framer(framing, (48, 48))
+    cap = Capture(SourceConfig(uri=str(clip)), ring, framer, infer_fps=7.5)
     cap.start()
+    assert cap.stride == 2
     got, ids = [], []
     while (batch := ring.read(4, timeout=10)) is not None:
         got.append(batch.frames.copy())
@@ -88,4 +89,4 @@ def test_training_frames_a_clip_exactly_as_the_daemons_capture_does(rendered):
     cap.join(10)
     assert ids == index.tolist()
     assert np.array_equal(np.concatenate(got), frames[..., ::-1])  # training keeps RGB, the ring BGR
-    assert cap.framer.box[2] - cap.framer.box[0] < 224  # it did crop
+    assert framer.box is not None and framer.box[2] - framer.box[0] < 224  # it did crop

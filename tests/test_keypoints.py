@@ -14,17 +14,17 @@ from support import counted_rows, needs_tf, one_line_error, run_cli
 from homegym.core import keypoint_features as kf
 from homegym.core.errors import UserError
 from homegym.core.pose_track import PoseTrack
-from homegym.daemon.inference import DEFAULT_MODEL_DIR, IMAGE_MODEL_DIR
+from homegym.daemon.classify.factory import DEFAULT_MODEL_DIR, IMAGE_MODEL_DIR
 
 LABELS = ("neither", "pushup_up", "pushup_down", "squat_up", "squat_down")
 
 
 @pytest.fixture(scope="module")
-def pushup_track(shipped_clips, tmp_path_factory) -> PoseTrack:
+def pushup_track(image_clips, tmp_path_factory) -> PoseTrack:
     """A rendered push-up clip through the real pose stage (``homegym pose``)."""
-    row = next(r for r in counted_rows(shipped_clips) if r["exercise"] == "pushup")
+    row = next(r for r in counted_rows(image_clips) if r["exercise"] == "pushup")
     out = tmp_path_factory.mktemp("track") / "keys.npz"
-    r = run_cli("pose", str(shipped_clips / row["file"]), "-o", str(out))
+    r = run_cli("pose", str(image_clips / row["file"]), "-o", str(out))
     assert r.returncode == 0, r.stderr[-2000:]
     return PoseTrack.load(out)
 
@@ -50,26 +50,26 @@ def test_the_daemon_frame_by_frame_computes_exactly_what_training_computes_over_
                                               bool(tr.found[0])), whole[0])
 
 
-def test_the_daemons_features_on_its_canvas_are_trainings_on_the_keypoint_file(shipped_clips, tmp_path, monkeypatch) -> None:
+def test_the_daemons_features_on_its_canvas_are_trainings_on_the_keypoint_file(image_clips, tmp_path, monkeypatch) -> None:
     """The pipeline computes features from the stage's letterboxed canvas, frame by frame on its own clock;
     training from `homegym pose`'s file, in the frame's pixels, on float32 times. The same numbers, or the
     classifier would see other inputs live than it learnt on."""
-    from homegym.daemon import keypoint_classifier
-    from homegym.daemon.config import Config, for_file
-    from homegym.daemon.pipeline import Pipeline
-    from homegym.train.keypoint_data import track_features
+    from homegym.daemon.classify import keypoints
+    from homegym.daemon.config.settings import Config, for_file
+    from homegym.daemon.pipeline.pipeline import Pipeline
+    from homegym.train.keypoints.data import track_features
 
-    row = next(r for r in counted_rows(shipped_clips) if r["exercise"] == "squat" and int(r["reps"]) > 0)
-    clip = shipped_clips / row["file"]
+    row = next(r for r in counted_rows(image_clips) if r["exercise"] == "squat" and int(r["reps"]) > 0)
+    clip = image_clips / row["file"]
     seen: list[np.ndarray] = []
-    original = keypoint_classifier.KeypointInference.features
+    original = keypoints.KeypointClassifier.features
 
     def spy(self, pose, t):
         seen.append(original(self, pose, t))
         return seen[-1]
 
-    monkeypatch.setattr(keypoint_classifier.KeypointInference, "features", spy)
-    Pipeline(for_file(Config(), clip)).run()
+    monkeypatch.setattr(keypoints.KeypointClassifier, "features", spy)
+    Pipeline.open(for_file(Config(), clip)).run()
     r = run_cli("pose", str(clip), "-o", str(tmp_path / "keys.npz"))
     assert r.returncode == 0, r.stderr[-2000:]
     trained = track_features(PoseTrack.load(tmp_path / "keys.npz"), kf.FeatureSpec())
@@ -101,71 +101,72 @@ def test_the_push_up_gate_moves_a_standing_bodys_push_up_phases_to_neither() -> 
     np.testing.assert_allclose(kf.gate(probs, feats, LABELS, kf.FeatureSpec(pushup_gate=(1.0, 1.0))), probs)
 
 
-def test_homegym_poses_writes_every_clip_once_and_resumes(shipped_clips, tmp_path) -> None:
+def test_homegym_poses_writes_every_clip_once_and_resumes(image_clips, tmp_path) -> None:
     out = tmp_path / "keys"
-    r = run_cli("poses", str(shipped_clips / "clips.csv"), "-o", str(out), timeout=900)
+    r = run_cli("poses", str(image_clips / "clips.csv"), "-o", str(out), timeout=900)
     assert r.returncode == 0, r.stderr[-2000:]
-    rows = counted_rows(shipped_clips)
+    rows = counted_rows(image_clips)
     assert sorted(p.name for p in out.iterdir()) == sorted(f"{row['name']}.npz" for row in rows)
     first = PoseTrack.load(out / f"{rows[0]['name']}.npz")
     assert first.model.startswith("mediapipe 0.10.14") and len(first.t) == int(rows[0]["frames"])
     (out / f"{rows[1]['name']}.npz").write_bytes(b"cut short")  # a damaged file is made again, the others kept
-    r = run_cli("poses", str(shipped_clips / "clips.csv"), "-o", str(out))
+    r = run_cli("poses", str(image_clips / "clips.csv"), "-o", str(out))
     assert r.returncode == 0 and f"{len(rows)} clips in {out}: 1 made, {len(rows) - 1} already there" in r.stdout
     with pytest.raises(UserError, match="cannot read keypoint file"):
-        PoseTrack.load(shipped_clips / "clips.csv")
-    assert "no clips" in one_line_error(run_cli("poses", str(shipped_clips / "clips.csv"), "-o", str(out), "--split", "eval"))
+        PoseTrack.load(image_clips / "clips.csv")
+    assert "no clips" in one_line_error(run_cli("poses", str(image_clips / "clips.csv"), "-o", str(out), "--split", "eval"))
 
 
-def test_a_keypoint_ir_trained_on_other_features_is_refused_in_one_line(tmp_path, shipped_clips) -> None:
+def test_a_keypoint_ir_trained_on_other_features_is_refused_in_one_line(tmp_path, image_clips) -> None:
     import openvino as ov
 
     model = ov.Core().read_model(str(DEFAULT_MODEL_DIR / "model.xml"))
     spec = json.loads(model.get_rt_info(["homegym", "features"]).astype(str))
     model.set_rt_info(json.dumps(dict(spec, version="homegym-keypoint-features/0")), ["homegym", "features"])
     ov.save_model(model, str(tmp_path / "model.xml"))
-    clip = shipped_clips / counted_rows(shipped_clips)[0]["file"]
+    clip = image_clips / counted_rows(image_clips)[0]["file"]
     err = one_line_error(run_cli("count", str(clip), "--model", str(tmp_path)))
     assert "trained on features homegym-keypoint-features/0" in err and "retrain" in err
 
 
-def test_the_default_model_runs_the_pose_stage_and_counts_a_rendered_clip(shipped_clips) -> None:
-    from homegym.daemon.config import Config, for_file
-    from homegym.daemon.pipeline import Pipeline
+def test_the_default_model_runs_the_pose_stage_and_counts_a_rendered_clip(image_clips) -> None:
+    from homegym.daemon.config.settings import Config, for_file
+    from homegym.daemon.pipeline.pipeline import Pipeline
 
-    row = next(r for r in counted_rows(shipped_clips) if r["exercise"] == "squat" and int(r["reps"]) > 0)
-    pipe = Pipeline(for_file(Config(), shipped_clips / row["file"]))
-    assert pipe.keypoints and pipe.pose is not None, "a keypoint classifier turns the stage on, whatever pose.enabled says"
-    assert pipe.ring.capacity and pipe.letterbox is not None
+    row = next(r for r in counted_rows(image_clips) if r["exercise"] == "squat" and int(r["reps"]) > 0)
+    pipe = Pipeline.open(for_file(Config(), image_clips / row["file"]))
+    pipe.start()
+    assert pipe.classifier.uses_pose and pipe.pose is not None, "a keypoint classifier turns the stage on, whatever pose.enabled says"
+    assert pipe.ring is not None and pipe.ring.capacity and pipe.letterbox is not None
     s = pipe.run()
     assert s.by_exercise["squat"] == int(row["reps"]) and s.pose_found and s.pose_found > 0.8
 
 
-def test_a_reload_from_the_image_classifier_to_the_keypoint_one_opens_the_pose_stage(shipped_clips, tmp_path) -> None:
-    from homegym.daemon import config as config_mod
-    from homegym.daemon.observer import Observer
-    from homegym.daemon.service import Service
+def test_a_reload_from_the_image_classifier_to_the_keypoint_one_opens_the_pose_stage(image_clips, tmp_path) -> None:
+    from homegym.daemon.config import settings as config_mod
+    from homegym.daemon.service.service import Service
 
-    first = next(r for r in counted_rows(shipped_clips) if r["exercise"] == "pushup")
-    second = next(r for r in counted_rows(shipped_clips) if r["exercise"] == "squat" and int(r["reps"]) > 0)
+    first = next(r for r in counted_rows(image_clips) if r["exercise"] == "pushup")
+    second = next(r for r in counted_rows(image_clips) if r["exercise"] == "squat" and int(r["reps"]) > 0)
     cfg = tmp_path / "config.yaml"
 
-    def text(clip, model, frame_size: int = 512) -> str:
-        return (f"source:\n  uri: {shipped_clips / clip['file']}\nmodel:\n  path: {model}\n  cache_dir: null\nmqtt:\n  enabled: false\n"
-                f"state:\n  dir: {tmp_path / 'state'}\npose:\n  frame_size: {frame_size}\n")
+    def text(clip, model, frame_size: int = 512, realtime: bool = False) -> str:
+        return (f"source:\n  uri: {image_clips / clip['file']}\n  realtime: {str(realtime).lower()}\nmodel:\n  path: {model}\n"
+                f"  cache_dir: null\nmqtt:\n  enabled: false\nstate:\n  dir: {tmp_path / 'state'}\npose:\n  frame_size: {frame_size}\n")
 
-    cfg.write_text(text(first, IMAGE_MODEL_DIR))
-    svc = Service(config_mod.load(cfg), config_path=cfg)
-    assert svc.pipe.pose is None and not svc.pipe.keypoints
+    # The first clip at its own pace: the reload comes a moment after its first frame, whatever the machine's load (the
+    # exercise fold's slow average of a long push-up stretch would lean the squat clip's first frames to push-ups).
+    cfg.write_text(text(first, IMAGE_MODEL_DIR, realtime=True))
     ready = threading.Event()
 
-    class Ready(Observer):
+    class Watched(Service):
         def on_ready(self) -> None:
+            super().on_ready()
             ready.set()
 
-    from homegym.daemon.observer import Fanout
-
-    svc.pipe.observer = Fanout(svc, Ready())
+    svc = Watched(config_mod.load(cfg), config_path=cfg)
+    svc.start()
+    assert svc.pipe is not None and svc.pipe.pose is None and not svc.pipe.classifier.uses_pose
     result: dict = {}
     runner = threading.Thread(target=lambda: result.setdefault("s", svc.run()))
     runner.start()
@@ -175,7 +176,8 @@ def test_a_reload_from_the_image_classifier_to_the_keypoint_one_opens_the_pose_s
     cfg.write_text(text(second, copy, 448))  # another canvas too: the ring's picture follows pose.frame_size
     svc.request_reload()
     runner.join(120)
-    assert svc.pipe.keypoints and svc.pipe.pose is not None and svc.pipe.ring._frames.shape[1:] == (448, 448, 3)
+    assert svc.pipe.classifier.uses_pose and svc.pipe.pose is not None and svc.pipe.ring is not None
+    assert svc.pipe.ring.shape == (448, 448, 3)
     assert result["s"].by_exercise["squat"] == int(second["reps"]), "the keypoint classifier counted the second clip"
 
 

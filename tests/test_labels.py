@@ -29,7 +29,7 @@ def test_label_set_says_once_what_each_label_means() -> None:
     ls = LabelSet.of(("neither", "pushup_up", "pushup_down", "squat_up", "squat_down"))
     assert ls.index("squat", "down") == 4 and ls.indices("up") == [1, 3] and ls.indices(None) == [0]
     assert ls.pairs() == [(1, 2), (3, 4)]
-    seed = LabelSet.of(("neither", "up", "down"), seed_exercise="pushup")
+    seed = LabelSet.of(("neither", "up", "down"), bare_exercise="pushup")
     assert seed.exercises == ("pushup",) and seed.exercise_of == (None, "pushup", "pushup")
     with pytest.raises(UserError, match="set counter.exercise"):
         LabelSet.of(("neither", "up", "down"))

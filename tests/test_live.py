@@ -15,22 +15,22 @@ import cv2
 import pytest
 from support import concat_clips, counted_rows, run_cli
 
-from homegym.daemon.config import Config, SourceConfig
-from homegym.daemon.events import RepEvent
-from homegym.daemon.observer import Collect, Observer
-from homegym.daemon.pipeline import Pipeline
+from homegym.daemon.config.settings import Config, SourceConfig
+from homegym.daemon.counting.events import RepEvent
+from homegym.daemon.pipeline.observer import Collect, Observer
+from homegym.daemon.pipeline.pipeline import Pipeline
 
 
-def _a_counted_clip(shipped_clips) -> dict:
-    return next(c for c in counted_rows(shipped_clips) if int(c["reps"]) >= 2)
+def _a_counted_clip(image_clips) -> dict:
+    return next(c for c in counted_rows(image_clips) if int(c["reps"]) >= 2)
 
 
 @pytest.mark.slow
-def test_file_read_in_real_time_counts_like_offline(shipped_ir, shipped_clips) -> None:
-    row = _a_counted_clip(shipped_clips)
-    cfg = Config(source=SourceConfig(uri=str(shipped_clips / row["file"]), realtime=True))
+def test_file_read_in_real_time_counts_like_offline(image_ir, image_clips) -> None:
+    row = _a_counted_clip(image_clips)
+    cfg = Config(source=SourceConfig(uri=str(image_clips / row["file"]), realtime=True))
     events = Collect()
-    pipe = Pipeline(cfg, shipped_ir, events)
+    pipe = Pipeline.open(cfg, image_ir, events)
     t = time.monotonic()
     s = pipe.run()
     elapsed = time.monotonic() - t
@@ -81,9 +81,9 @@ class _StallingMJPEG:
 
 
 @pytest.mark.slow
-def test_stalled_stream_reconnects_and_counting_goes_on(shipped_ir, shipped_clips) -> None:
-    row = _a_counted_clip(shipped_clips)
-    cap = cv2.VideoCapture(str(shipped_clips / row["file"]))
+def test_stalled_stream_reconnects_and_counting_goes_on(image_ir, image_clips) -> None:
+    row = _a_counted_clip(image_clips)
+    cap = cv2.VideoCapture(str(image_clips / row["file"]))
     jpgs = []
     while True:
         ok, f = cap.read()
@@ -98,7 +98,7 @@ def test_stalled_stream_reconnects_and_counting_goes_on(shipped_ir, shipped_clip
         def on_stats(self, s: dict) -> None:
             stats.append(s)
 
-    pipe = Pipeline(cfg, shipped_ir, Health())
+    pipe = Pipeline.open(cfg, image_ir, Health())
     pipe.stats_interval_s = 0.2
     result = {}
     runner = threading.Thread(target=lambda: result.setdefault("s", pipe.run()))
@@ -117,10 +117,10 @@ def test_stalled_stream_reconnects_and_counting_goes_on(shipped_ir, shipped_clip
 
 
 @pytest.mark.slow
-def test_run_command_stops_cleanly_on_sigterm(shipped_ir, shipped_clips, tmp_path) -> None:
-    row = _a_counted_clip(shipped_clips)
+def test_run_command_stops_cleanly_on_sigterm(image_ir, image_clips, tmp_path) -> None:
+    row = _a_counted_clip(image_clips)
     cfg = tmp_path / "config.yaml"
-    cfg.write_text(f"source:\n  uri: {shipped_clips / row['file']}\n  realtime: true\nmodel:\n  path: {shipped_ir}\n"
+    cfg.write_text(f"source:\n  uri: {image_clips / row['file']}\n  realtime: true\nmodel:\n  path: {image_ir}\n"
                    f"mqtt:\n  enabled: false\nstate:\n  dir: {tmp_path / 'state'}\n")
     proc = subprocess.Popen([sys.executable, "-m", "homegym.cli", "run", "--config", str(cfg)], stderr=subprocess.PIPE, text=True)
     time.sleep(4)
@@ -131,25 +131,25 @@ def test_run_command_stops_cleanly_on_sigterm(shipped_ir, shipped_clips, tmp_pat
 
 
 def test_inference_rate_passes_on_every_nth_frame() -> None:
-    from homegym.daemon.capture import stride_for
+    from homegym.daemon.frames.capture import stride_for
 
     assert [stride_for(fps, 15) for fps in (30, 29.97, 25, 20, 15, 10, 60)] == [2, 2, 2, 1, 1, 1, 4]
     assert stride_for(30, None) == 1 and stride_for(0, 15) == 1  # every frame; a source that names no rate
 
 
 @pytest.mark.slow
-def test_run_on_a_file_as_fast_as_it_reads_never_drops_and_counts_like_count(shipped_ir, shipped_clips, tmp_path) -> None:
+def test_run_on_a_file_as_fast_as_it_reads_never_drops_and_counts_like_count(image_ir, image_clips, tmp_path) -> None:
     """A file source waits for the ring under `homegym run` too (realtime: false); only a live source drops.
 
     The clip, looped into one long file, makes inference fall behind reading: the ring fills and must wait."""
-    rows = [c for c in counted_rows(shipped_clips) if int(c["reps"]) >= 1]
+    rows = [c for c in counted_rows(image_clips) if int(c["reps"]) >= 1]
     looped = tmp_path / "looped.mp4"
-    total_frames = concat_clips(shipped_clips, rows * 2, looped)
-    counted = run_cli("count", str(looped), "--model", str(shipped_ir), "--json")
+    total_frames = concat_clips(image_clips, rows * 2, looped)
+    counted = run_cli("count", str(looped), "--model", str(image_ir), "--json")
     assert counted.returncode == 0, counted.stderr[-2000:]
     want = json.loads(counted.stdout.splitlines()[-1])["total"]
     cfg = tmp_path / "config.yaml"
-    cfg.write_text(f"source:\n  uri: {looped}\n  realtime: false\nmodel:\n  path: {shipped_ir}\n"
+    cfg.write_text(f"source:\n  uri: {looped}\n  realtime: false\nmodel:\n  path: {image_ir}\n"
                    f"pipeline:\n  ring_capacity: 4\nmqtt:\n  enabled: false\nstate:\n  dir: {tmp_path / 'state'}\n")
     r = run_cli("run", "--config", str(cfg))
     assert r.returncode == 0, r.stderr[-2000:]

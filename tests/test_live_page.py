@@ -15,12 +15,12 @@ import pytest
 from support import ROOT, Stderr, live_config, one_line_error, run_cli, start_daemon, wait_for, wait_http
 
 from homegym.core.letterbox import Box, Letterbox
-from homegym.daemon import config as config_mod
-from homegym.daemon.config import LiveConfig
-from homegym.daemon.live_view import LiveView
-from homegym.daemon.observer import FrameView
-from homegym.daemon.placement import ALL_SET, DARK_HINT, HEAD_ON_HINT, NOBODY, Placement, brightness, cut_off, head_on
-from homegym.daemon.pose_stage import Pose
+from homegym.daemon.config import settings as config_mod
+from homegym.daemon.config.settings import LiveConfig
+from homegym.daemon.live.placement import ALL_SET, DARK_HINT, HEAD_ON_HINT, NOBODY, Placement, brightness, cut_off, head_on
+from homegym.daemon.live.view import LiveView
+from homegym.daemon.pipeline.observer import FrameView
+from homegym.daemon.pose.stage import Pose
 from homegym.measure.broker import free_port
 
 # -- placement, on poses made by hand -----------------------------------------------------------------------------
@@ -104,7 +104,7 @@ def test_a_hint_shows_once_it_held_for_most_checks_and_one_bad_frame_never_flips
 
 
 def frame(t: float, pixels: np.ndarray | None) -> FrameView:
-    from homegym.daemon.voting import Vote
+    from homegym.daemon.counting.voting import Vote
 
     return FrameView(0, t, pixels, np.zeros(3, np.float32), None, Vote(None, np.zeros(3, np.float32), False), None,  # type: ignore[arg-type]
                      standing())
@@ -208,7 +208,7 @@ def test_off_this_box_every_route_but_the_pages_files_wants_the_token(network_da
 
 
 def test_the_page_loads_nothing_from_the_internet() -> None:
-    page = ROOT / "daemon" / "live_page"
+    page = ROOT / "daemon" / "live" / "page"
     for f in page.iterdir():
         text = f.read_text()
         assert not re.search(r"(https?:)?//[a-z0-9.-]+\.[a-z]{2,}", text, re.I), f"{f.name} names an outside address"
@@ -286,7 +286,7 @@ def test_the_head_on_check_tells_front_view_push_ups_from_side_views_on_real_cli
     """Two eval clips of real people, their views hand-labelled in clips.csv (docs/experiments.md has all 26 push-up clips
     labelled front or side: every front one flagged on all its plank frames, the side ones on 0-31 %)."""
     from homegym.core.keypoint_features import L_HIP, L_SH, R_HIP, R_SH, upright
-    from homegym.daemon.placement import LYING
+    from homegym.daemon.live.placement import LYING
 
     out = tmp_path / "pose.npz"
     r = run_cli("pose", str(shared_data / clip), "-o", str(out))

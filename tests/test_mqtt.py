@@ -27,16 +27,16 @@ def broker(tmp_path):
 
 
 @pytest.mark.slow
-def test_subscriber_receives_exactly_the_reps_with_state_and_status(broker, shipped_ir, shipped_clips, tmp_path) -> None:
-    row = next(c for c in counted_rows(shipped_clips) if int(c["reps"]) >= 2)
-    from homegym.daemon.outbox import Outbox
+def test_subscriber_receives_exactly_the_reps_with_state_and_status(broker, image_ir, image_clips, tmp_path) -> None:
+    row = next(c for c in counted_rows(image_clips) if int(c["reps"]) >= 2)
+    from homegym.daemon.delivery.outbox import Outbox
 
     earlier = Outbox(tmp_path / "state" / "outbox.sqlite3")  # earlier sessions: seq 1..5, all delivered
     for _ in range(5):
         earlier.mark_delivered(earlier.add("gym/reps", str))
     earlier.close()
     phone = Subscriber(broker.port)
-    cfg = write_config(tmp_path, shipped_clips / row["file"], shipped_ir, broker.port, tmp_path / "state")
+    cfg = write_config(tmp_path, image_clips / row["file"], image_ir, broker.port, tmp_path / "state")
     d = start_daemon(cfg)
     assert wait_for(lambda: phone.last("gym/status") == "online", 30)
     _, err = d.communicate(timeout=60)  # the file ends: a clean stop
@@ -56,12 +56,12 @@ def test_subscriber_receives_exactly_the_reps_with_state_and_status(broker, ship
     phone.close()
 
 
-def long_clip(shipped_clips, out: Path) -> tuple[Path, int]:
+def long_clip(image_clips, out: Path) -> tuple[Path, int]:
     """The counted rep clips of one exercise back to back: a longer workout with a known count."""
-    clips = [c for c in counted_rows(shipped_clips) if int(c["reps"]) >= 1]
+    clips = [c for c in counted_rows(image_clips) if int(c["reps"]) >= 1]
     ex = max({c["exercise"] for c in clips}, key=lambda e: sum(int(c["reps"]) for c in clips if c["exercise"] == e))
     clips = [c for c in clips if c["exercise"] == ex]
-    concat_clips(shipped_clips, clips, out)
+    concat_clips(image_clips, clips, out)
     return out, sum(int(c["reps"]) for c in clips)
 
 
@@ -75,11 +75,11 @@ def dedupe(reps: list[dict]) -> list[dict]:
 
 
 @pytest.mark.slow
-def test_broker_restart_mid_clip_loses_no_rep(broker, shipped_ir, shipped_clips, tmp_path) -> None:
-    clip, n = long_clip(shipped_clips, tmp_path / "workout.mp4")
+def test_broker_restart_mid_clip_loses_no_rep(broker, image_ir, image_clips, tmp_path) -> None:
+    clip, n = long_clip(image_clips, tmp_path / "workout.mp4")
     assert n >= 3
     phone = Subscriber(broker.port)
-    d = start_daemon(write_config(tmp_path, clip, shipped_ir, broker.port, tmp_path / "state"))
+    d = start_daemon(write_config(tmp_path, clip, image_ir, broker.port, tmp_path / "state"))
     log = Stderr(d)
     assert wait_for(lambda: len(phone.reps()) >= 1, 60), "no rep before the outage"
     broker.stop()
@@ -95,10 +95,10 @@ def test_broker_restart_mid_clip_loses_no_rep(broker, shipped_ir, shipped_clips,
 
 
 @pytest.mark.slow
-def test_sigkill_with_unacknowledged_reps_then_restart_delivers_them(broker, shipped_ir, shipped_clips, tmp_path) -> None:
-    row = next(c for c in counted_rows(shipped_clips) if int(c["reps"]) >= 2)
+def test_sigkill_with_unacknowledged_reps_then_restart_delivers_them(broker, image_ir, image_clips, tmp_path) -> None:
+    row = next(c for c in counted_rows(image_clips) if int(c["reps"]) >= 2)
     k = int(row["reps"])
-    cfg = write_config(tmp_path, shipped_clips / row["file"], shipped_ir, broker.port, tmp_path / "state")
+    cfg = write_config(tmp_path, image_clips / row["file"], image_ir, broker.port, tmp_path / "state")
     broker.stop()  # the broker is away: the reps can only wait in the outbox
     d = start_daemon(cfg)
     log = Stderr(d)
@@ -118,10 +118,10 @@ def test_sigkill_with_unacknowledged_reps_then_restart_delivers_them(broker, shi
 
 
 @pytest.mark.slow
-def test_last_will_says_offline_when_the_daemon_dies(broker, shipped_ir, shipped_clips, tmp_path) -> None:
-    row = next(c for c in counted_rows(shipped_clips) if int(c["reps"]) >= 1)
+def test_last_will_says_offline_when_the_daemon_dies(broker, image_ir, image_clips, tmp_path) -> None:
+    row = next(c for c in counted_rows(image_clips) if int(c["reps"]) >= 1)
     phone = Subscriber(broker.port)
-    d = start_daemon(write_config(tmp_path, shipped_clips / row["file"], shipped_ir, broker.port, tmp_path / "state"))
+    d = start_daemon(write_config(tmp_path, image_clips / row["file"], image_ir, broker.port, tmp_path / "state"))
     assert wait_for(lambda: phone.last("gym/status") == "online", 30)
     d.send_signal(signal.SIGKILL)
     d.wait(10)
@@ -137,25 +137,24 @@ def publish(port: int, topic: str, payload: str) -> None:
 
 
 @pytest.mark.slow
-def test_commands_stats_and_home_assistant_discovery(broker, shipped_ir, shipped_clips, tmp_path) -> None:
-    clip, n = long_clip(shipped_clips, tmp_path / "workout.mp4")
+def test_commands_stats_and_home_assistant_discovery(broker, image_ir, image_clips, tmp_path) -> None:
+    clip, n = long_clip(image_clips, tmp_path / "workout.mp4")
     phone = Subscriber(broker.port)
     ha = Subscriber(broker.port, client_id="ha", topic="homeassistant/#")
-    cfg = write_config(tmp_path, clip, shipped_ir, broker.port, tmp_path / "state", "  stats_interval_s: 1\n  commands: true\n")
+    cfg = write_config(tmp_path, clip, image_ir, broker.port, tmp_path / "state", "  stats_interval_s: 1\n  commands: true\n")
     d = start_daemon(cfg)
     log = Stderr(d)
     assert wait_for(lambda: len(phone.reps()) >= 1, 60)
     publish(broker.port, "gym/cmd/reset", "day")
     assert wait_for(lambda: json.loads(phone.last("gym/state") or "{}").get("total_today") == 0, 10), "reset day zeroes today's total"
+    before_reset = {r["seq"] for r in phone.reps()}
     before = len(ha.messages)
     publish(broker.port, "homeassistant/status", "online")
     assert wait_for(lambda: len(ha.messages) >= before + 3, 10), "discovery is sent again when Home Assistant comes online"
     publish(broker.port, "gym/cmd/exercise", "nonsense")
     assert d.wait(120) == 0, "".join(log.lines)[-2000:]
-    reps = dedupe(phone.reps())
-    after_reset = [r for r in reps if r["seq"] > reps[0]["seq"]]
-    if after_reset:
-        assert after_reset[0]["total"] == 1
+    after_reset = [r for r in dedupe(phone.reps()) if r["seq"] not in before_reset]
+    assert after_reset and after_reset[0]["total"] == 1, "the first rep after a reset of the day is today's first"
     assert any("cmd/exercise: expected 'auto' or one of" in line for line in log.lines)
     stats = json.loads(phone.last("gym/stats"))
     assert stats["fps_in"] > 0 and stats["fps_inferred"] > 0 and "infer_latency_ms" in stats and "outbox_pending" in stats
@@ -169,12 +168,12 @@ def test_commands_stats_and_home_assistant_discovery(broker, shipped_ir, shipped
 
 
 @pytest.mark.slow
-def test_forced_exercise_ignores_the_other(broker, shipped_ir, shipped_clips, tmp_path) -> None:
-    row = next(c for c in counted_rows(shipped_clips) if int(c["reps"]) >= 2)
+def test_forced_exercise_ignores_the_other(broker, image_ir, image_clips, tmp_path) -> None:
+    row = next(c for c in counted_rows(image_clips) if int(c["reps"]) >= 2)
     other = "squat" if row["exercise"] == "pushup" else "pushup"
     phone = Subscriber(broker.port)
     publish(broker.port, "gym/cmd/exercise", other)  # not retained: sent after the daemon subscribed, below
-    d = start_daemon(write_config(tmp_path, shipped_clips / row["file"], shipped_ir, broker.port, tmp_path / "state",
+    d = start_daemon(write_config(tmp_path, image_clips / row["file"], image_ir, broker.port, tmp_path / "state",
                                   "  commands: true\n"))
     assert wait_for(lambda: phone.last("gym/status") == "online", 30)
     publish(broker.port, "gym/cmd/exercise", other)
@@ -185,16 +184,16 @@ def test_forced_exercise_ignores_the_other(broker, shipped_ir, shipped_clips, tm
 
 @pytest.mark.slow
 @pytest.mark.parametrize("commands", [False, True], ids=["commands off (default)", "commands on"])
-def test_retained_and_disabled_commands_are_not_obeyed(broker, shipped_ir, shipped_clips, tmp_path, commands: bool) -> None:
+def test_retained_and_disabled_commands_are_not_obeyed(broker, image_ir, image_clips, tmp_path, commands: bool) -> None:
     """A retained gym/cmd/reset 'day' would zero today's totals at every start: it is ignored, and with commands off
     (the default) so is every command."""
     import paho.mqtt.publish as pub
 
-    row = next(c for c in counted_rows(shipped_clips) if int(c["reps"]) >= 2)
+    row = next(c for c in counted_rows(image_clips) if int(c["reps"]) >= 2)
     pub.single("gym/cmd/reset", "day", qos=1, retain=True, hostname="127.0.0.1", port=broker.port)
     phone = Subscriber(broker.port)
     extra = "  commands: true\n" if commands else ""
-    d = start_daemon(write_config(tmp_path, shipped_clips / row["file"], shipped_ir, broker.port, tmp_path / "state", extra))
+    d = start_daemon(write_config(tmp_path, image_clips / row["file"], image_ir, broker.port, tmp_path / "state", extra))
     log = Stderr(d)
     assert wait_for(lambda: phone.last("gym/status") == "online", 30)
     publish(broker.port, "gym/cmd/reset", "day")  # not retained: obeyed only when commands are on
@@ -209,12 +208,12 @@ def test_retained_and_disabled_commands_are_not_obeyed(broker, shipped_ir, shipp
 
 
 @pytest.mark.slow
-def test_a_flood_of_commands_cannot_flood_the_log(broker, shipped_ir, shipped_clips, tmp_path) -> None:
+def test_a_flood_of_commands_cannot_flood_the_log(broker, image_ir, image_clips, tmp_path) -> None:
     """10 MB payloads and thousands of commands a second: bounded payloads, shortened in the log, warnings rate-limited."""
     import paho.mqtt.client as mqtt
 
-    clip, _ = long_clip(shipped_clips, tmp_path / "workout.mp4")
-    d = start_daemon(write_config(tmp_path, clip, shipped_ir, broker.port, tmp_path / "state", "  commands: true\n"))
+    clip, _ = long_clip(image_clips, tmp_path / "workout.mp4")
+    d = start_daemon(write_config(tmp_path, clip, image_ir, broker.port, tmp_path / "state", "  commands: true\n"))
     log = Stderr(d)
     phone = Subscriber(broker.port)
     assert wait_for(lambda: phone.last("gym/status") == "online", 30)
@@ -239,17 +238,17 @@ def test_a_flood_of_commands_cannot_flood_the_log(broker, shipped_ir, shipped_cl
 
 
 @pytest.mark.slow
-def test_wrong_password_is_a_clear_error_right_one_delivers(tmp_path, shipped_ir, shipped_clips) -> None:
+def test_wrong_password_is_a_clear_error_right_one_delivers(tmp_path, image_ir, image_clips) -> None:
     pw = tmp_path / "passwd"
     subprocess.run(["mosquitto_passwd", "-c", "-b", str(pw), "gym", "s3cret"], check=True, capture_output=True)
     b = Broker(tmp_path, f"password_file {pw}\n", anonymous=False)
     b.start()
     try:
-        row = next(c for c in counted_rows(shipped_clips) if int(c["reps"]) >= 1)
+        row = next(c for c in counted_rows(image_clips) if int(c["reps"]) >= 1)
         phone = Subscriber(b.port, auth=("gym", "s3cret"))
         bad = tmp_path / "bad"
         bad.write_text("wrong\n")
-        cfg = write_config(tmp_path, shipped_clips / row["file"], shipped_ir, b.port, tmp_path / "state1",
+        cfg = write_config(tmp_path, image_clips / row["file"], image_ir, b.port, tmp_path / "state1",
                            f"  username: gym\n  password_file: {bad}\n")
         d = start_daemon(cfg)
         _, err = d.communicate(timeout=120)
@@ -261,7 +260,7 @@ def test_wrong_password_is_a_clear_error_right_one_delivers(tmp_path, shipped_ir
         assert phone.reps() == []
         good = tmp_path / "good"
         good.write_text("s3cret\n")
-        cfg = write_config(tmp_path, shipped_clips / row["file"], shipped_ir, b.port, tmp_path / "state2",
+        cfg = write_config(tmp_path, image_clips / row["file"], image_ir, b.port, tmp_path / "state2",
                            f"  username: gym\n  password_file: {good}\n")
         assert start_daemon(cfg).wait(120) == 0
         assert wait_for(lambda: len(dedupe(phone.reps())) == int(row["reps"]), 10)
@@ -285,16 +284,16 @@ def make_ca(d: Path) -> tuple[Path, Path, Path]:
 
 
 @pytest.mark.slow
-def test_tls_listener_with_a_test_ca_and_an_untrusted_one(tmp_path, shipped_ir, shipped_clips) -> None:
+def test_tls_listener_with_a_test_ca_and_an_untrusted_one(tmp_path, image_ir, image_clips) -> None:
     ca, crt, key = make_ca(tmp_path)
     b = Broker(tmp_path, f"cafile {ca}\ncertfile {crt}\nkeyfile {key}\n")
     b.start()
     try:
-        row = next(c for c in counted_rows(shipped_clips) if int(c["reps"]) >= 1)
+        row = next(c for c in counted_rows(image_clips) if int(c["reps"]) >= 1)
         phone = Subscriber(b.port, ca=ca, host="localhost")
         (tmp_path / "other").mkdir()
         other_ca, _, _ = make_ca(tmp_path / "other")
-        cfg = write_config(tmp_path, shipped_clips / row["file"], shipped_ir, b.port, tmp_path / "state0",
+        cfg = write_config(tmp_path, image_clips / row["file"], image_ir, b.port, tmp_path / "state0",
                            f"  host: localhost\n  tls_ca_file: {other_ca}\n")
         d = start_daemon(cfg)
         _, err = d.communicate(timeout=120)
@@ -302,11 +301,11 @@ def test_tls_listener_with_a_test_ca_and_an_untrusted_one(tmp_path, shipped_ir, 
         untrusted = [line for line in err.splitlines() if "unreachable" in line]
         assert untrusted and all("untrusted certificate" in line for line in untrusted), err[-1500:]
         assert phone.reps() == []
-        cfg = write_config(tmp_path, shipped_clips / row["file"], shipped_ir, b.port, tmp_path / "state1", "  host: localhost\n")
+        cfg = write_config(tmp_path, image_clips / row["file"], image_ir, b.port, tmp_path / "state1", "  host: localhost\n")
         _, err = start_daemon(cfg).communicate(timeout=120)  # a plain client on the TLS port
         plain = [line for line in err.splitlines() if "closed the connection before accepting it" in line]
         assert plain and all("the port speaks TLS: set mqtt.tls_ca_file" in line for line in plain), err[-1500:]
-        cfg = write_config(tmp_path, shipped_clips / row["file"], shipped_ir, b.port, tmp_path / "state",
+        cfg = write_config(tmp_path, image_clips / row["file"], image_ir, b.port, tmp_path / "state",
                            f"  host: localhost\n  tls_ca_file: {ca}\n  qos: 2\n")
         d = start_daemon(cfg)
         _, err = d.communicate(timeout=120)
@@ -318,7 +317,7 @@ def test_tls_listener_with_a_test_ca_and_an_untrusted_one(tmp_path, shipped_ir, 
 
 
 @pytest.mark.slow
-def test_tls_with_a_client_certificate(tmp_path, shipped_ir, shipped_clips) -> None:
+def test_tls_with_a_client_certificate(tmp_path, image_ir, image_clips) -> None:
     ca, crt, key = make_ca(tmp_path)
     subprocess.run(["openssl", "req", "-newkey", "rsa:2048", "-nodes", "-keyout", "client.key", "-out", "client.csr",
                     "-subj", "/CN=homegym"], check=True, capture_output=True, cwd=tmp_path)
@@ -327,9 +326,9 @@ def test_tls_with_a_client_certificate(tmp_path, shipped_ir, shipped_clips) -> N
     b = Broker(tmp_path, f"cafile {ca}\ncertfile {crt}\nkeyfile {key}\nrequire_certificate true\n")
     b.start()
     try:
-        row = next(c for c in counted_rows(shipped_clips) if int(c["reps"]) >= 1)
+        row = next(c for c in counted_rows(image_clips) if int(c["reps"]) >= 1)
         phone = Subscriber(b.port, ca=ca, host="localhost", cert=(tmp_path / "client.crt", tmp_path / "client.key"))
-        cfg = write_config(tmp_path, shipped_clips / row["file"], shipped_ir, b.port, tmp_path / "state",
+        cfg = write_config(tmp_path, image_clips / row["file"], image_ir, b.port, tmp_path / "state",
                            f"  host: localhost\n  tls_ca_file: {ca}\n  tls_certfile: {tmp_path / 'client.crt'}\n"
                            f"  tls_keyfile: {tmp_path / 'client.key'}\n")
         d = start_daemon(cfg)
@@ -349,11 +348,11 @@ def test_tls_with_a_client_certificate(tmp_path, shipped_ir, shipped_clips) -> N
     ("  tls_ca_file: {tmp}/ca.crt\n  tls_certfile: {tmp}/garbage.crt\n  tls_keyfile: {tmp}/garbage.crt\n",
      "mqtt.tls_certfile: {tmp}/garbage.crt with mqtt.tls_keyfile {tmp}/garbage.crt: not a certificate and its key"),
 ])
-def test_tls_file_errors_name_their_key(tmp_path, shipped_ir, lines: str, message: str) -> None:
+def test_tls_file_errors_name_their_key(tmp_path, image_ir, lines: str, message: str) -> None:
     (tmp_path / "garbage.crt").write_text("this is not a certificate\n")
     make_ca(tmp_path)
     cfg = tmp_path / "config.yaml"
-    cfg.write_text(f"source:\n  uri: {tmp_path / 'none.mp4'}\nmodel:\n  path: {shipped_ir}\nstate:\n  dir: {tmp_path / 'state'}\n"
+    cfg.write_text(f"source:\n  uri: {tmp_path / 'none.mp4'}\nmodel:\n  path: {image_ir}\nstate:\n  dir: {tmp_path / 'state'}\n"
                    f"mqtt:\n  port: 8883\n" + lines.format(tmp=tmp_path))
     line = one_line_error(run_cli("run", "--config", str(cfg)))
     assert message.format(tmp=tmp_path) in line, line

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import time
 
-from homegym.daemon.outbox import Outbox
+from homegym.daemon.delivery.outbox import Outbox
 
 
 def test_seq_grows_across_restarts_and_pending_is_in_order(tmp_path) -> None:

@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 
 from homegym.core.labels import LabelSet
-from homegym.daemon.chain import replay
-from homegym.daemon.config import Config, PeriodicityConfig
-from homegym.daemon.periodicity import Periodicity
+from homegym.daemon.config.settings import Config, PeriodicityConfig
+from homegym.daemon.counting.chain import replay
+from homegym.daemon.counting.periodicity import Periodicity
 
 LABELS = ("neither", "pushup_up", "pushup_down", "squat_up", "squat_down")
 FPS = 15.0
@@ -112,12 +112,12 @@ def test_a_reload_starts_a_new_window() -> None:
 def test_the_pipeline_follows_the_config_and_a_reload() -> None:
     """The shipped model exposes its pooled features, so the pipeline tracks the swing; a reload that
     turns periodicity off, or changes it, takes effect (with a new window)."""
-    from homegym.daemon.config import ModelConfig
-    from homegym.daemon.inference import IMAGE_MODEL_DIR
-    from homegym.daemon.pipeline import Pipeline
+    from homegym.daemon.classify.factory import IMAGE_MODEL_DIR
+    from homegym.daemon.config.settings import ModelConfig
+    from homegym.daemon.pipeline.pipeline import Pipeline
 
     cfg = Config(model=ModelConfig(path=str(IMAGE_MODEL_DIR), cache_dir=None))  # an image classifier's pooled features
-    pipe = Pipeline(cfg)
+    pipe = Pipeline.open(cfg)
     assert isinstance(pipe.chain.periodicity, Periodicity) and pipe.chain.periodicity.dim == 1280
     pipe.reconfigure(cfg.with_values("periodicity", enabled=False))
     assert pipe.chain.periodicity is None
@@ -146,7 +146,7 @@ def test_the_window_is_the_last_seconds_since_the_last_cut_read_in_place() -> No
 
 
 def test_percentiles_are_numpys() -> None:
-    from homegym.daemon.periodicity import _percentiles
+    from homegym.daemon.counting.periodicity import _percentiles
 
     rng = np.random.default_rng(0)
     for n in (1, 2, 8, 97, 360):

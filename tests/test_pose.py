@@ -15,11 +15,11 @@ from support import ROOT, counted_rows, one_line_error, run_cli
 
 from homegym.core.letterbox import Letterbox
 from homegym.core.pose_info import Anchors, Decoding
-from homegym.daemon.config import PoseConfig
-from homegym.daemon.pose_detect import decode, make_anchors, weighted_nms
-from homegym.daemon.pose_roi import Roi, crop_to_canvas, roi_from_points, warp
-from homegym.daemon.pose_smooth import OneEuro, OneEuroParams
-from homegym.daemon.pose_stage import DEFAULT_POSE_DIR, open_pose
+from homegym.daemon.config.settings import PoseConfig
+from homegym.daemon.pose.detect import decode, make_anchors, weighted_nms
+from homegym.daemon.pose.roi import Roi, crop_to_canvas, roi_from_points, warp
+from homegym.daemon.pose.smooth import OneEuro, OneEuroParams
+from homegym.daemon.pose.stage import DEFAULT_POSE_DIR, open_pose
 
 SIDE_PUSHUP = "clips/pushup/vt_good_pushup_old.mp4"  # short real clips, side views
 SIDE_SQUAT = "clips/squat/hackdartmouth_squat.mp4"
@@ -269,9 +269,9 @@ def test_homegym_pose_writes_the_documented_keypoint_file(shared_data, tmp_path)
     assert "a person on" in r.stdout
 
 
-def test_homegym_pose_refuses_bad_input_in_one_line(shipped_clips, tmp_path):
+def test_homegym_pose_refuses_bad_input_in_one_line(image_clips, tmp_path):
     assert "video not found" in one_line_error(run_cli("pose", str(tmp_path / "nope.mp4")))
-    clip = str(shipped_clips / counted_rows(shipped_clips)[0]["file"])
+    clip = str(image_clips / counted_rows(image_clips)[0]["file"])
     assert "--stride must be 1 or more" in one_line_error(run_cli("pose", clip, "--stride", "0"))
     cfg = tmp_path / "config.yaml"
     cfg.write_text(f"pose:\n  path: {tmp_path / 'nowhere'}\n")
@@ -328,47 +328,48 @@ def test_parity_with_mediapipe_on_real_clips(reference_python, shared_data, tmp_
 # -- in the daemon: the stage beside the classifier, and a reload ----------------------------------------------
 
 
-def test_the_stage_does_not_change_what_the_classifier_counts(shipped_ir, shipped_clips, tmp_path):
+def test_the_stage_does_not_change_what_the_classifier_counts(image_ir, image_clips, tmp_path):
     """The classifier's frames come from the decoded frame as without the stage (the ring keeps the canvas beside them)."""
-    from homegym.daemon.config import for_file, load
-    from homegym.daemon.pipeline import Pipeline
+    from homegym.daemon.config.settings import for_file, load
+    from homegym.daemon.pipeline.pipeline import Pipeline
 
     # pushup_00009 counted one rep less when the classifier's frames were framed from the canvas: the case to hold
-    for row in [r for r in counted_rows(shipped_clips) if r["name"] in ("pushup_00009", "lie_00005")]:
-        clip = shipped_clips / row["file"]
+    for row in [r for r in counted_rows(image_clips) if r["name"] in ("pushup_00009", "lie_00005")]:
+        clip = image_clips / row["file"]
         cfg = for_file(load(None), clip)
-        off = Pipeline(cfg, shipped_ir).run()
-        pipe = Pipeline(cfg.with_values("pose", enabled=True), shipped_ir)
+        off = Pipeline.open(cfg, image_ir).run()
+        pipe = Pipeline.open(cfg.with_values("pose", enabled=True), image_ir)
         on = pipe.run()
         assert (on.total, on.by_exercise) == (off.total, off.by_exercise) == (int(row["reps"]), on.by_exercise), row["name"]
         assert on.pose_ms is not None and off.pose_ms is None and on.frames == off.frames
 
 
-def test_a_reload_turns_the_stage_on_in_the_running_service(shipped_ir, shipped_clips, tmp_path):
+def test_a_reload_turns_the_stage_on_in_the_running_service(image_ir, image_clips, tmp_path):
     import threading
 
-    from homegym.daemon import config as config_mod
-    from homegym.daemon.observer import Fanout, Observer
-    from homegym.daemon.service import Service
+    from homegym.daemon.config import settings as config_mod
+    from homegym.daemon.service.service import Service
 
-    row = next(c for c in counted_rows(shipped_clips) if int(c["reps"]) >= 2)
-    text = (f"source:\n  uri: {shipped_clips / row['file']}\n  realtime: true\nmodel:\n  path: {shipped_ir}\n"
+    row = next(c for c in counted_rows(image_clips) if int(c["reps"]) >= 2)
+    text = (f"source:\n  uri: {image_clips / row['file']}\n  realtime: true\nmodel:\n  path: {image_ir}\n"
             f"mqtt:\n  enabled: false\nstate:\n  dir: {tmp_path / 'state'}\n")
     cfg = tmp_path / "config.yaml"
     cfg.write_text(text)
-    svc = Service(config_mod.load(cfg), config_path=cfg)
-    assert svc.pipe.pose is None
     ready = threading.Event()
     seen: list = []
 
-    class Watch(Observer):
+    class Watched(Service):
         def on_ready(self) -> None:
+            super().on_ready()
             ready.set()
 
         def on_frame(self, f) -> None:
+            super().on_frame(f)
             seen.append(f.pose)
 
-    svc.pipe.observer = Fanout(svc, Watch())
+    svc = Watched(config_mod.load(cfg), config_path=cfg)
+    svc.start()
+    assert svc.pipe is not None and svc.pipe.pose is None
     result: dict = {}
     runner = threading.Thread(target=lambda: result.setdefault("s", svc.run()))
     runner.start()

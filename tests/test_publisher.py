@@ -10,10 +10,10 @@ import time
 import pytest
 from support import Subscriber, wait_for
 
-from homegym.daemon.config import MqttConfig
-from homegym.daemon.events import RepEvent
-from homegym.daemon.outbox import Outbox
-from homegym.daemon.publisher import Publisher
+from homegym.daemon.config.settings import MqttConfig
+from homegym.daemon.counting.events import RepEvent
+from homegym.daemon.delivery.mqtt import Publisher
+from homegym.daemon.delivery.outbox import Outbox
 from homegym.measure.broker import Mosquitto, mosquitto_path
 
 pytestmark = pytest.mark.skipif(mosquitto_path() is None, reason="mosquitto is not installed (.ci/run installs it)")
@@ -45,7 +45,7 @@ def test_qos0_messages_leave_no_message_id_behind(broker, tmp_path) -> None:
     try:
         for i in range(3000):
             pub.stats({"i": i})
-        pub.handle(_rep(1))
+        pub.handle(outbox.record(_rep(1)))
         assert wait_for(lambda: outbox.pending_count() == 0, 10)
         assert wait_for(lambda: not pub._mids and not pub._early, 10), (len(pub._mids), len(pub._early))
     finally:
@@ -90,19 +90,17 @@ def test_waiting_events_go_out_under_the_prefix_configured_now(broker, tmp_path)
 def test_a_failing_callback_is_logged_and_delivery_goes_on(broker, tmp_path, caplog) -> None:
     import paho.mqtt.publish as mqtt_publish
 
-    outbox = Outbox(tmp_path / "outbox.sqlite3")
-    pub = _connected(MqttConfig(port=broker.port, client_id="t", ha_discovery=False, commands=True), outbox)
-
     def broken(command: str, payload: str) -> None:
         raise RuntimeError("a bug in a command handler")
 
-    pub.on_command = broken
+    outbox = Outbox(tmp_path / "outbox.sqlite3")
+    pub = _connected(MqttConfig(port=broker.port, client_id="t", ha_discovery=False, commands=True), outbox, on_command=broken)
     try:
-        with caplog.at_level(logging.ERROR, logger="homegym.daemon.publisher"):
+        with caplog.at_level(logging.ERROR, logger="homegym.daemon.delivery.mqtt"):
             time.sleep(0.5)  # subscribed
             mqtt_publish.single("gym/cmd/reset", "set", qos=1, hostname="127.0.0.1", port=broker.port)
             assert wait_for(lambda: any("on_message failed" in r.getMessage() for r in caplog.records), 10)
-        pub.handle(_rep(1))
+        pub.handle(outbox.record(_rep(1)))
         assert wait_for(lambda: outbox.pending_count() == 0, 10), "paho's network thread still reads acknowledgements"
     finally:
         pub.stop(flush_timeout_s=1)
@@ -116,7 +114,7 @@ def test_two_daemons_with_one_client_id_are_told_apart(broker, tmp_path, caplog)
     cfg = MqttConfig(port=broker.port, client_id="same", ha_discovery=False)
     pubs = []
     try:
-        with caplog.at_level(logging.WARNING, logger="homegym.daemon.publisher"):
+        with caplog.at_level(logging.WARNING, logger="homegym.daemon.delivery.mqtt"):
             for box in boxes:
                 pubs.append(Publisher(cfg, box))
                 pubs[-1].start()
@@ -151,7 +149,7 @@ def test_a_connection_closed_before_the_broker_accepts_it_is_one_line(tmp_path, 
     outbox = Outbox(tmp_path / "outbox.sqlite3")
     pub = Publisher(MqttConfig(port=port, client_id="t", ha_discovery=False, reconnect_max_s=1), outbox)
     try:
-        with caplog.at_level(logging.ERROR, logger="homegym.daemon.publisher"):
+        with caplog.at_level(logging.ERROR, logger="homegym.daemon.delivery.mqtt"):
             pub.start()
             assert wait_for(lambda: any("closed the connection before accepting it" in r.getMessage() for r in caplog.records), 15)
             time.sleep(3)  # more attempts, the same cause

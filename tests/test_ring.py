@@ -6,7 +6,7 @@ import threading
 
 import numpy as np
 
-from homegym.daemon.ring import FrameRing
+from homegym.daemon.frames.ring import FrameRing
 
 
 def _frame(i: int) -> np.ndarray:

@@ -18,10 +18,9 @@ import pytest
 from support import Subscriber, counted_rows, retained, wait_for, write_config
 from test_mqtt import Stderr
 
-from homegym.daemon import config as config_mod
-from homegym.daemon.notify import Notifier
-from homegym.daemon.observer import Fanout, Observer
-from homegym.daemon.service import Service
+from homegym.daemon.config import settings as config_mod
+from homegym.daemon.service.service import Service
+from homegym.daemon.service.systemd import Notifier
 from homegym.measure.broker import Mosquitto, mosquitto_path
 
 
@@ -79,8 +78,8 @@ def notify_socket():
     s.close()
 
 
-def _clip(shipped_clips, min_reps: int = 2) -> dict:
-    return next(c for c in counted_rows(shipped_clips) if int(c["reps"]) >= min_reps)
+def _clip(image_clips, min_reps: int = 2) -> dict:
+    return next(c for c in counted_rows(image_clips) if int(c["reps"]) >= min_reps)
 
 
 def _config_text(clip: Path, model: Path, tmp_path: Path, extra: str = "") -> str:
@@ -107,10 +106,10 @@ def test_the_watchdog_is_due_at_half_of_watchdog_sec(notify_socket) -> None:
 
 
 @pytest.mark.slow
-def test_ready_watchdog_status_and_stopping(notify_socket, shipped_ir, shipped_clips, tmp_path) -> None:
-    row = _clip(shipped_clips)
+def test_ready_watchdog_status_and_stopping(notify_socket, image_ir, image_clips, tmp_path) -> None:
+    row = _clip(image_clips)
     cfg = tmp_path / "config.yaml"
-    cfg.write_text(_config_text(shipped_clips / row["file"], shipped_ir, tmp_path))
+    cfg.write_text(_config_text(image_clips / row["file"], image_ir, tmp_path))
     proc = _start(cfg, notify_socket.env(watchdog_s=0.4))
     err = Stderr(proc)
     assert notify_socket.wait("READY=1", 60), err.text()[-2000:]
@@ -128,24 +127,26 @@ def test_ready_watchdog_status_and_stopping(notify_socket, shipped_ir, shipped_c
 
 
 @pytest.mark.slow
-def test_watchdog_pings_stop_when_the_pipeline_hangs(notify_socket, shipped_ir, shipped_clips, tmp_path) -> None:
-    row = _clip(shipped_clips)
-    cfg = config_mod.parse({"source": {"uri": str(shipped_clips / row["file"]), "realtime": True}, "mqtt": {"enabled": False},
+def test_watchdog_pings_stop_when_the_pipeline_hangs(notify_socket, image_ir, image_clips, tmp_path) -> None:
+    row = _clip(image_clips)
+    cfg = config_mod.parse({"source": {"uri": str(image_clips / row["file"]), "realtime": True}, "mqtt": {"enabled": False},
                             "state": {"dir": str(tmp_path / "state")}})
-    svc = Service(cfg, model=shipped_ir, notifier=Notifier(notify_socket.env(watchdog_s=0.2)))
+    svc = Service(cfg, model=image_ir, notifier=Notifier(notify_socket.env(watchdog_s=0.2)))
+    svc.start()
+    assert svc.pipe is not None
     hang, hung = threading.Event(), threading.Event()
-    real_submit = svc.pipe.inference.submit
+    real_submit = svc.pipe.classifier.submit
     calls = 0
 
-    def submit(batch) -> None:  # inference that stops returning, as a wedged accelerator driver would
+    def submit(batch, poses, times) -> None:  # inference that stops returning, as a wedged accelerator driver would
         nonlocal calls
         calls += 1
         if calls == 8:
             hung.set()
             hang.wait(30)
-        real_submit(batch)
+        real_submit(batch, poses, times)
 
-    svc.pipe.inference.submit = submit
+    svc.pipe.classifier.submit = submit  # type: ignore[method-assign]
     runner = threading.Thread(target=lambda: svc.run())
     runner.start()
     try:
@@ -157,7 +158,7 @@ def test_watchdog_pings_stop_when_the_pipeline_hangs(notify_socket, shipped_ir, 
     finally:
         hang.set()
     assert notify_socket.wait("WATCHDOG=1", 5, count=len(notify_socket.times("WATCHDOG=1")) + 1), "pings resume with progress"
-    svc.stop()
+    svc.request_stop()
     runner.join(20)
     assert not runner.is_alive()
 
@@ -176,12 +177,12 @@ def _catches(pid: int, sig: signal.Signals) -> bool:
 
 
 @pytest.mark.slow
-def test_a_reload_while_the_daemon_starts_does_not_kill_it(shipped_ir, shipped_clips, tmp_path) -> None:
+def test_a_reload_while_the_daemon_starts_does_not_kill_it(image_ir, image_clips, tmp_path) -> None:
     """SIGHUP as soon as the process handles it, long before the model is compiled: remembered, applied once the
     service exists; the daemon runs on and stops cleanly (a signal's default action killed it, exit 129)."""
-    row = _clip(shipped_clips)
+    row = _clip(image_clips)
     cfg = tmp_path / "config.yaml"
-    cfg.write_text(_config_text(shipped_clips / row["file"], shipped_ir, tmp_path))
+    cfg.write_text(_config_text(image_clips / row["file"], image_ir, tmp_path))
     proc = _start(cfg, {})
     err = Stderr(proc)
     assert wait_for(lambda: proc.poll() is not None or _catches(proc.pid, signal.SIGHUP), 30)
@@ -195,11 +196,11 @@ def test_a_reload_while_the_daemon_starts_does_not_kill_it(shipped_ir, shipped_c
 
 
 @pytest.mark.slow
-def test_sighup_applies_a_valid_config_and_rejects_an_invalid_one(notify_socket, shipped_ir, shipped_clips,
+def test_sighup_applies_a_valid_config_and_rejects_an_invalid_one(notify_socket, image_ir, image_clips,
                                                                    tmp_path) -> None:
-    row = _clip(shipped_clips)
+    row = _clip(image_clips)
     cfg = tmp_path / "config.yaml"
-    base = _config_text(shipped_clips / row["file"], shipped_ir, tmp_path)
+    base = _config_text(image_clips / row["file"], image_ir, tmp_path)
     cfg.write_text(base)
     proc = _start(cfg, notify_socket.env(watchdog_s=2))
     err = Stderr(proc)
@@ -222,57 +223,60 @@ def test_sighup_applies_a_valid_config_and_rejects_an_invalid_one(notify_socket,
 
 
 @pytest.mark.slow
-def test_reload_restarts_the_source_and_the_model_stage(shipped_ir, shipped_clips, tmp_path) -> None:
-    clips = [c for c in counted_rows(shipped_clips) if int(c["reps"]) >= 1]
+def test_reload_restarts_the_source_and_the_model_stage(image_ir, image_clips, tmp_path) -> None:
+    clips = [c for c in counted_rows(image_clips) if int(c["reps"]) >= 1]
     first, second = clips[0], clips[1]
     cfg = tmp_path / "config.yaml"
-    cfg.write_text(_config_text(shipped_clips / first["file"], shipped_ir, tmp_path, "voting:\n  min_dwell: 3\n"))
-    svc = Service(config_mod.load(cfg), config_path=cfg)
-    old_inference = svc.pipe.inference
+    cfg.write_text(_config_text(image_clips / first["file"], image_ir, tmp_path, "voting:\n  min_dwell: 3\n"))
     reps: list = []
     ready = threading.Event()
 
-    class Watch(Observer):
+    class Watched(Service):
         def on_event(self, e) -> None:
+            super().on_event(e)
             if e.type == "rep":
                 reps.append(e)
 
         def on_ready(self) -> None:
+            super().on_ready()
             ready.set()
 
-    svc.pipe.observer = Fanout(svc, Watch())
+    svc = Watched(config_mod.load(cfg), config_path=cfg)
+    svc.start()
+    assert svc.pipe is not None
+    old_inference = svc.pipe.classifier
     model_copy = tmp_path / "model-copy"
-    shutil.copytree(shipped_ir.parent if shipped_ir.suffix == ".xml" else shipped_ir, model_copy)
+    shutil.copytree(image_ir.parent if image_ir.suffix == ".xml" else image_ir, model_copy)
     voting_before = svc.pipe.chain.voter
     result = {}
     runner = threading.Thread(target=lambda: result.setdefault("s", svc.run()))
     runner.start()
     assert ready.wait(60)
-    cfg.write_text(_config_text(shipped_clips / second["file"], model_copy, tmp_path, "voting:\n  min_dwell: 2\n"))
+    cfg.write_text(_config_text(image_clips / second["file"], model_copy, tmp_path, "voting:\n  min_dwell: 2\n"))
     svc.request_reload()
     runner.join(60)
     s = result["s"]
-    assert svc.pipe.inference is not old_inference and svc.pipe.chain.voter is voting_before
+    assert svc.pipe.classifier is not old_inference and svc.pipe.chain.voter is voting_before
     assert svc.pipe.chain.voter.cfg.min_dwell == 2
-    assert svc.cfg.source.uri == str(shipped_clips / second["file"])
+    assert svc.cfg.source.uri == str(image_clips / second["file"])
     # The first clip was cut at its start, before any rep; the second ran whole.
     assert s.total == int(second["reps"]) == len(reps)
     assert s.frames + s.dropped >= int(second["frames"])
 
 
 @pytest.mark.slow
-def test_sigterm_flushes_the_outbox_and_says_offline(shipped_ir, shipped_clips, tmp_path) -> None:
+def test_sigterm_flushes_the_outbox_and_says_offline(image_ir, image_clips, tmp_path) -> None:
 
     if mosquitto_path() is None:
         pytest.skip("mosquitto is not installed")
-    from homegym.daemon.outbox import Outbox
+    from homegym.daemon.delivery.outbox import Outbox
 
     broker = Mosquitto(tmp_path)
     broker.start()
     try:
-        row = _clip(shipped_clips)
+        row = _clip(image_clips)
         phone = Subscriber(broker.port)
-        proc = _start(write_config(tmp_path, shipped_clips / row["file"], shipped_ir, broker.port, tmp_path / "state"), {})
+        proc = _start(write_config(tmp_path, image_clips / row["file"], image_ir, broker.port, tmp_path / "state"), {})
         err = Stderr(proc)
         assert wait_for(lambda: any('"type":"rep"' in line for line in err.lines), 60)
         proc.send_signal(signal.SIGTERM)
@@ -342,16 +346,16 @@ def test_logs_under_the_journal_carry_priorities_and_no_timestamps() -> None:
 
 
 @pytest.mark.slow
-def test_reload_of_mqtt_settings_reconnects_without_losing_the_count(shipped_ir, shipped_clips, tmp_path) -> None:
+def test_reload_of_mqtt_settings_reconnects_without_losing_the_count(image_ir, image_clips, tmp_path) -> None:
 
     if mosquitto_path() is None:
         pytest.skip("mosquitto is not installed")
     broker = Mosquitto(tmp_path)
     broker.start()
     try:
-        clip, n = _long_clip(shipped_clips, tmp_path)
+        clip, n = _long_clip(image_clips, tmp_path)
         phone = Subscriber(broker.port, topic="#")
-        cfg = write_config(tmp_path, clip, shipped_ir, broker.port, tmp_path / "state")
+        cfg = write_config(tmp_path, clip, image_ir, broker.port, tmp_path / "state")
         svc = Service(config_mod.load(cfg), config_path=cfg)
         runner = threading.Thread(target=lambda: svc.run())
         runner.start()
@@ -373,17 +377,17 @@ def test_reload_of_mqtt_settings_reconnects_without_losing_the_count(shipped_ir,
         broker.stop()
 
 
-def _long_clip(shipped_clips, tmp_path):
+def _long_clip(image_clips, tmp_path):
     from test_mqtt import long_clip
 
-    return long_clip(shipped_clips, tmp_path / "workout.mp4")
+    return long_clip(image_clips, tmp_path / "workout.mp4")
 
 
 @pytest.mark.slow
-def test_a_camera_that_is_not_there_says_so_in_the_status(notify_socket, shipped_ir, tmp_path) -> None:
+def test_a_camera_that_is_not_there_says_so_in_the_status(notify_socket, image_ir, tmp_path) -> None:
     cfg = tmp_path / "config.yaml"
     cfg.write_text(f"source:\n  uri: /dev/video99\n  reconnect_initial_s: 0.2\n  reconnect_max_s: 1\n"
-                   f"model:\n  path: {shipped_ir}\nmqtt:\n  enabled: false\nstate:\n  dir: {tmp_path / 'state'}\n")
+                   f"model:\n  path: {image_ir}\nmqtt:\n  enabled: false\nstate:\n  dir: {tmp_path / 'state'}\n")
     proc = _start(cfg, notify_socket.env(watchdog_s=30))
     err = Stderr(proc)
     try:
@@ -393,3 +397,24 @@ def test_a_camera_that_is_not_there_says_so_in_the_status(notify_socket, shipped
     finally:
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(30) == 0, err.text()[-2000:]
+
+
+def test_a_failed_start_stops_what_had_started(image_ir, image_clips, tmp_path) -> None:
+    """The live page is listening when MQTT's TLS file turns out to be missing: start() fails in one line, and the page's
+    thread and port, the stores and the outbox are all let go again (a daemon that failed to start leaves nothing behind)."""
+    import socket
+
+    from homegym.core.errors import UserError
+    from homegym.measure.broker import free_port
+
+    port = free_port()
+    cfg = config_mod.parse({"source": {"uri": str(image_clips / _clip(image_clips)["file"])}, "model": {"path": str(image_ir)},
+                            "mqtt": {"tls_ca_file": str(tmp_path / "missing-ca.pem")}, "state": {"dir": str(tmp_path / "state")},
+                            "live": {"enabled": True, "host": "127.0.0.1", "port": port}})
+    svc = Service(cfg)
+    with pytest.raises(UserError, match="mqtt.tls_ca_file: .*missing-ca.pem"):
+        svc.start()
+    assert svc.live_server is None and svc.publisher is None and svc.outbox is None and svc.state_store is None
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", port))  # the page's port is free again
+    assert not [t for t in threading.enumerate() if t.name == "live-page"], "the page's thread ended"

@@ -5,8 +5,7 @@ from __future__ import annotations
 import pytest
 
 from homegym.core.errors import UserError
-from homegym.daemon.outbox import Outbox
-from homegym.daemon.state import KEEP_DAYS, StateStore
+from homegym.daemon.delivery.state import KEEP_DAYS, StateStore
 
 
 def test_totals_per_day_survive_a_reopen(tmp_path) -> None:
@@ -34,31 +33,24 @@ def test_a_state_dir_that_cannot_be_made_names_the_key(tmp_path) -> None:
         StateStore(tmp_path / "file" / "x" / "state.sqlite3")
 
 
-def test_totals_an_older_version_kept_in_the_outbox_are_readable(tmp_path) -> None:
-    """Versions before the state store kept the day's totals in the outbox's meta table; the service carries them over."""
-    box = Outbox(tmp_path / "outbox.sqlite3")
-    with box._lock:
-        box._set_meta("totals:2026-11-23", '{"pushup": 4}')
-    assert box.legacy_totals("2026-11-23") == {"pushup": 4} and box.legacy_totals("2026-11-24") == {}
-
-
 @pytest.mark.slow
-def test_with_mqtt_off_todays_totals_survive_a_restart(shipped_ir, shipped_clips, tmp_path) -> None:
+def test_with_mqtt_off_todays_totals_survive_a_restart(image_ir, image_clips, tmp_path) -> None:
     """The state store is the service's, not the outbox's: no MQTT, and the day's count still comes back."""
     from support import counted_rows
 
-    from homegym.daemon import config as config_mod
-    from homegym.daemon.service import Service, today
+    from homegym.daemon.config import settings as config_mod
+    from homegym.daemon.service.service import Service, today
 
-    row = next(c for c in counted_rows(shipped_clips) if c["exercise"] == "pushup" and int(c["reps"]) >= 2)
-    cfg = config_mod.parse({"source": {"uri": str(shipped_clips / row["file"]), "realtime": True},
-                            "model": {"path": str(shipped_ir)}, "mqtt": {"enabled": False},
+    row = next(c for c in counted_rows(image_clips) if c["exercise"] == "pushup" and int(c["reps"]) >= 2)
+    cfg = config_mod.parse({"source": {"uri": str(image_clips / row["file"]), "realtime": True},
+                            "model": {"path": str(image_ir)}, "mqtt": {"enabled": False},
                             "state": {"dir": str(tmp_path / "state")}})
     store = StateStore(tmp_path / "state" / "state.sqlite3")
     store.save_totals(today(), {"pushup": 5, "squat": 2})  # an earlier run today
     store.close()
     svc = Service(cfg)
-    assert svc.pipe.totals().by_exercise == {"pushup": 5, "squat": 2} and svc.outbox is None
+    svc.start()
+    assert svc.pipe is not None and svc.pipe.totals().by_exercise == {"pushup": 5, "squat": 2} and svc.outbox is None
     summary = svc.run()
     assert summary.total == 7 + int(row["reps"])
     again = StateStore(tmp_path / "state" / "state.sqlite3")

@@ -57,8 +57,8 @@ def test_install_refuses_a_folder_that_is_not_the_project(tmp_path) -> None:
 
 def assert_reference_with_service_overrides(config: Path) -> None:
     """The config install-service writes is the reference but for the documented overrides, each with its reason."""
-    from homegym.daemon import config as config_mod
-    from homegym.daemon.install import SERVICE_OVERRIDES
+    from homegym.daemon.config import settings as config_mod
+    from homegym.daemon.service.install import SERVICE_OVERRIDES
 
     text = config.read_text()
     written, reference = config_mod.load(config).model_dump(), config_mod.Config().model_dump()
@@ -75,8 +75,8 @@ def assert_reference_with_service_overrides(config: Path) -> None:
 
 
 def test_the_service_config_is_the_reference_plus_its_documented_overrides(tmp_path) -> None:
-    from homegym.daemon.config_reference import render_yaml
-    from homegym.daemon.install import SERVICE_OVERRIDES
+    from homegym.daemon.config.reference import render_yaml
+    from homegym.daemon.service.install import SERVICE_OVERRIDES
 
     path = tmp_path / "config.yaml"
     path.write_text(render_yaml(SERVICE_OVERRIDES))

@@ -111,7 +111,7 @@ def _pose_manifest(shared_data, tmp_path, per_exercise: int = 1):
 def test_pose_targets_are_the_traces_joint_angles_frame_by_frame(shared_data, tmp_path) -> None:
     import numpy as np
 
-    from homegym.train import dataset
+    from homegym.train.image import dataset
 
     man = _pose_manifest(shared_data, tmp_path, per_exercise=1)
     clips, _ = dataset.load(dataset.discover([man]), 64, 3, None)
@@ -135,7 +135,7 @@ def test_pose_targets_are_the_traces_joint_angles_frame_by_frame(shared_data, tm
 def test_masked_pose_loss_counts_only_known_angles() -> None:
     import numpy as np
 
-    from homegym.train.model import masked_mse
+    from homegym.train.image.model import masked_mse
 
     y_true = np.array([[0.5, 0.0, 0.0, 1, 0, 0], [0.0, 0.0, 0.0, 0, 0, 0]], np.float32)  # values, then their mask
     y_pred = np.array([[0.0, 9.0, 9.0], [7.0, 7.0, 7.0]], np.float32)
@@ -175,7 +175,7 @@ def test_pose_auxiliary_without_traces_is_a_one_line_error(training_clips, tmp_p
 def test_background_swap_keeps_the_person_and_replaces_the_room() -> None:
     import numpy as np
 
-    from homegym.train.augment import background_swap
+    from homegym.train.image.augment import background_swap
 
     frames = np.full((4, 8, 8, 3), 200, np.float32)
     mask = np.zeros((4, 8, 8, 1), np.float32)
@@ -193,7 +193,7 @@ def test_background_swap_keeps_the_person_and_replaces_the_room() -> None:
 def test_background_plates_paint_the_person_out() -> None:
     import numpy as np
 
-    from homegym.train import dataset
+    from homegym.train.image import dataset
 
     frames = np.full((3, 32, 32, 3), 90, np.uint8)
     frames[:, 10:20, 10:20] = 250  # the person, bright in a grey room

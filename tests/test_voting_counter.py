@@ -8,10 +8,10 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from homegym.core.labels import LabelSet
-from homegym.daemon.config import CounterConfig, VotingConfig
-from homegym.daemon.counter import RepCounter
-from homegym.daemon.events import PartialRepEvent, RepEvent, SetEndEvent
-from homegym.daemon.voting import Voter
+from homegym.daemon.config.settings import CounterConfig, VotingConfig
+from homegym.daemon.counting.counter import RepCounter
+from homegym.daemon.counting.events import PartialRepEvent, RepEvent, SetEndEvent
+from homegym.daemon.counting.voting import Voter
 
 LABELS = ("neither", "pushup_up", "pushup_down", "squat_up", "squat_down")
 FPS = 30.0
@@ -177,10 +177,8 @@ def test_a_down_without_a_return_to_up_never_counts(n_down: int, down: str) -> N
 
 
 def test_todays_totals_start_again_at_midnight() -> None:
-    voter, counter = Voter(LABELS, VotingConfig()), RepCounter(LabelSet.of(LABELS), CounterConfig(min_rep_s=0.2))
     day = ["2026-11-23"]
-    counter.today = lambda: day[0]
-    counter.day = day[0]
+    voter, counter = Voter(LABELS, VotingConfig()), RepCounter(LabelSet.of(LABELS), CounterConfig(min_rep_s=0.2), lambda: day[0])
     counter.restore({"squat": 5})
     cycle = seq(("squat_up", 20), ("squat_down", 20), ("squat_up", 20))
     totals = []
@@ -195,7 +193,7 @@ def test_todays_totals_start_again_at_midnight() -> None:
 
 def test_fold_counts_a_bottom_the_model_splits_between_exercises() -> None:
     """A push-up whose bottom reads half pushup_down, half squat_down: unfolded it never counts, folded it does."""
-    from homegym.daemon.exercise import ExerciseFold
+    from homegym.daemon.counting.exercise import ExerciseFold
 
     labels = ("neither", "pushup_up", "pushup_down", "squat_up", "squat_down")
     top, bottom = np.array([0.02, 0.9, 0.04, 0.02, 0.02]), np.array([0.04, 0.06, 0.45, 0.0, 0.45])
@@ -211,7 +209,7 @@ def test_fold_counts_a_bottom_the_model_splits_between_exercises() -> None:
 
 
 def test_fold_switches_exercise_slowly() -> None:
-    from homegym.daemon.exercise import ExerciseFold
+    from homegym.daemon.counting.exercise import ExerciseFold
 
     labels = ("neither", "pushup_up", "pushup_down", "squat_up", "squat_down")
     fold = ExerciseFold(LabelSet.of(labels), alpha=0.1)
@@ -223,3 +221,23 @@ def test_fold_switches_exercise_slowly() -> None:
         out = fold.update(squat)
     assert fold.current == "squat" and out[3] == pytest.approx(1.0)
     assert not ExerciseFold(LabelSet.of(("neither", "up", "down"), "pushup"), 0.1).active
+
+
+def test_a_new_source_starts_the_smoothing_and_the_rep_in_progress_afresh() -> None:
+    """What one camera or file showed is no evidence about the next: after ``Chain.new_source`` the phase, the smoothing
+    and a rep half done are gone (a bottom voted on the old source does not complete a rep on the new), the counts stay."""
+    from homegym.daemon.config.settings import Config
+    from homegym.daemon.counting.chain import Chain
+
+    chain = Chain(LABELS, None, Config())
+    t = 0.0
+    for lab, n in (("squat_up", 20), ("squat_down", 20), ("squat_up", 20), ("squat_down", 20)):
+        for _ in range(n):
+            chain.step(probs(lab), None, t, int(t * FPS))
+            t += 1 / FPS
+    assert chain.counter.total == 1 and chain.voter.phase is not None
+    voter = chain.voter
+    chain.new_source()
+    assert chain.voter is voter and voter.phase is None, "the same voter (its thresholds kept), its state gone"
+    events = [e for lab, n in (("squat_up", 20),) for _ in range(n) for e in chain.step(probs(lab), None, t, 0)[1]]
+    assert chain.counter.total == 1 and not [e for e in events if e.type == "rep"], "no rep from the old source's bottom"

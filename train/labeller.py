@@ -30,7 +30,7 @@ class Session:
 
     n_frames: int
     fps: float
-    exercise: str | None = None  # None: seed-style up/down/neither
+    exercise: str | None = None  # None: three-class up/down/neither
     labels: list[str | None] = field(default_factory=list)
     pos: int = 0
     mark: int | None = None

@@ -16,10 +16,11 @@ log = logging.getLogger("homegym")
 
 
 def count_cmd(a: argparse.Namespace) -> int:
-    from homegym.daemon.config import for_file
-    from homegym.daemon.events import Event, RepEvent
-    from homegym.daemon.observer import Fanout, Observer
-    from homegym.daemon.pipeline import Pipeline
+    from homegym.daemon.classify.factory import hint_for, open_model
+    from homegym.daemon.config.settings import for_file
+    from homegym.daemon.counting.events import Event, RepEvent
+    from homegym.daemon.pipeline.observer import Fanout, Observer
+    from homegym.daemon.pipeline.pipeline import Pipeline
 
     class _Printer(Observer):
         """Each counted rep on a line of its own (or as JSON), as it is counted."""
@@ -37,18 +38,18 @@ def count_cmd(a: argparse.Namespace) -> int:
 
     cfg = for_file(load_config(a.config), a.video)
     printer = _Printer(a.json)
-    pipe = Pipeline(cfg, a.model, printer, pose=bool(a.annotate))
+    classifier = open_model(cfg.model, a.model, hint_for(cfg.source))
     annot = None
     if a.annotate:
         from homegym.core.video import open_video
-        from homegym.daemon.annotate import Annotator
-        from homegym.daemon.capture import stride_for
+        from homegym.daemon.frames.capture import stride_for
+        from homegym.daemon.pipeline.annotate import Annotator
 
         cap, info = open_video(a.video)
         cap.release()
         picture = (cfg.pose.frame_size, cfg.pose.frame_size)  # --annotate turns the stage on: its canvas is drawn on
-        annot = Annotator(a.annotate, pipe.inference.labels, info.fps / stride_for(info.fps, cfg.pipeline.infer_fps), picture)
-        pipe.observer = Fanout(printer, annot)
+        annot = Annotator(a.annotate, classifier.labels, info.fps / stride_for(info.fps, cfg.pipeline.infer_fps), picture)
+    pipe = Pipeline(cfg, classifier, Fanout(printer, annot) if annot else printer, pose=bool(a.annotate))
     try:
         s = pipe.run()
     finally:
@@ -68,8 +69,8 @@ def count_cmd(a: argparse.Namespace) -> int:
 def _pose_one(video: Path, out: Path, tracker, cfg, stride: int | None) -> str:
     """One video through the pose stage to ``out`` (written whole or not at all); the line to print."""
     from homegym.core.video import open_video
-    from homegym.daemon.capture import stride_for
-    from homegym.daemon.pose_record import record
+    from homegym.daemon.frames.capture import stride_for
+    from homegym.daemon.pose.record import record
 
     _, info = open_video(video)  # a missing or undecodable file fails before any work
     stride = stride or stride_for(info.fps, cfg.pipeline.infer_fps)
@@ -83,7 +84,7 @@ def _pose_one(video: Path, out: Path, tracker, cfg, stride: int | None) -> str:
 
 
 def _tracker(cfg):
-    from homegym.daemon.pose_stage import open_pose
+    from homegym.daemon.pose.stage import open_pose
 
     return open_pose(cfg.pose, live=False, cache_dir=cfg.model.cache_path(), cpu_f32=cfg.model.cpu_precision == "f32")
 
@@ -129,10 +130,10 @@ def poses_cmd(a: argparse.Namespace) -> int:
 
 
 def run_cmd(a: argparse.Namespace) -> int:
-    from homegym.daemon.signals import Signals
+    from homegym.daemon.service.signals import Signals
 
     signals = Signals()  # first: a reload's SIGHUP while the model compiles must not kill the daemon
-    from homegym.daemon.service import run
+    from homegym.daemon.service.service import run
 
     cfg = load_config(a.config)
     fixed = log_level(a) is not None
@@ -166,8 +167,8 @@ def status_cmd(a: argparse.Namespace) -> int:
     import urllib.error
     import urllib.request
 
-    from homegym.daemon.install import SERVICE_CONFIG
-    from homegym.daemon.live_access import load_token, local_url, page_url, qr_code
+    from homegym.daemon.live.access import load_token, local_url, page_url, qr_code
+    from homegym.daemon.service.install import SERVICE_CONFIG
 
     path = a.config or (SERVICE_CONFIG if SERVICE_CONFIG.exists() else None)
     cfg = load_config(path)
@@ -203,14 +204,14 @@ def check_config_cmd(a: argparse.Namespace) -> int:
 
 
 def config_reference_cmd(a: argparse.Namespace) -> int:
-    from homegym.daemon import config_reference
+    from homegym.daemon.config import reference as config_reference
 
     print(config_reference.render_yaml() if a.format == "yaml" else config_reference.render_markdown(), end="")
     return 0
 
 
 def install_service_cmd(a: argparse.Namespace) -> int:
-    from homegym.daemon.install import Layout, install
+    from homegym.daemon.service.install import Layout, install
 
     for line in install(Layout(a.root, a.prefix), a.source, a.model, start=not a.no_start):
         print(line)
@@ -218,7 +219,7 @@ def install_service_cmd(a: argparse.Namespace) -> int:
 
 
 def uninstall_service_cmd(a: argparse.Namespace) -> int:
-    from homegym.daemon.install import Layout, uninstall
+    from homegym.daemon.service.install import Layout, uninstall
 
     for line in uninstall(Layout(a.root, a.prefix), a.purge):
         print(line)

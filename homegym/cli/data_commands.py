@@ -28,7 +28,7 @@ def synth(a: argparse.Namespace) -> int:
 
 
 def extract(a: argparse.Namespace) -> int:
-    from homegym.train.extract import extract as run
+    from homegym.train.image.extract import extract as run
 
     counts = run(a.inputs, a.out, a.stride, a.size)
     for label, n in sorted(counts.items()):
@@ -69,7 +69,7 @@ def register(sub: Any) -> None:
     s.add_argument("--fps", type=float, default=30.0, help="frames per second (default 30)")
     s.add_argument("--size", type=size, default=(640, 480), help="WIDTHxHEIGHT (default 640x480)")
 
-    s = add(sub, "extract", "sample frames from videos into one folder per label (the seed's image-folder format)",
+    s = add(sub, "extract", "sample frames from videos into one folder per label (the image classifier's image-folder format)",
             "  homegym extract clips/ --out frames/ --stride 5\n"
             "  homegym extract labels/ --out frames/ --size 224x224\n", extract)
     s.add_argument("inputs", type=Path, nargs="+", help="videos, labels files, or folders of them")
@@ -82,7 +82,7 @@ def register(sub: Any) -> None:
             "  homegym label --from-reps ../shared/data/clips.csv --out labels/\n", label)
     s.add_argument("video", type=Path, nargs="?", help="the video to label interactively")
     s.add_argument("--exercise", help="exercise for the u/d keys (e.g. pushup -> pushup_up/pushup_down); "
-                                      "without it the labels are seed-style up/down/neither")
+                                      "without it the labels are a three-class up/down/neither")
     s.add_argument("--out", type=Path, help="labels file (interactive; default beside the video) or folder (--from-reps)")
     s.add_argument("--from-reps", type=Path, metavar="CLIPS.csv", help="a rep manifest in the format of ../shared/data/clips.csv")
     s.add_argument("--poses", type=Path, help="folder of pose traces to sharpen --from-reps (default: poses/ beside the manifest)")

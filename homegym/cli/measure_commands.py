@@ -32,7 +32,7 @@ def eval_cmd(a: argparse.Namespace) -> int:
 
 
 def pose_parity_cmd(a: argparse.Namespace) -> int:
-    from homegym.daemon.pose_stage import open_pose
+    from homegym.daemon.pose.stage import open_pose
     from homegym.measure import pose_parity
 
     cfg = load_config(a.config).pose

@@ -17,9 +17,12 @@ def exercise_list(text: str) -> tuple[str, ...]:
     return tuple(dict.fromkeys(n.strip() for n in text.split(",") if n.strip()))
 
 
-def _exercises(a: argparse.Namespace) -> dict[str, Any]:
-    """``--exercises`` where given; the settings' default otherwise."""
-    return {"exercises": a.exercises} if a.exercises is not None else {}
+def _given(a: argparse.Namespace, *names: str) -> dict[str, Any]:
+    """The flags among ``names`` given on the command line: the settings' own defaults stand for the rest."""
+    return {n: getattr(a, n) for n in names if getattr(a, n) is not None}
+
+
+SHARED = ("epochs", "batch", "lr", "dropout", "seed", "exercises")  # flags both kinds take
 
 
 def train(a: argparse.Namespace) -> int:
@@ -29,42 +32,43 @@ def train(a: argparse.Namespace) -> int:
         return _train_keypoints(a)
     if a.tracks is not None:
         raise UserError("--tracks are the keypoint classifier's input: they need --kind keypoints")
-    from homegym.train.fit import TrainSettings, run
+    from homegym.train.image.fit import run
+    from homegym.train.image.settings import ImageSettings
 
-    cache: dict[str, Any] = {"cache": None if str(a.cache) == "none" else a.cache} if a.cache is not None else {}
-    s = TrainSettings(
-        data=a.data, out=a.out, size=a.size, alpha=a.alpha, weights=a.weights, epochs=10 if a.epochs is None else a.epochs,
-        batch=a.batch or 32, lr=a.lr, dropout=0.2 if a.dropout is None else a.dropout,
-        dense=a.dense, stride=a.stride, framing=a.framing, augment=a.augment, fine_tune_epochs=a.fine_tune_epochs,
-        fine_tune_lr=a.fine_tune_lr,
-        pose_aux=a.pose_aux, masks=a.masks, background_swap=a.background_swap,
-        unfreeze=None if a.unfreeze == "all" else int(a.unfreeze), seed=a.seed, test_fraction=a.test_fraction,
-        val_fraction=a.val_fraction, patience=a.patience, steps_per_epoch=a.steps_per_epoch,
-        **cache, **_exercises(a),
-    )
-    rep = run(s)
+    given = _given(a, *SHARED, "size", "alpha", "weights", "dense", "stride", "framing", "augment", "fine_tune_epochs",
+                   "fine_tune_lr", "pose_aux", "masks", "background_swap", "test_fraction", "val_fraction", "patience",
+                   "steps_per_epoch", "cache", "unfreeze")
+    if "cache" in given and str(given["cache"]) == "none":
+        given["cache"] = None
+    if "unfreeze" in given:
+        given["unfreeze"] = None if given["unfreeze"] == "all" else int(given["unfreeze"])
+    rep = run(ImageSettings(data=a.data, out=a.out, **given))
     print(table(rep))
     print(f"model: {a.out / 'model.keras'}  report: {a.out / 'report.json'}")
     return 0
 
 
 def _train_keypoints(a: argparse.Namespace) -> int:
-    from homegym.train.keypoint_fit import KeypointSettings, run
+    from homegym.train.keypoints.fit import run
+    from homegym.train.keypoints.settings import KeypointSettings
     from homegym.train.report import table
 
     if any(d.suffix != ".csv" for d in a.data):
         raise UserError("--kind keypoints trains on clip manifests (clips.csv) with rep marks")
     if a.tracks is None:
         raise UserError("--kind keypoints needs --tracks DIR: the clips' keypoints (homegym poses MANIFEST -o DIR)")
-    s = KeypointSettings(manifests=a.data, tracks=a.tracks, out=a.out, label_poses=a.label_poses,
-                         hidden=tuple(a.hidden), epochs=a.epochs if a.epochs is not None else 30, batch=a.batch or 256,
-                         lr=a.lr, folds=a.folds, seed=a.seed, postures=a.postures, mirror=a.augment,
-                         views=a.views if a.augment else 0, ensemble=a.ensemble, pushup_gate=tuple(a.pushup_gate),
-                         dropout=0.3 if a.dropout is None else a.dropout, **_exercises(a))
+    given = _given(a, *SHARED, "label_poses", "folds", "postures", "views", "ensemble")
+    if a.hidden is not None:
+        given["hidden"] = tuple(a.hidden)
+    if a.pushup_gate is not None:
+        given["pushup_gate"] = tuple(a.pushup_gate)
+    if a.augment is False:  # the mirror, and the rotated views beside it
+        given.update(mirror=False, views=0)
+    s = KeypointSettings(manifests=a.data, tracks=a.tracks, out=a.out, **given)
     rep = run(s)
     print(table(rep))
     print(f"model: {a.out / 'model.keras'}  report: {a.out / 'report.json'}" +
-          (f"  out-of-fold probabilities: {a.out / 'oof.npz'}" if a.folds else ""))
+          (f"  out-of-fold probabilities: {a.out / 'oof.npz'}" if s.folds else ""))
     return 0
 
 
@@ -91,63 +95,69 @@ def convert(a: argparse.Namespace) -> int:
 
 
 def register(sub: Any) -> None:
+    from homegym.train.image.settings import ImageSettings as Img
+    from homegym.train.keypoints.settings import KeypointSettings as Kp
+
     s = add(sub, "train", "train a classifier (the keypoint classifier on the pose stage, or the MobileNetV2 image classifier) "
              "and write model.keras plus an honest report",
              "  homegym poses ../shared/data/clips.csv -o keys/ && homegym train ../shared/data/clips.csv --tracks keys/ -o runs/kp\n"
              "  homegym train --kind image labels/ -o runs/seed --weights mobilenet_v2_1.0_no_top_imagenet.weights.h5\n"
              "  homegym train --kind image clips/ -o runs/tiny --weights none --alpha 0.35 --size 96 --epochs 2\n", train)
     s.add_argument("--kind", choices=["keypoints", "image"], default="keypoints",
-                   help="keypoints (default, the shipped kind): an MLP on the pose stage's keypoints; image: the seed's MobileNetV2")
+                   help="keypoints (default, the shipped kind): an MLP on the pose stage's keypoints; image: MobileNetV2 on frames")
     s.add_argument("data", type=Path, nargs="+",
                    help="folders of labels files or label-named image folders, labels files, or rep manifests (.csv)")
     s.add_argument("-o", "--out", type=Path, required=True, help="output folder for model.keras, report.json, curves.png, confusion.png")
     s.add_argument("--exercises", type=exercise_list, metavar="A,B",
                    help="the exercises the model learns to count (default: the shipped models' pushup,squat); a manifest's "
                    "clips of other exercises are movements it must not count")
-    s.add_argument("--size", type=int, default=160, help="model input size in pixels (default 160)")
-    s.add_argument("--alpha", type=float, default=1.0, help="MobileNetV2 width multiplier (default 1.0)")
-    s.add_argument("--weights", default="imagenet",
-                   help="'imagenet' (Keras download, cached in ~/.keras/models), 'none', or a .weights.h5 file")
+    s.add_argument("--size", type=int, help=f"image: model input size in pixels (default {Img.size})")
+    s.add_argument("--alpha", type=float, help=f"image: MobileNetV2 width multiplier (default {Img.alpha})")
+    s.add_argument("--weights", help=f"image: 'imagenet' (Keras download, cached in ~/.keras/models), 'none', or a .weights.h5 file "
+                   f"(default {Img.weights})")
     s.add_argument("--tracks", type=Path, nargs="+",
                    help="keypoints: the folder(s) of the clips' keypoint files (homegym poses MANIFEST -o DIR)")
     s.add_argument("--label-poses", type=Path,
                    help="keypoints: pose traces that sharpen the rep-mark labels, as label --from-reps "
                         "(default: poses/ beside the manifest)")
-    s.add_argument("--hidden", type=int, nargs="+", default=[96, 48], help="keypoints: units of the hidden layers (default 96 48)")
-    s.add_argument("--folds", type=int, default=5,
-                   help="keypoints: cross-validation folds by source, for honest figures and tune --oof (default 5; 0: none)")
-    s.add_argument("--postures", choices=["out", "up", "neither"], default="out",
+    s.add_argument("--hidden", type=int, nargs="+", help=f"keypoints: units of the hidden layers (default {' '.join(map(str, Kp.hidden))})")
+    s.add_argument("--folds", type=int,
+                   help=f"keypoints: cross-validation folds by source, for honest figures and tune --oof (default {Kp.folds}; 0: none)")
+    s.add_argument("--postures", choices=["out", "up", "neither"],
                    help="keypoints: the standing / plank frames of clips of other movements: left out (as label --from-reps), "
                         "the top they are (squat_up / pushup_up), or neither (default out, as the shipped model)")
-    s.add_argument("--views", type=int, default=0,
-                   help="keypoints: rotated views of each clip rebuilt from its world landmarks, beside the mirror (default 0)")
-    s.add_argument("--ensemble", type=int, default=1,
-                   help="keypoints: models from consecutive seeds averaged into the one shipped (default 1)")
-    s.add_argument("--pushup-gate", type=float, nargs=2, default=[0.7, 1.0], metavar=("FROM", "TO"),
+    s.add_argument("--views", type=int,
+                   help=f"keypoints: rotated views of each clip rebuilt from its world landmarks, beside the mirror (default {Kp.views})")
+    s.add_argument("--ensemble", type=int,
+                   help=f"keypoints: models from consecutive seeds averaged into the one shipped (default {Kp.ensemble})")
+    s.add_argument("--pushup-gate", type=float, nargs=2, metavar=("FROM", "TO"),
                    help="keypoints: push-up phases fade out as the torso's uprightness (|cos| to the vertical) rises from FROM "
-                        "to TO (default 0.7 1.0; 1 1: off)")
-    s.add_argument("--dropout", type=float, help="dropout rate (default 0.3 keypoints, 0.2 image)")
-    s.add_argument("--epochs", type=int, help="epochs (image: with the base frozen; default 30 keypoints, 10 image)")
-    s.add_argument("--fine-tune-epochs", type=int, default=0, help="epochs with the top of the base unfrozen (default 0)")
-    s.add_argument("--unfreeze", default="30", help="layers of the base to unfreeze for fine-tuning, or 'all' (default 30)")
-    s.add_argument("--lr", type=float, default=1e-3, help="Adam learning rate (default 1e-3)")
-    s.add_argument("--fine-tune-lr", type=float, default=1e-5, help="learning rate when fine-tuning (default 1e-5)")
-    s.add_argument("--pose-aux", type=float, default=0.0,
-                   help="weight of a training-only joint-angle regression beside the labels, from pose traces (default 0: off)")
+                        f"to TO (default {Kp.pushup_gate[0]} {Kp.pushup_gate[1]}; 1 1: off)")
+    s.add_argument("--dropout", type=float, help=f"dropout rate (default {Kp.dropout} keypoints, {Img.dropout} image)")
+    s.add_argument("--epochs", type=int, help=f"epochs (image: with the base frozen; default {Kp.epochs} keypoints, {Img.epochs} image)")
+    s.add_argument("--fine-tune-epochs", type=int, help=f"image: epochs with the top of the base unfrozen (default {Img.fine_tune_epochs})")
+    s.add_argument("--unfreeze", help=f"image: layers of the base to unfreeze for fine-tuning, or 'all' (default {Img.unfreeze})")
+    s.add_argument("--lr", type=float, help=f"Adam learning rate (default {Kp.lr:g} keypoints, {Img.lr:g} image)")
+    s.add_argument("--fine-tune-lr", type=float, help=f"image: learning rate when fine-tuning (default {Img.fine_tune_lr:g})")
+    s.add_argument("--pose-aux", type=float,
+                   help="image: weight of a training-only joint-angle regression beside the labels, from pose traces "
+                   f"(default {Img.pose_aux:g}: off)")
     s.add_argument("--masks", type=Path, help="folder of person masks (<clip>.npz, from scripts/person_masks.py) for --background-swap")
-    s.add_argument("--background-swap", type=float, default=0.0,
-                   help="share of augmented training frames whose person is put in front of another clip's room (default 0: off)")
-    s.add_argument("--batch", type=int, help="batch size (default 256 keypoints, 32 image)")
-    s.add_argument("--dense", type=int, default=128, help="units of the Dense ReLU layer (default 128)")
-    s.add_argument("--stride", type=int, default=2, help="use every N-th video frame (default 2)")
-    s.add_argument("--framing", default="full", choices=["full", "motion"],
-                   help="the model's input: the whole frame, or a crop around what moved (default full, as the shipped model)")
-    s.add_argument("--augment", action=argparse.BooleanOptionalAction, default=True,
+    s.add_argument("--background-swap", type=float,
+                   help="image: share of augmented training frames whose person is put in front of another clip's room "
+                   f"(default {Img.background_swap:g}: off)")
+    s.add_argument("--batch", type=int, help=f"batch size (default {Kp.batch} keypoints, {Img.batch} image)")
+    s.add_argument("--dense", type=int, help=f"image: units of the Dense ReLU layer (default {Img.dense})")
+    s.add_argument("--stride", type=int, help=f"image: use every N-th video frame (default {Img.stride})")
+    s.add_argument("--framing", choices=["full", "motion"],
+                   help=f"image: the whole frame, or a crop around what moved (default {Img.framing})")
+    s.add_argument("--augment", action=argparse.BooleanOptionalAction,
                    help="augment training frames (default on; keypoints: the left/right mirror)")
-    s.add_argument("--seed", type=int, default=0, help="seed of the split, the shuffling and the weights (default 0)")
-    s.add_argument("--test-fraction", type=float, default=0.2, help="held-out share of clips without a split column (default 0.2)")
-    s.add_argument("--val-fraction", type=float, default=0.1, help="share of training groups for validation (default 0.1)")
-    s.add_argument("--patience", type=int, default=4, help="early-stopping patience in epochs (default 4)")
+    s.add_argument("--seed", type=int, help=f"seed of the split, the shuffling and the weights (default {Kp.seed})")
+    s.add_argument("--test-fraction", type=float,
+                   help=f"image: held-out share of clips without a split column (default {Img.test_fraction})")
+    s.add_argument("--val-fraction", type=float, help=f"image: share of training groups for validation (default {Img.val_fraction})")
+    s.add_argument("--patience", type=int, help=f"image: early-stopping patience in epochs (default {Img.patience})")
     s.add_argument("--steps-per-epoch", type=int, default=None, help="cap the steps of an epoch (quick runs)")
     s.add_argument("--cache", type=Path, default=None, help="decoded-frame cache folder, or 'none' (default ~/.cache/homegym/frames)")
     s = add(sub, "convert", "compile a trained Keras model to an OpenVINO IR for the NPU or the CPU, checked on real frames",

@@ -33,7 +33,7 @@ def add(sub: Any, name: str, help: str, examples: str, func: Handler) -> argpars
 
 def load_config(path: Path | None) -> Any:
     """The validated config (None: the built-in defaults)."""
-    from homegym.daemon.config import load
+    from homegym.daemon.config.settings import load
 
     return load(path)
 

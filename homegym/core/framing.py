@@ -71,6 +71,11 @@ class Framer:
         self.size = size
         self.reset()
 
+    @property
+    def wh(self) -> tuple[int, int]:
+        """The picture it makes, width and height."""
+        return self.size
+
     def reset(self) -> None:
         """A new stream (a reconnect, another file): forget the motion, start from the whole frame."""
         self._prev: np.ndarray | None = None

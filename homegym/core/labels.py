@@ -1,7 +1,7 @@
 """The label vocabulary shared by train, convert and daemon (DESIGN.md, "Labels").
 
 Labels are ``neither`` plus ``<exercise>_<phase>`` with phase ``up`` or ``down``;
-a seed-style set of bare ``up``/``down``/``neither`` is valid too, its exercise
+a three-class set of bare ``up``/``down``/``neither`` is valid too, its exercise
 named elsewhere (the daemon's config).
 """
 
@@ -20,7 +20,7 @@ _EXERCISE_LABEL = re.compile(r"^([a-z][a-z0-9]*)_(up|down)$")
 
 @dataclass(frozen=True)
 class ParsedLabel:
-    exercise: str | None  # None for ``neither`` and for seed-style labels
+    exercise: str | None  # None for ``neither`` and for three-class labels
     phase: str | None  # "up", "down" or None for ``neither``
 
 
@@ -42,14 +42,14 @@ def parse_label(label: str) -> ParsedLabel:
 def order_labels(labels: Iterable[str]) -> tuple[str, ...]:
     """Canonical order: ``neither`` first, then per exercise (alphabetical) its up then down.
 
-    Every label is validated; mixing seed-style and exercise labels is refused because
+    Every label is validated; mixing three-class and exercise labels is refused because
     the counter could not tell which exercise a bare ``up`` belongs to.
     """
     parsed = {lab: parse_label(lab) for lab in labels}
     bare = sorted(lab for lab, p in parsed.items() if p.exercise is None and p.phase is not None)
     named = [lab for lab, p in parsed.items() if p.exercise is not None]
     if bare and named:
-        raise UserError(f"labels mix seed-style {bare} with exercise labels {sorted(named)[:3]}: use one style")
+        raise UserError(f"labels mix three-class {bare} with exercise labels {sorted(named)[:3]}: use one style")
     exercises = sorted({p.exercise for p in parsed.values() if p.exercise})
     out = [NEITHER] if NEITHER in parsed else []
     owners: list[str | None] = list(exercises) or [None]
@@ -65,7 +65,7 @@ def order_labels(labels: Iterable[str]) -> tuple[str, ...]:
 class LabelSet:
     """A model's labels with their meaning worked out once (from the IR), for every stage that indexes by it.
 
-    ``exercise_of[i]`` and ``phase_of[i]`` say what label ``i`` means; a seed-style model's bare
+    ``exercise_of[i]`` and ``phase_of[i]`` say what label ``i`` means; a three-class model's bare
     up/down take the exercise the config names. The fold, the periodicity and the counter read this
     instead of parsing labels each on their own."""
 
@@ -74,11 +74,11 @@ class LabelSet:
     phase_of: tuple[str | None, ...]
 
     @classmethod
-    def of(cls, labels: tuple[str, ...] | list[str], seed_exercise: str | None = None) -> LabelSet:
+    def of(cls, labels: tuple[str, ...] | list[str], bare_exercise: str | None = None) -> LabelSet:
         parsed = [parse_label(lab) for lab in labels]
-        if any(p.phase and not p.exercise for p in parsed) and not seed_exercise:
-            raise UserError("the model has seed-style up/down labels: set counter.exercise in the config")
-        return cls(tuple(labels), tuple((p.exercise or seed_exercise) if p.phase else None for p in parsed),
+        if any(p.phase and not p.exercise for p in parsed) and not bare_exercise:
+            raise UserError("the model has three-class up/down labels: set counter.exercise in the config")
+        return cls(tuple(labels), tuple((p.exercise or bare_exercise) if p.phase else None for p in parsed),
                    tuple(p.phase for p in parsed))
 
     @property

@@ -40,6 +40,11 @@ class Letterbox:
         self.box = Box(0, 0, size, size)
         self._shape: tuple[int, int] | None = None
 
+    @property
+    def wh(self) -> tuple[int, int]:
+        """The picture it makes, width and height (a square)."""
+        return self.size, self.size
+
     def box_for(self, h: int, w: int) -> Box:
         s = self.size / max(h, w)
         bw, bh = max(1, round(w * s)), max(1, round(h * s))

@@ -24,7 +24,7 @@ from homegym.core import labelfile, manifest
 from homegym.core.errors import UserError
 
 if TYPE_CHECKING:
-    from homegym.daemon.health import Summary
+    from homegym.daemon.pipeline.health import Summary
 
 log = logging.getLogger(__name__)
 
@@ -79,9 +79,9 @@ class Recording:
 
 
 def record_clip(row: manifest.ClipRow, cfg, model: Path | None) -> Recording:
-    from homegym.daemon.config import for_file
-    from homegym.daemon.observer import FrameView, Observer
-    from homegym.daemon.pipeline import Pipeline
+    from homegym.daemon.config.settings import for_file
+    from homegym.daemon.pipeline.observer import FrameView, Observer
+    from homegym.daemon.pipeline.pipeline import Pipeline
 
     frames: list[tuple[int, float, np.ndarray, np.ndarray | None]] = []
 
@@ -89,9 +89,9 @@ def record_clip(row: manifest.ClipRow, cfg, model: Path | None) -> Recording:
         def on_frame(self, f: FrameView) -> None:
             frames.append((f.frame_id, f.t, f.probs, f.feats))
 
-    pipe = Pipeline(for_file(cfg, row.path), model, Recorder())
+    pipe = Pipeline.open(for_file(cfg, row.path), model, Recorder())
     s = pipe.run()
-    return Recording(s, pipe.inference.labels, pipe.chain.labels.exercises, frames)
+    return Recording(s, pipe.classifier.labels, pipe.chain.labels.exercises, frames)
 
 
 def evaluate_clip(row: manifest.ClipRow, cfg, model: Path | None, poses: Path | None) -> ClipResult:

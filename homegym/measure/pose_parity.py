@@ -79,7 +79,7 @@ def run_reference(python: Path, video: Path, out: Path, letterbox: int = 0, fram
 
 def clip_parity(video: Path, view: str, tracker, frame_size: int, python: Path, same_canvas: bool = False) -> ClipParity:
     """One clip, the stage's ``tracker`` starting afresh."""
-    from homegym.daemon.pose_record import record
+    from homegym.daemon.pose.record import record
 
     with tempfile.TemporaryDirectory() as tmp:
         ref_path = Path(tmp) / "ref.npz"

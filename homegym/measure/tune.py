@@ -35,14 +35,14 @@ GRID: dict[str, tuple[float, ...]] = {
     "exit": (0.3, 0.4),
     "exercise_alpha": (0.03, 0.1),
 }
-# The periodicity keys (daemon/periodicity.py), tried with the voting as configured.
+# The periodicity keys (daemon/counting/periodicity.py), tried with the voting as configured.
 PERIODICITY_GRID: dict[str, tuple[float, ...]] = {
     "window_s": (4, 6, 8),
     "min_agreement": (0.5, 0.6, 0.7, 0.8),
     "sharpness": (2, 4, 8),
     "min_phase_swing": (0.05, 0.1, 0.2),
 }
-# The counter's keys (daemon/counter.py), tried with the voting as configured.
+# The counter's keys (daemon/counting/counter.py), tried with the voting as configured.
 COUNTER_GRID: dict[str, tuple[float, ...]] = {
     "bottom_first": (False, True),
     "min_rep_s": (0.2, 0.3, 0.5),
@@ -74,7 +74,7 @@ def candidates(grid: dict[str, tuple[float, ...]] = GRID) -> list[dict[str, floa
 
 def score(recordings: list[tuple[manifest.ClipRow, evaluate.Recording]], cfg) -> evaluate.Report:
     """The eval figures (counts only) of ``cfg`` on recorded clips."""
-    from homegym.daemon.chain import replay
+    from homegym.daemon.counting.chain import replay
 
     clips = []
     for row, rec in recordings:
@@ -89,7 +89,7 @@ def held_back(rows: list[manifest.ClipRow], cfg, model: Path | None) -> list[man
     """The clips the model's training held back from fitting (its validation clips, from the
     train_report.json beside the IR). Tuned on clips it fitted, the voting learns to trust a model
     that is 87 % right per frame there and about half as right on people it never saw."""
-    from homegym.daemon.inference import resolve_model_path
+    from homegym.daemon.classify.factory import resolve_model_path
 
     report_path = resolve_model_path(str(model) if model else cfg.model.path, cfg.model.precision).parent / "train_report.json"
     try:
@@ -107,7 +107,7 @@ def oof_recordings(rows: list[manifest.ClipRow], oof: Path) -> list[tuple[manife
     beside its model): each clip as a model that never saw its source labelled it, so the voting is chosen on
     figures like a stranger's, without running the pose stage again."""
     from homegym.core.labels import LabelSet
-    from homegym.train.keypoint_data import LABELS  # numpy only: no TensorFlow
+    from homegym.train.keypoints.data import LABELS  # numpy only: no TensorFlow
 
     try:
         with np.load(oof) as z:

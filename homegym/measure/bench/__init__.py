@@ -46,7 +46,7 @@ def run(model: Path | None, models: list[Path], cfg, clip: Path | None, keras_mo
         devices: list[str] | None, reference_python: Path | None = None, pose_only: bool = False) -> BenchReport:
     """The pose stage and the configured model as the daemon runs it (the keypoint classifier, shipped), then the
     image classifier's figures: the configured one where that is an image classifier, else the shipped one."""
-    from homegym.daemon.inference import IMAGE_MODEL_DIR, resolve_model_path
+    from homegym.daemon.classify.factory import IMAGE_MODEL_DIR, resolve_model_path
 
     seconds = 2.0 if short else 10.0
     core = make_core(None)
@@ -79,15 +79,15 @@ def run(model: Path | None, models: list[Path], cfg, clip: Path | None, keras_mo
         int8 = int8_variant(core, main, frames, work)
         # The shipped IR as the daemon runs it, as OpenVINO would by default (bf16 on some CPUs), and
         # quantized to INT8; then any IRs given.
-        variants = [(main, True, ""), (main, False, f"{info.precision} IR, OpenVINO's default precision")]
-        variants += [(int8, True, "int8 of it")] if int8 else []
+        variants = [(main, True, "", "shipped"), (main, False, f"{info.precision} IR, OpenVINO's default precision", "shipped-default")]
+        variants += [(int8, True, "int8 of it", "int8")] if int8 else []
         infos = {ir: read_ir(ir)[1] for ir in [main, *([int8] if int8 else []), *irs[1:]]}
         for ir in irs[1:]:
             w, h = infos[ir].working_size
-            variants.append((ir, True, f"{ir.parent.name}: {infos[ir].precision} IR, {w}x{h} in"))
+            variants.append((ir, True, f"{ir.parent.name}: {infos[ir].precision} IR, {w}x{h} in", f"given-{ir.parent.name}"))
         sized = {info.working_size: frames}  # each IR takes the clip's frames at its own working size
         for device in present:
-            for ir, f32, label in variants:
+            for ir, f32, label, variant in variants:
                 ir_info = infos[ir]
                 if not f32 and (not device.startswith("CPU") or float_precision(core, device) in (None, "f32")):
                     continue  # the same as the row before: only the CPU is told to compute in f32
@@ -95,11 +95,13 @@ def run(model: Path | None, models: list[Path], cfg, clip: Path | None, keras_mo
                     sized[ir_info.working_size] = clip_frames(clip, ir_info.working_size, 256, ir_info.framing)
                 for batch in sorted({1, ir_info.batch}):
                     for hint in ("LATENCY", "THROUGHPUT"):
-                        report.add(model_figure(core, ir, device, hint, batch, sized[ir_info.working_size], seconds, f32, label))
+                        report.add(model_figure(core, ir, device, hint, batch, sized[ir_info.working_size], seconds, f32, label,
+                                                variant))
         if int8:
             int8_figures(report, core, main, int8, frames, clip, cfg)
         else:
-            report.add(Figure("model", "int8 of the shipped IR", None, "fps", note="NNCF not installed (pip install -e '.[train]')"))
+            report.add(Figure("model", "int8 of the shipped IR", None, "fps", note="NNCF not installed (pip install -e '.[train]')",
+                              key="model/int8"))
         pipe_fps = pipeline_figures(report, main, clip, cfg, repeats=1 if short else 3)
         seed_figures(report, main, clip, keras_model, pipe_fps, seconds)
         for infer_fps in dict.fromkeys([cfg.pipeline.infer_fps, None]):  # the configured rate (shipped: 15), and every frame

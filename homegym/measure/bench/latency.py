@@ -16,29 +16,30 @@ from .report import BenchReport, Figure, percentiles
 
 def latency_figures(report: BenchReport, model: Path, clip: Path, cfg, work: Path, rounds: int) -> None:
     """From the counter's decision (the event handed to the publisher) to the broker's PUBACK, on loopback."""
-    from homegym.daemon.capture import stride_for
-    from homegym.daemon.config import MqttConfig, for_file
-    from homegym.daemon.inference import resolve_model_path
-    from homegym.daemon.observer import Collect
-    from homegym.daemon.outbox import Outbox
-    from homegym.daemon.pipeline import Pipeline
-    from homegym.daemon.publisher import Publisher
-    from homegym.daemon.voting import Voter
+    from homegym.daemon.classify.factory import resolve_model_path
+    from homegym.daemon.config.settings import MqttConfig, for_file
+    from homegym.daemon.counting.voting import Voter
+    from homegym.daemon.delivery.mqtt import Publisher
+    from homegym.daemon.delivery.outbox import Outbox
+    from homegym.daemon.frames.capture import stride_for
+    from homegym.daemon.pipeline.observer import Collect
+    from homegym.daemon.pipeline.pipeline import Pipeline
 
     cap, vinfo = open_video(clip)
     cap.release()
     _, info = read_ir(resolve_model_path(str(model), None))
     rate = vinfo.fps / stride_for(vinfo.fps, cfg.pipeline.infer_fps)  # the frames the voting sees
     delay_ms = 1000 * Voter(info.labels, cfg.voting).delay_frames / rate
-    report.add(Figure("latency", f"voting window's own delay at {rate:.0f} inferred fps", delay_ms, "ms"))
+    report.add(Figure("latency", f"voting window's own delay at {rate:.0f} inferred fps", delay_ms, "ms", key="latency/voting"))
     if mosquitto_path() is None:
-        report.add(Figure("latency", "rep decided -> broker PUBACK", None, "ms", note="mosquitto not installed"))
+        report.add(Figure("latency", "rep decided -> broker PUBACK", None, "ms", note="mosquitto not installed", key="latency/puback"))
         return
     events = Collect()
-    Pipeline(for_file(cfg, clip), model, events).run()
+    Pipeline.open(for_file(cfg, clip), model, events).run()
     reps = [e for e in events.events if e.type == "rep"]
     if not reps:
-        report.add(Figure("latency", "rep decided -> broker PUBACK", None, "ms", note=f"no rep counted in {clip.name}"))
+        report.add(Figure("latency", "rep decided -> broker PUBACK", None, "ms", note=f"no rep counted in {clip.name}",
+                          key="latency/puback"))
         return
     sent: dict[int, float] = {}
     lat: list[float] = []
@@ -69,4 +70,4 @@ def latency_figures(report: BenchReport, model: Path, clip: Path, cfg, work: Pat
             outbox.close()
     p50, p95 = percentiles(lat)
     report.add(Figure("latency", f"rep decided -> broker PUBACK (QoS 1, loopback, {len(lat)} reps)", p95, "ms p95", p50, p95,
-                      ratio=p95 / 50 if p95 is not None else None, note="goal 50 ms beyond the voting window"))
+                      ratio=p95 / 50 if p95 is not None else None, note="goal 50 ms beyond the voting window", key="latency/puback"))

@@ -108,9 +108,11 @@ def live_figures(report: BenchReport, model: Path, clip: Path, seconds: float, w
     cap.release()
     rate = ("every frame" if infer_fps is None else f"infer_fps {infer_fps:g}") + (", pose stage and classifier" if pose else "") \
         + (f", {scene}" if scene else "")
+    key = ("pose" if pose else "image") + ("-empty" if scene else "") + ("/every-frame" if infer_fps is None else f"/{infer_fps:g}fps")
     report.add(Figure("live", f"homegym run on a {vinfo.fps:.0f} fps {vinfo.width}x{vinfo.height} real-time source, {rate}, "
-                      f"{seconds:.0f} s", 100 * share, "% of one core", ratio=share * 100 / 25, note="goal 25 % of one core"))
-    report.add(Figure("live", f"resident memory of homegym run, {rate}", rss, "MiB"))
+                      f"{seconds:.0f} s", 100 * share, "% of one core", ratio=share * 100 / 25, note="goal 25 % of one core",
+                      key=f"live/cpu/{key}"))
+    report.add(Figure("live", f"resident memory of homegym run, {rate}", rss, "MiB", key=f"live/memory/{key}"))
 
 
 def live_page_figures(report: BenchReport, model: Path, clip: Path, seconds: float, work: Path, infer_fps: float | None,
@@ -132,4 +134,5 @@ def live_page_figures(report: BenchReport, model: Path, clip: Path, seconds: flo
         if page == "open":
             note += f"; the page read {sent / rounds / seconds / 1024:.0f} KiB/s"
         report.add(Figure("live", f"homegym run, pose stage and classifier, the live page {what}, {seconds:.0f} s x {rounds}",
-                          mean, "% of one core", ratio=mean / off if page and off > 0 else None, note=note))
+                          mean, "% of one core", ratio=mean / off if page and off > 0 else None, note=note,
+                          key=f"live/page/{page or 'off'}"))

@@ -14,7 +14,7 @@ from .report import BenchReport, Figure, percentiles
 
 
 def model_figure(core, path: Path, device: str, hint: str, batch: int, frames: np.ndarray, seconds: float,
-                 f32: bool = True, label: str = "") -> Figure:
+                 f32: bool = True, label: str = "", variant: str = "shipped") -> Figure:
     """Frames per second and the latency of each inference call (a frame waits for its whole batch).
 
     ``f32``: on the CPU, compute in f32 as the daemon does (an FP16 IR's weights are widened);
@@ -51,7 +51,7 @@ def model_figure(core, path: Path, device: str, hint: str, batch: int, frames: n
     p50, p95 = percentiles(lat)
     runs = float_precision(compiled)
     return Figure("model", f"{label or info.precision + ' IR'}, {f'runs {runs} on' if runs else 'on'} {device} batch {batch} {hint}",
-                  done / elapsed, "fps", p50, p95)
+                  done / elapsed, "fps", p50, p95, key=f"model/{variant}/{device}/batch{batch}/{hint.lower()}")
 
 
 def float_precision(owner, *device: str) -> str | None:
@@ -90,18 +90,19 @@ def int8_figures(report: BenchReport, core, ir: Path, int8: Path, frames: np.nda
     """What INT8 costs in decisions: top-1 agreement with the shipped IR on the frames calibration never
     saw, and the reps each counts on the clip (accuracy on real people: the convert and eval reports)."""
     from homegym.core.runtime import infer_all
-    from homegym.daemon.config import for_file
-    from homegym.daemon.observer import Collect
-    from homegym.daemon.pipeline import Pipeline
+    from homegym.daemon.config.settings import for_file
+    from homegym.daemon.pipeline.observer import Collect
+    from homegym.daemon.pipeline.pipeline import Pipeline
 
     probs, reps = [], []
     for path in (ir, int8):
         model, info = read_ir(path)
         probs.append(infer_all(compile_model(core, model, "CPU"), frames[1::2], info.batch))
         events = Collect()
-        Pipeline(for_file(cfg, clip), path, events).run()
+        Pipeline.open(for_file(cfg, clip), path, events).run()
         reps.append(sum(e.type == "rep" for e in events.events))
     agree = float((probs[0].argmax(1) == probs[1].argmax(1)).mean())
     report.add(Figure("model", f"int8 against the shipped IR: top-1 agreement on {len(probs[0])} frames of the clip "
-                      "that calibration never saw", 100 * agree, "%"))
-    report.add(Figure("model", f"int8: reps counted on the clip by homegym count (the shipped IR: {reps[0]})", reps[1], "reps"))
+                      "that calibration never saw", 100 * agree, "%", key="model/int8/agreement"))
+    report.add(Figure("model", f"int8: reps counted on the clip by homegym count (the shipped IR: {reps[0]})", reps[1], "reps",
+                      note=f"the shipped IR: {reps[0]}", key="model/int8/reps"))

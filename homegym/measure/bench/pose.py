@@ -37,15 +37,15 @@ def canvases(clip: Path, size: int, limit: int) -> list[np.ndarray]:
 
 
 def _tracker(cfg, threads: int | None, f32: bool = True):
-    from homegym.daemon.pose_stage import open_pose
+    from homegym.daemon.pose.stage import open_pose
 
     return open_pose(cfg.pose.model_copy(update={"threads": threads}), live=threads == 1, cache_dir=None, cpu_f32=f32)
 
 
 def model_figures(report: BenchReport, core, cfg, canvases: list[np.ndarray], seconds: float, devices: list[str]) -> None:
     """Detector and landmark model alone: per device, the f32 hint and OpenVINO's default, one thread and every core."""
-    from homegym.daemon.pose_roi import warp
-    from homegym.daemon.pose_stage import resolve_pose_dir
+    from homegym.daemon.pose.roi import warp
+    from homegym.daemon.pose.stage import resolve_pose_dir
 
     folder = resolve_pose_dir(cfg.pose.path)
     tracker = _tracker(cfg, None)
@@ -60,7 +60,8 @@ def model_figures(report: BenchReport, core, cfg, canvases: list[np.ndarray], se
                 if not f32 and (not device.startswith("CPU") or float_precision(core, device) in (None, "f32")):
                     if device.startswith("CPU"):
                         report.add(Figure("pose", f"{kind.replace('pose_', '')} alone, OpenVINO's default precision on {device}",
-                                          None, "fps", note="the default is f32 on this CPU: the f32 rows are it"))
+                                          None, "fps", note="the default is f32 on this CPU: the f32 rows are it",
+                                          key=f"pose/{kind.replace('pose_', '')}/{device}/default"))
                     continue
                 for threads in ((1, None) if device.startswith("CPU") else (None,)):
                     compiled = compile_model(core, model, device, "LATENCY", cpu_threads=threads, cpu_f32=f32)
@@ -76,7 +77,8 @@ def model_figures(report: BenchReport, core, cfg, canvases: list[np.ndarray], se
                     where = f"{device}, {'1 thread' if threads == 1 else 'every core'}" if device.startswith("CPU") else device
                     report.add(Figure("pose", f"{kind.replace('pose_', '')} alone, runs {runs} on {where}"
                                       f"{'' if f32 else ' (OpenVINO default precision)'}", len(lat) / (time.perf_counter() - t0),
-                                      "fps", p50, p95))
+                                      "fps", p50, p95, key=f"pose/{kind.replace('pose_', '')}/{device}/"
+                                      f"{'f32' if f32 else 'default'}/{'1' if threads == 1 else 'all'}"))
 
 
 def _reference_fps(clip: Path, frames: int, python: Path | None) -> tuple[float | None, str]:
@@ -112,11 +114,9 @@ def stage_figures(report: BenchReport, cfg, clip: Path, reference_python: Path |
         report.add(Figure("pose", f"pose stage on {len(frames)} frames of the clip, CPU, {'1 thread' if threads == 1 else 'every core'} "
                           f"(detector on {tracker.detections})", fps, "fps",
                           ratio=fps / ref_fps / STAGE_GOAL if ref_fps else None,
-                          note=f"against MediaPipe's {ref_fps:.1f} fps: {fps / ref_fps:.2f}x, goal {STAGE_GOAL}x" if ref_fps else note))
-    if ref_fps is not None:
-        report.add(Figure("pose", "MediaPipe's own Python solution on the same frames", ref_fps, "fps", note=note))
-    else:
-        report.add(Figure("pose", "MediaPipe's own Python solution on the same frames", None, "fps", note=note))
+                          note=f"against MediaPipe's {ref_fps:.1f} fps: {fps / ref_fps:.2f}x, goal {STAGE_GOAL}x" if ref_fps else note,
+                          key=f"pose/stage/{'1' if threads == 1 else 'all'}"))
+    report.add(Figure("pose", "MediaPipe's own Python solution on the same frames", ref_fps, "fps", note=note, key="pose/mediapipe"))
 
 
 def pipeline_parts(report: BenchReport, model: Path, clip: Path, cfg) -> None:
@@ -124,11 +124,14 @@ def pipeline_parts(report: BenchReport, model: Path, clip: Path, cfg) -> None:
     is decoding (a decode-only pass), the models' inference (the pose models' own CPU inside the run; the classifier's
     measured alone on the same compiled model) and the rest (letterbox, crop, the outputs' decoding, smoothing, framing,
     voting, counting, the loop, and the runtime's threads around the models)."""
-    from homegym.daemon.config import for_file
-    from homegym.daemon.pipeline import Pipeline
+    from homegym.daemon.classify.image import ImageClassifier
+    from homegym.daemon.classify.keypoints import KeypointClassifier
+    from homegym.daemon.config.settings import for_file
+    from homegym.daemon.pipeline.pipeline import Pipeline
 
     run_cfg = for_file(cfg, clip).with_values("pose", enabled=True, threads=1).with_values("pipeline", infer_fps=None)
-    pipe = Pipeline(run_cfg, model)
+    pipe = Pipeline.open(run_cfg, model)
+    pipe.start()
     tracker = pipe.pose
     assert tracker is not None
     c0 = _cpu_s()
@@ -139,7 +142,8 @@ def pipeline_parts(report: BenchReport, model: Path, clip: Path, cfg) -> None:
     c0 = _cpu_s()
     decoded = sum(1 for _ in iter_frames(clip))
     decode = (_cpu_s() - c0) / decoded * summary.frames_read / n  # every frame read is decoded
-    inf = pipe.inference
+    inf = pipe.classifier
+    assert isinstance(inf, ImageClassifier | KeypointClassifier), "a kind this bench knows how to feed"
     req = inf.compiled.create_infer_request()
     x = (np.zeros((1, inf.info.width), np.float32) if isinstance(inf.info, KeypointModelInfo)
          else np.zeros((inf.batch, *inf.working_size[::-1], 3), np.uint8))
@@ -153,6 +157,7 @@ def pipeline_parts(report: BenchReport, model: Path, clip: Path, cfg) -> None:
     rest = total - decode - models
     report.add(Figure("pose", f"offline pipeline with the pose stage, every frame of the clip ({n}), CPU a frame", 1000 * total, "ms",
                       note=f"decoding {1000 * decode:.2f} ms, models {1000 * models:.2f} ms (pose {1000 * pose_models:.2f}, detector "
-                      f"on {tracker.detections} frames; classifier {1000 * classifier:.2f}), the rest {1000 * rest:.2f} ms"))
+                      f"on {tracker.detections} frames; classifier {1000 * classifier:.2f}), the rest {1000 * rest:.2f} ms",
+                      key="pose/pipeline-parts"))
     report.add(Figure("pose", "the pipeline's own work beyond decoding and the models, a share of its CPU a frame", 100 * rest / total,
-                      "%", ratio=(rest / total) / REST_GOAL, note=f"goal at most {100 * REST_GOAL:.0f} %"))
+                      "%", ratio=(rest / total) / REST_GOAL, note=f"goal at most {100 * REST_GOAL:.0f} %", key="pose/rest"))

@@ -29,6 +29,7 @@ class Figure:
     p95_ms: float | None = None
     ratio: float | None = None  # against the baseline named in ``note``
     note: str = ""
+    key: str = ""  # a stable name, "group/what[/variant...]", for tools and tests: the display name may change
 
 
 @dataclass

@@ -17,14 +17,15 @@ def seed_figures(report: BenchReport, model: Path, clip: Path, keras_model: Path
     try:
         keras = keras_import.keras()
     except ImportError:
-        report.add(Figure("seed", "Keras per frame", None, "fps", note="TensorFlow not installed (pip install -e '.[train]')"))
+        report.add(Figure("seed", "Keras per frame", None, "fps", note="TensorFlow not installed (pip install -e '.[train]')",
+                          key="seed/keras-per-frame"))
         return
     _, info = read_ir(model)
     if keras_model is not None:
         km = keras.models.load_model(keras_model)
         what = keras_model.name
     else:  # speed depends on the architecture, not on the weights
-        from homegym.train.model import build
+        from homegym.train.image.model import build
 
         km = build(info.labels, info.input_size, float(info.provenance.get("alpha", 1.0)), "none")
         what = f"same architecture, {info.input_size} px"
@@ -38,8 +39,9 @@ def seed_figures(report: BenchReport, model: Path, clip: Path, keras_model: Path
     t = time.perf_counter()
     km.predict(frames, batch_size=32, verbose=0)
     batched = len(frames) / (time.perf_counter() - t)
-    report.add(Figure("seed", f"Keras model.predict per frame ({what})", per_frame, "fps"))
-    report.add(Figure("seed", f"Keras predict batched 32 ({what})", batched, "fps"))
+    report.add(Figure("seed", f"Keras model.predict per frame ({what})", per_frame, "fps", key="seed/keras-per-frame"))
+    report.add(Figure("seed", f"Keras predict batched 32 ({what})", batched, "fps", key="seed/keras-batched"))
     report.add(Figure("seed", "homegym count against Keras per frame", pipe_fps, "fps", ratio=pipe_fps / per_frame,
-                      note="Keras per frame (goal >= 5)"))
-    report.add(Figure("seed", "homegym count against Keras batched", pipe_fps, "fps", ratio=pipe_fps / batched, note="Keras batched"))
+                      note="Keras per frame (goal >= 5)", key="seed/count-against-per-frame"))
+    report.add(Figure("seed", "homegym count against Keras batched", pipe_fps, "fps", ratio=pipe_fps / batched, note="Keras batched",
+                      key="seed/count-against-batched"))

@@ -1,0 +1,1 @@
+"""The classifiers: one interface, the image and keypoint kinds, the factory by the IR's kind."""

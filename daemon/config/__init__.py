@@ -1,0 +1,1 @@
+"""The daemon's settings: config.yaml's models, loading and validation."""

@@ -1,0 +1,1 @@
+"""After the classifier: exercise fold, periodicity, voting, the rep counter, its events."""

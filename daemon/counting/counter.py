@@ -1,0 +1,224 @@
+"""The rep counter: stable phases in, rep, partial-rep and set-end events out.
+
+Per exercise a rep is up -> down -> up: the top is left, the bottom is voted (so it
+was held at least the voting dwell), the top is voted again, and the time away from
+the top lies in [min_rep_s, max_rep_s]. That time runs from the last frame at which
+the top still had the highest smoothed probability to the first frame it has it
+again: the votes themselves come a dwell later at both ends. Anything else that
+left the top and came back is reported as a partial rep, never counted. A pause
+longer than ``set_timeout_s`` ends the set, and so does a phase of another exercise.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from homegym.core.labels import LabelSet
+
+from ..config.settings import CounterConfig
+from .events import Event, PartialRepEvent, RepEvent, SetEndEvent
+from .voting import Vote
+
+
+@dataclass
+class _Set:
+    exercise: str
+    number: int
+    start_t: float
+    reps: int = 0
+    last_rep_t: float = 0.0
+    rep_time_sum: float = 0.0
+
+
+@dataclass
+class _RepInProgress:
+    """One excursion from the top of ``exercise``: from the last frame the top led, down (maybe) and back."""
+
+    exercise: str
+    top_t: float  # the last frame at which the top still had the highest smoothed probability
+    left_t: float | None = None  # when the excursion began (the vote comes a dwell late: the top's last lead)
+    back_t: float | None = None  # the first frame the top led again after the bottom
+    reached_bottom: bool = False
+    depth: float = 0.0  # the highest smoothed probability of the bottom seen
+    confidence_sum: float = 0.0
+    confidence_frames: int = 0
+
+    @property
+    def confidence(self) -> float:
+        return self.confidence_sum / self.confidence_frames if self.confidence_frames else 0.0
+
+    def duration(self, t: float) -> float:
+        """Time away from the top, up to ``t`` (or to when the top led again)."""
+        assert self.left_t is not None
+        return (self.back_t if self.back_t is not None else t) - self.left_t
+
+
+class RepCounter:
+    def __init__(self, labels: LabelSet, cfg: CounterConfig, clock: Callable[[], str] | None = None) -> None:
+        """``clock``: today's date, for a live daemon whose totals start again at midnight (None: one run's totals)."""
+        self.cfg = cfg
+        self.labelset = labels
+        self._phase_of: list[tuple[str, str] | None] = [
+            (ex, ph) if ex and ph else None for ex, ph in zip(labels.exercise_of, labels.phase_of)]
+        self._down_index = {ex: labels.index(ex, "down") for ex in labels.exercises}
+        self._up_index = {ex: labels.index(ex, "up") for ex in labels.exercises}
+        self.exercises = labels.exercises
+        self.labels = labels.labels
+        self.total = 0
+        self.by_exercise = {ex: 0 for ex in self.exercises}
+        self.sets = 0
+        self.current: _Set | None = None
+        self.forced_exercise: str | None = None  # from a command ("auto" = None)
+        self.today = clock
+        self.day: str | None = clock() if clock else None  # the day the totals belong to
+        self._rep: _RepInProgress | None = None  # the excursion from the last top, if any
+        self._last: tuple[str, str] | None = None
+
+    @property
+    def phase(self) -> tuple[str, str] | None:
+        """The (exercise, phase) of the last voted phase change; None for neither."""
+        return self._last
+
+    def _end_set(self, t: float, frame: int, reason: str) -> list[Event]:
+        s, self.current = self.current, None
+        if s is None or s.reps == 0:
+            return []
+        return [SetEndEvent(t=t, frame=frame, exercise=s.exercise, set=s.number, reps=s.reps,
+                            duration_s=round(s.last_rep_t - s.start_t, 3), avg_rep_s=round(s.rep_time_sum / s.reps, 3), reason=reason)]
+
+    def stop(self, t: float, frame: int) -> list[Event]:
+        """The session ends: close the open set."""
+        return self._end_set(t, frame, "stop")
+
+    def restore(self, by_exercise: dict[str, int]) -> None:
+        """Today's totals from the store, after a restart."""
+        for ex, n in by_exercise.items():
+            if ex in self.by_exercise:
+                self.by_exercise[ex] = int(n)
+        self.total = sum(self.by_exercise.values())
+
+    def state(self) -> dict:
+        """What ``gym/state`` shows: the current exercise, phase, set and today's totals."""
+        s = self.current
+        return {
+            "exercise": s.exercise if s else (self._last[0] if self._last else None),
+            "phase": self._last[1] if self._last else None,
+            "set": s.number if s else None,
+            "reps_in_set": s.reps if s else 0,
+            "today": dict(self.by_exercise),
+            "total_today": self.total,
+        }
+
+    def forget_rep(self) -> None:
+        """A new source: a rep in progress cannot go on in another picture."""
+        self._rep = None
+
+    def reset(self, t: float, frame: int, new_day: bool = False) -> list[Event]:
+        out = self._end_set(t, frame, "reset")
+        if new_day:
+            self.total = 0
+            self.by_exercise = {ex: 0 for ex in self.exercises}
+        return out
+
+    # -- one voted frame -------------------------------------------------------------------------
+
+    def update(self, vote: Vote, t: float, frame: int) -> list[Event]:
+        """One voted frame: the set's pause, the rep in progress followed, then what a phase change means."""
+        out: list[Event] = []
+        if self.current and t - self.current.last_rep_t > self.cfg.set_timeout_s:
+            out += self._end_set(t, frame, "pause")
+        phase = self._counted_phase(vote)
+        if self._rep is not None:
+            self._follow(self._rep, vote, t)
+        if not vote.changed:
+            return out + self._shallow_dip(phase, vote, t, frame)
+        self._last = phase
+        if phase and self.current and phase[0] != self.current.exercise:
+            out += self._end_set(t, frame, "exercise_change")
+        if phase is None:  # neither, or a phase of an ignored exercise: the top was left
+            if self._rep is not None and self._rep.left_t is None:
+                self._rep.left_t = self._rep.top_t
+            return out
+        exercise, name = phase
+        if name == "down":
+            self._at_bottom(exercise, t)
+            return out
+        return out + self._at_top(exercise, t, frame)
+
+    def _counted_phase(self, vote: Vote) -> tuple[str, str] | None:
+        """The voted (exercise, phase); None for neither and for another exercise than a forced one."""
+        phase = self._phase_of[self.labels.index(vote.phase)] if vote.phase is not None else None
+        if phase and self.forced_exercise and phase[0] != self.forced_exercise:
+            return None
+        return phase
+
+    def _follow(self, rep: _RepInProgress, vote: Vote, t: float) -> None:
+        """Every frame of an excursion: when the top last led (or led again after the bottom), its depth, its confidence."""
+        top_leads = int(vote.smoothed.argmax()) == self._up_index[rep.exercise]
+        if rep.left_t is None and top_leads:
+            rep.top_t = t
+        elif rep.reached_bottom:
+            rep.back_t = (rep.back_t if rep.back_t is not None else t) if top_leads else None
+        rep.confidence_sum += float(vote.smoothed.max())
+        rep.confidence_frames += 1
+        rep.depth = max(rep.depth, float(vote.smoothed[self._down_index[rep.exercise]]))
+
+    def _shallow_dip(self, phase: tuple[str, str] | None, vote: Vote, t: float, frame: int) -> list[Event]:
+        """A dip that never left the top: the bottom's probability rose past ``partial_min`` and fell again."""
+        rep = self._rep
+        if not (phase and phase[1] == "up" and rep is not None and rep.left_t is None and rep.depth >= self.cfg.partial_min):
+            return []
+        if vote.smoothed[self._down_index[phase[0]]] >= self.cfg.partial_min / 2:
+            return []
+        depth, rep.depth = rep.depth, 0.0
+        return [PartialRepEvent(t=t, frame=frame, exercise=phase[0], set=self._set_number(), reason="no_down",
+                                depth=round(depth, 3))]
+
+    def _at_bottom(self, exercise: str, t: float) -> None:
+        rep = self._rep
+        if rep is not None and rep.exercise == exercise:
+            if rep.left_t is None:
+                rep.left_t = rep.top_t  # the vote comes a dwell late: the descent began earlier
+            rep.reached_bottom = True
+        elif self.cfg.bottom_first:  # a bottom without its top before it: the rep runs from here to the next top
+            self._rep = _RepInProgress(exercise, top_t=t, left_t=t, reached_bottom=True)
+        else:  # a bottom without a top before it: wait for the next top
+            self._rep = None
+
+    def _at_top(self, exercise: str, t: float, frame: int) -> list[Event]:
+        """Back at (or first reaching) the top of ``exercise``: a rep, a partial one, or the start of the next."""
+        out: list[Event] = []
+        rep = self._rep
+        if rep is not None and self.cfg.bottom_first and rep.reached_bottom and rep.exercise != exercise:
+            rep.exercise = exercise  # the bottom was voted as the other exercise (the fold's slow average had not turned yet)
+        if rep is not None and rep.exercise == exercise and rep.left_t is not None:
+            duration = rep.duration(t)
+            if rep.reached_bottom and self.cfg.min_rep_s <= duration <= self.cfg.max_rep_s:
+                out += self._count(exercise, t, frame, duration, rep.confidence)
+            elif rep.reached_bottom or rep.depth >= self.cfg.partial_min:
+                reason = "no_down" if not rep.reached_bottom else ("too_fast" if duration < self.cfg.min_rep_s else "too_slow")
+                out.append(PartialRepEvent(t=t, frame=frame, exercise=exercise, set=self._set_number(), reason=reason,
+                                           depth=round(rep.depth, 3), duration_s=round(duration, 3)))
+        self._rep = _RepInProgress(exercise, top_t=t)
+        return out
+
+    def _set_number(self) -> int:
+        return self.current.number if self.current else 0
+
+    def _count(self, ex: str, t: float, frame: int, duration: float, confidence: float) -> list[Event]:
+        if self.today is not None and self.today() != self.day:
+            self.day = self.today()
+            self.total = 0
+            self.by_exercise = {e: 0 for e in self.exercises}
+        if self.current is None:
+            self.sets += 1
+            self.current = _Set(ex, self.sets, start_t=t - duration)
+        s = self.current
+        s.reps += 1
+        s.last_rep_t = t
+        s.rep_time_sum += duration
+        self.total += 1
+        self.by_exercise[ex] += 1
+        return [RepEvent(t=t, frame=frame, exercise=ex, rep=s.reps, set=s.number, total=self.total,
+                         exercise_total=self.by_exercise[ex], confidence=round(confidence, 3), duration_s=round(duration, 3))]

@@ -1,0 +1,83 @@
+"""Temporal voting: per-frame class probabilities to a stable phase.
+
+Three guards against a flicker becoming a phase change: smoothing (EMA or a window
+average), hysteresis (a new phase must reach its *enter* threshold while the current
+one has fallen to its *exit* threshold), and a minimum dwell (the new phase must win
+for that many consecutive frames). The smoothed probabilities go out too: the
+counter uses them to see partial reps that never became a phase.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..config.settings import VotingConfig
+
+
+@dataclass(frozen=True)
+class Vote:
+    phase: str | None  # the stable phase, None until the first one is settled
+    changed: bool  # the phase changed at this frame
+    smoothed: np.ndarray  # smoothed probabilities, in label order
+
+
+class Voter:
+    def __init__(self, labels: tuple[str, ...], cfg: VotingConfig) -> None:
+        self.labels = labels
+        self._ema: np.ndarray | None = None
+        self._win: deque[np.ndarray] = deque()
+        self.phase: int | None = None
+        self._candidate: int | None = None
+        self._streak = 0
+        self.reconfigure(cfg)
+
+    def reconfigure(self, cfg: VotingConfig) -> None:
+        """New thresholds and smoothing (a reload); the phase and the smoothed state carry on."""
+        self.cfg = cfg
+        self._enter = np.array([cfg.get(lab, "enter") for lab in self.labels])
+        self._exit = np.array([cfg.get(lab, "exit") for lab in self.labels])
+        self._dwell = [int(cfg.get(lab, "min_dwell")) for lab in self.labels]
+        self._win = deque(self._win, maxlen=max(1, cfg.window))
+        self._win_sum = np.sum(self._win, axis=0) if self._win else np.zeros(len(self.labels))
+
+    def reset(self) -> None:
+        """A new source: no phase, nothing smoothed (the thresholds stay)."""
+        self._ema = None
+        self._win.clear()
+        self._win_sum = np.zeros(len(self.labels))
+        self.phase, self._candidate, self._streak = None, None, 0
+
+    @property
+    def delay_frames(self) -> float:
+        """Typical frames between a true change and the vote following it (smoothing lag plus dwell)."""
+        lag = (1 - self.cfg.ema_alpha) / self.cfg.ema_alpha if self.cfg.method == "ema" else (self.cfg.window - 1) / 2
+        return lag + max(self._dwell)
+
+    def _smooth(self, p: np.ndarray) -> np.ndarray:
+        if self.cfg.method == "window":
+            if len(self._win) == self._win.maxlen:
+                self._win_sum -= self._win[0]
+            self._win.append(p)
+            self._win_sum += p
+            return self._win_sum / len(self._win)
+        a = self.cfg.ema_alpha
+        self._ema = p.astype(np.float64) if self._ema is None else a * p + (1 - a) * self._ema
+        return self._ema
+
+    def update(self, probs: np.ndarray) -> Vote:
+        s = self._smooth(np.asarray(probs, dtype=np.float64))
+        best = int(np.argmax(s))
+        free = self.phase is None or s[self.phase] <= self._exit[self.phase]
+        if best != self.phase and s[best] >= self._enter[best] and free:
+            self._streak = self._streak + 1 if best == self._candidate else 1
+            self._candidate = best
+        else:
+            self._candidate, self._streak = None, 0
+        changed = False
+        if self._candidate is not None and self._streak >= self._dwell[self._candidate]:
+            self.phase, changed = self._candidate, True
+            self._candidate, self._streak = None, 0
+        return Vote(None if self.phase is None else self.labels[self.phase], changed, s)

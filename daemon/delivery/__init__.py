@@ -1,0 +1,1 @@
+"""What leaves the box and what survives a restart: the outbox, the state store, MQTT."""

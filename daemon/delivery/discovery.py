@@ -1,0 +1,35 @@
+"""Home Assistant MQTT discovery: what the counter is to Home Assistant, as (topic, payload) messages.
+
+A pure function of the config and the topics, so it is tested without a broker; the publisher
+sends its messages retained on connect and whenever Home Assistant announces itself ``online``.
+"""
+
+from __future__ import annotations
+
+import json
+
+from ..config.settings import MqttConfig
+
+
+def messages(cfg: MqttConfig, topic: dict[str, str]) -> list[tuple[str, str]]:
+    """Today's total, the current exercise and an event per rep, on one device, available while ``status`` is online.
+    ``topic``: the publisher's topics by name (``reps``, ``state``, ``status``, ...)."""
+    node = cfg.client_id
+    device = {"identifiers": [f"homegym_{node}"], "name": "HomeGym Spotter", "model": "rep counter", "manufacturer": "HomeGym"}
+    avail = {"availability_topic": topic["status"], "payload_available": "online", "payload_not_available": "offline"}
+    entities: dict[str, dict[str, object]] = {
+        f"sensor/{node}/total_today": {"name": "Reps today", "state_topic": topic["state"],
+                                       "value_template": "{{ value_json.total_today }}",
+                                       "unit_of_measurement": "reps", "state_class": "total_increasing", "icon": "mdi:dumbbell"},
+        f"sensor/{node}/exercise": {"name": "Exercise", "state_topic": topic["state"],
+                                    "value_template": "{{ value_json.exercise or 'none' }}",
+                                    "icon": "mdi:human-handsup"},
+        f"event/{node}/rep": {"name": "Rep", "state_topic": topic["reps"], "event_types": ["rep"],
+                              "value_template": '{"event_type": "{{ value_json.type }}", '
+                                                '"exercise": "{{ value_json.exercise }}", "total": {{ value_json.total }}}'},
+    }
+    out = []
+    for path, conf in entities.items():
+        conf = dict(conf, unique_id=f"homegym_{path.replace('/', '_')}", device=device, **avail)
+        out.append((f"{cfg.ha_prefix}/{path}/config", json.dumps(conf, sort_keys=True)))
+    return out

@@ -1,0 +1,1 @@
+"""Frames in: the source, the capture thread, the ring."""

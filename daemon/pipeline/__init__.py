@@ -1,0 +1,1 @@
+"""The loop that moves frames through the stages, what it tells its runner, its figures."""

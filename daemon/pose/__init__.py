@@ -1,0 +1,1 @@
+"""The pose stage: detector, landmarks, crop, smoothing, the tracking loop, keypoint files, drawing."""

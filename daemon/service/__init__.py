@@ -1,0 +1,1 @@
+"""Homegym run as a service: the daemon's lifecycle, signals, systemd, install."""

@@ -1,0 +1,331 @@
+"""``homegym run``: the pipeline on the live source, its events to MQTT through the outbox, under systemd.
+
+Today's totals come back from the state store after a restart (MQTT on or off). systemd hears READY=1 once
+the model is compiled and the first frame has arrived, WATCHDOG=1 from the
+pipeline's own loop, STATUS= lines with fps and counts, and STOPPING=1 on SIGTERM;
+SIGTERM or SIGINT then stops capture, finishes the frames in flight, flushes the
+outbox as far as the broker allows and publishes ``offline``. SIGHUP reloads the
+config in the pipeline's thread: thresholds and MQTT at once, the source or the
+model by restarting that stage, and an invalid file is rejected with one log line.
+With ``live.enabled`` the live page (``live.view``, ``live.server``) runs beside it.
+"""
+
+from __future__ import annotations
+
+import datetime
+import logging
+import time
+from pathlib import Path
+
+from homegym.core.errors import UserError
+
+from ..classify.factory import hint_for, open_model
+from ..config import settings as config_mod
+from ..config.settings import Config
+from ..counting.events import Event, RepEvent, SetEndEvent
+from ..delivery.mqtt import Publisher, check_files
+from ..delivery.outbox import Outbox
+from ..delivery.state import StateStore
+from ..live.access import load_token, page_url, qr_code
+from ..live.server import LiveServer
+from ..live.view import LAST_SETS, LiveView, set_row
+from ..pipeline.health import Counts, Summary
+from ..pipeline.observer import FrameView, Observer
+from ..pipeline.pipeline import Pipeline
+from ..pipeline.sequence import RunNumbering
+from .signals import Signals
+from .systemd import Notifier
+
+log = logging.getLogger(__name__)
+STATUS_EVERY_S = 5.0
+LIVE_HEALTH_S = 1.0  # the live page's health figures while a page is open (a few reads and a COUNT on the outbox);
+# with none open, every STATUS_EVERY_S, for homegym status
+START_EXTEND_S = 30.0  # while alive and waiting for the first frame, keep systemd's start timeout this far ahead
+
+
+def today() -> str:
+    return datetime.date.today().isoformat()
+
+
+class Service(Observer):
+    """The pipeline's observer when it runs as the daemon: totals to the state store, events to MQTT, systemd told.
+
+    The constructor only sets fields. ``start()`` opens the stores, compiles the model, starts the live page and
+    MQTT, in that order, and a failure on the way stops whatever had started; ``run()`` counts until the source
+    ends or a stop is requested; ``stop()`` ends everything in the reverse order."""
+
+    def __init__(self, cfg: Config, config_path: Path | None = None, model: Path | None = None,
+                 notifier: Notifier | None = None, log_level_fixed: bool = False) -> None:
+        self.cfg = cfg
+        self.config_path = config_path
+        self.model_override = model
+        self.log_level_fixed = log_level_fixed  # --log-level on the command line wins over the config
+        self.notify = notifier or Notifier()
+        self.state_store: StateStore | None = None
+        self.outbox: Outbox | None = None
+        self.publisher: Publisher | None = None
+        self.live: LiveView | None = None
+        self.live_server: LiveServer | None = None
+        self.pipe: Pipeline | None = None
+        self._run_numbering = RunNumbering()  # events' seq while there is no outbox (MQTT off)
+        self._reload_requested = False
+        self._stop_requested = False
+        self._ready = False
+        self._next_status = 0.0
+        self._status_frames = 0
+        self._status_t = time.monotonic()
+        self._live_at = 0.0  # when the live page's health was last refreshed
+        self._live_counts: Counts | None = None
+
+    # -- lifecycle ---------------------------------------------------------------------------------
+
+    def start(self) -> None:
+        cfg = self.cfg
+        try:
+            self.state_store = StateStore(cfg.state.path() / "state.sqlite3")
+            if cfg.mqtt.enabled:
+                self.outbox = self._open_outbox(cfg)
+            classifier = open_model(cfg.model, self.model_override, hint_for(cfg.source))
+            self.pipe = pipe = Pipeline(cfg, classifier, self, clock=today, stats_interval_s=cfg.mqtt.stats_interval_s,
+                                        numbering=self._number)
+            pipe.start()
+            self._live_counts = pipe.health.counts()
+            pipe.restore_totals(self.state_store.totals(pipe.totals().day or today()))
+            log.info("today's totals so far: %s", pipe.totals().by_exercise)
+            if cfg.live.enabled:  # before MQTT: a port that is taken stops the start before MQTT connects
+                self._start_live(cfg)
+            if self.outbox is not None:
+                log.info("outbox: last seq %d, %d undelivered", self.outbox.last_seq, self.outbox.pending_count())
+                self._start_publisher(cfg, self.outbox)
+        except BaseException:
+            self.stop()
+            raise
+
+    def run(self) -> Summary:
+        """Count until the source ends or a stop is requested (``start()`` first where nobody did), then stop."""
+        try:
+            if self.pipe is None:
+                self.start()
+            if self._stop_requested:  # asked for while starting
+                self._pipe.stop()
+            return self._pipe.run()
+        finally:
+            self.stop()
+
+    def stop(self) -> None:
+        """Everything that started, stopped in the reverse order (safe to call twice, or after a failed start)."""
+        self._stop_live()
+        if self.publisher is not None:
+            self.publisher.stop()
+            self.publisher = None
+        if self.outbox is not None:
+            self.outbox.close()
+            self.outbox = None
+        if self.state_store is not None:
+            self.state_store.close()
+            self.state_store = None
+        self.notify.close()
+
+    # -- wiring ------------------------------------------------------------------------------------
+
+    def _number(self, event: Event) -> Event:
+        """Each event's ``seq``, once: the outbox's persistent numbers (it keeps a published event as it numbers it),
+        or the run's own while MQTT is off."""
+        return self.outbox.record(event) if self.outbox is not None else self._run_numbering(event)
+
+    @staticmethod
+    def _open_outbox(cfg: Config) -> Outbox:
+        return Outbox(cfg.state.path() / "outbox.sqlite3", cfg.state.outbox_max_events, cfg.state.outbox_max_age_days * 86400)
+
+    def _start_publisher(self, cfg: Config, outbox: Outbox) -> None:
+        assert self.pipe is not None
+        publisher = Publisher(cfg.mqtt, outbox, on_command=self.pipe.command)
+        publisher.state(self.pipe.state())
+        publisher.start()
+        self.publisher = publisher
+
+    def _start_live(self, cfg: Config) -> None:
+        """The live page: listening, or a UserError saying why not."""
+        assert self.pipe is not None and self.state_store is not None
+        pipe = self.pipe
+        token = load_token(cfg, create=True)
+        view = LiveView(cfg.live, lambda: pipe.letterbox, self.state_store.last_sets(LAST_SETS))
+        view.on_state(pipe.state())
+        server = LiveServer(cfg.live, view, token)
+        server.start()
+        self.live, self.live_server = view, server
+        url = page_url(cfg, token)
+        if token is None:
+            log.info("live page: %s (this box only: live.host %s)", url, cfg.live.host)
+        else:
+            log.info("live page: %s (homegym status shows this again)\n%s", url, qr_code(url))
+
+    def _stop_live(self) -> None:
+        if self.live_server is not None:
+            self.live_server.stop()
+        self.live, self.live_server = None, None
+
+    def _live_health(self) -> dict:
+        """The live page's health: the source, the rates since the last refresh, MQTT and the outbox."""
+        assert self.pipe is not None and self._live_counts is not None
+        counts = self.pipe.health.counts()
+        recent, self._live_counts = counts.since(self._live_counts), counts
+        mqtt = "off" if self.publisher is None else "connected" if self.publisher.connected.is_set() else "disconnected"
+        return {"source": self.pipe.source_state(), **recent, "mqtt": mqtt,
+                "outbox": self.outbox.pending_count() if self.outbox is not None and self.publisher is not None else None}
+
+    # -- the pipeline's observer (called only while it runs, so after start()) ---------------------------
+
+    @property
+    def _pipe(self) -> Pipeline:
+        assert self.pipe is not None, "start() made it"
+        return self.pipe
+
+    @property
+    def wants_frames(self) -> bool:  # type: ignore[override]
+        return self.live is not None and self.live.wants_frames
+
+    def on_frame(self, frame: FrameView) -> None:
+        if self.live is not None:
+            self.live.on_frame(frame)
+
+    def on_event(self, event: Event) -> None:
+        totals = self._pipe.totals()
+        store = self.state_store
+        assert store is not None
+        if isinstance(event, RepEvent) and totals.day:
+            store.save_totals(totals.day, totals.by_exercise)
+        if isinstance(event, SetEndEvent) and event.reps:
+            store.add_set(set_row(event))
+        if self.live is not None:
+            self.live.on_event(event)
+        if self.publisher is not None:
+            self.publisher.handle(event)
+        log.info("%s", event.to_json())
+
+    def on_state(self, state: dict) -> None:
+        if self.publisher is not None:
+            self.publisher.state(state)
+        if self.live is not None:
+            self.live.on_state(state)
+
+    def on_stats(self, stats: dict) -> None:
+        if self.publisher is not None:
+            self.publisher.stats(stats)
+
+    # -- systemd -----------------------------------------------------------------------------------
+
+    def on_ready(self) -> None:
+        self._ready = True
+        log.info("ready: first frame from %s", self.cfg.source.uri)
+        self.notify.ready(self._status_line(time.monotonic()))
+
+    def on_tick(self, now: float) -> None:
+        """Every turn of the pipeline's loop: the watchdog ping, the status line, a pending reload."""
+        self.notify.watchdog(now)
+        if self._reload_requested:
+            self._reload_requested = False
+            self.reload()
+        if self.live is not None and now - self._live_at >= (LIVE_HEALTH_S if self.live.listening else STATUS_EVERY_S):
+            self._live_at = now
+            self.live.health(self._live_health())
+        if now >= self._next_status:
+            self._next_status = now + STATUS_EVERY_S
+            if self._ready:
+                self.notify.status(self._status_line(now))
+            else:
+                self.notify.extend_start(START_EXTEND_S)
+                self.notify.status(self._waiting_line())
+
+    def _waiting_line(self) -> str:
+        """The status while there is no frame yet: a camera that is not there says so, instead of 'activating' alone."""
+        line = f"waiting for the first frame from {self.cfg.source.uri}"
+        cap = self._pipe.capture
+        if cap is not None and cap.stats.failed_opens:
+            line += (f": not there yet ({cap.stats.failed_opens} attempts; the next in {cap.stats.retry_in_s:.0f} s; "
+                     "journalctl -u homegym says why)")
+        return line
+
+    def _status_line(self, now: float) -> str:
+        pipe = self._pipe
+        frames = pipe.health.frames
+        fps = (frames - self._status_frames) / max(now - self._status_t, 1e-6)
+        self._status_frames, self._status_t = frames, now
+        c = pipe.totals()
+        per = ", ".join(f"{ex} {n}" for ex, n in c.by_exercise.items())
+        line = f"{fps:.1f} fps inferred; {c.total} reps today ({per}); source {pipe.source_state()}"
+        if self.publisher is not None:
+            line += f"; mqtt {'connected' if self.publisher.connected.is_set() else 'disconnected'}"
+        return line
+
+    # -- signals: flags the pipeline's next loop turn acts on ---------------------------------------
+
+    def request_reload(self) -> None:
+        """Safe from a signal handler."""
+        self._reload_requested = True
+
+    def request_stop(self) -> None:
+        """Safe from a signal handler: capture stops, the frames in flight are counted, then ``run`` stops the rest."""
+        self._stop_requested = True
+        self.notify.stopping()
+        if self.pipe is not None:
+            self.pipe.stop()
+
+    def reload(self) -> None:
+        """Re-read the config; validate and build everything new first, then apply it, or keep the old."""
+        where = str(self.config_path) if self.config_path else "the built-in defaults"
+        pipe = self._pipe
+        try:
+            new = config_mod.load(self.config_path)
+            old = self.cfg
+            classifier = open_model(new.model, self.model_override, hint_for(new.source)) if new.model != old.model else None
+            if new.mqtt != old.mqtt and new.mqtt.enabled:
+                check_files(new.mqtt)
+        except (UserError, OSError, RuntimeError) as e:
+            log.error("reload of %s rejected, the running config stays: %s", where, "; ".join(str(e).splitlines()))
+            return
+        changed = [name for name in Config.model_fields if getattr(new, name) != getattr(old, name)]
+        if not changed:
+            log.info("reload of %s: nothing changed", where)
+            return
+        pipe.reconfigure(new, stats_interval_s=new.mqtt.stats_interval_s)
+        if new.mqtt != old.mqtt:
+            self._reload_mqtt(new)
+        if classifier is not None:
+            pipe.replace_model(classifier)
+        if new.logging.level != old.logging.level and not self.log_level_fixed:
+            logging.getLogger().setLevel(new.logging.level.upper())
+        if new.state != old.state:
+            log.warning("reload: state.* applies at the next start")
+        if new.live != old.live:
+            self._stop_live()
+            if new.live.enabled:
+                try:
+                    self._start_live(new)
+                except UserError as e:
+                    log.error("reload: the live page is off until this is fixed: %s", e)
+        self.cfg = new
+        log.info("reload of %s applied: %s changed", where, ", ".join(changed))
+
+    def _reload_mqtt(self, new: Config) -> None:
+        """The old connection ends (flushing what it can), then a new one starts with the same outbox."""
+        if self.publisher is not None:
+            self.publisher.stop(flush_timeout_s=1.0)
+            self.publisher = None
+        if not new.mqtt.enabled:
+            return
+        try:
+            if self.outbox is None:
+                self.outbox = self._open_outbox(new)
+            self._start_publisher(new, self.outbox)
+        except UserError as e:
+            log.error("reload: MQTT is off until this is fixed: %s", e)
+
+
+def run(cfg: Config, config_path: Path | None = None, model: Path | None = None, log_level_fixed: bool = False,
+        signals: Signals | None = None) -> Summary:
+    """The daemon; ``signals`` installed by the caller as early as it can (before this module's imports)."""
+    service = Service(cfg, config_path, model, log_level_fixed=log_level_fixed)
+    if signals is not None:
+        signals.attach(service)
+    return service.run()
