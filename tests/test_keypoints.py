@@ -13,7 +13,7 @@ from support import counted_rows, needs_tf, one_line_error, run_cli
 
 from homegym.core import keypoint_features as kf
 from homegym.core.errors import UserError
-from homegym.core.pose_track import PoseTrack
+from homegym.core.pose_track import PoseTrack, video_digest
 from homegym.daemon.classify.factory import DEFAULT_MODEL_DIR, IMAGE_MODEL_DIR
 
 LABELS = ("neither", "pushup_up", "pushup_down", "squat_up", "squat_down")
@@ -109,9 +109,18 @@ def test_homegym_poses_writes_every_clip_once_and_resumes(image_clips, tmp_path)
     assert sorted(p.name for p in out.iterdir()) == sorted(f"{row['name']}.npz" for row in rows)
     first = PoseTrack.load(out / f"{rows[0]['name']}.npz")
     assert first.model.startswith("mediapipe 0.10.14") and len(first.t) == int(rows[0]["frames"])
+    assert first.video_sha256 == video_digest(image_clips / rows[0]["file"])
     (out / f"{rows[1]['name']}.npz").write_bytes(b"cut short")  # a damaged file is made again, the others kept
     r = run_cli("poses", str(image_clips / "clips.csv"), "-o", str(out))
-    assert r.returncode == 0 and f"{len(rows)} clips in {out}: 1 made, {len(rows) - 1} already there" in r.stdout
+    assert r.returncode == 0 and f"{len(rows)} clips in {out}: 1 made (0 of a changed video), {len(rows) - 1} already there" in r.stdout
+
+    # A clip re-encoded under the same name (here: another clip's bytes copied over it) is another video: made again.
+    clips = tmp_path / "clips"
+    shutil.copytree(image_clips, clips)
+    shutil.copyfile(clips / rows[3]["file"], clips / rows[2]["file"])
+    r = run_cli("poses", str(clips / "clips.csv"), "-o", str(out))
+    assert r.returncode == 0 and f"{len(rows)} clips in {out}: 1 made (1 of a changed video), {len(rows) - 1} already there" in r.stdout
+    assert PoseTrack.load(out / f"{rows[2]['name']}.npz").video_sha256 == video_digest(clips / rows[3]["file"])
     with pytest.raises(UserError, match="cannot read keypoint file"):
         PoseTrack.load(image_clips / "clips.csv")
     assert "no clips" in one_line_error(run_cli("poses", str(image_clips / "clips.csv"), "-o", str(out), "--split", "eval"))
@@ -238,3 +247,19 @@ def test_keypoint_training_refuses_bad_input_in_one_line(training_clips, tmp_pat
     for args in (["--tracks", str(tmp_path)], ["--kind", "image"]):
         err = one_line_error(run_cli("train", man, "--exercises", "pushup,pushups", "-o", str(tmp_path / "x"), *args))
         assert "--exercises: pushups is not an exercise: choose from pushup, squat, lunge" in err
+
+
+def test_training_refuses_keypoints_made_from_another_video(image_clips, tmp_path) -> None:
+    """A clip re-encoded under the same name after its keypoints were made: training stops in one line instead of
+    pairing the new clip's rep marks with the old video's keypoints."""
+    from homegym.core import manifest
+    from homegym.train.keypoints.data import load
+
+    row = next(r for r in manifest.read(image_clips / "clips.csv") if r.exercise == "squat")
+    n = 3
+    track = PoseTrack(np.arange(n), np.arange(n) / 15.0, np.zeros((n, 33, 4), np.float32), np.zeros((n, 33, 3), np.float32),
+                      np.zeros(n, np.float32), np.zeros(n, bool), np.full((n, 4), np.nan, np.float32), np.zeros(n, bool), 15.0, 320, 240)
+    (tmp_path / "keys").mkdir()
+    track.save(tmp_path / "keys" / f"{row.name}.npz", str(row.path), "mediapipe 0.10.14", "0" * 64)
+    with pytest.raises(UserError, match="made from another video than .*: run homegym poses again"):
+        load([row], [tmp_path / "keys"], None, kf.FeatureSpec())

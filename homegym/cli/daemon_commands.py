@@ -66,8 +66,9 @@ def count_cmd(a: argparse.Namespace) -> int:
     return 0
 
 
-def _pose_one(video: Path, out: Path, tracker, cfg, stride: int | None) -> str:
-    """One video through the pose stage to ``out`` (written whole or not at all); the line to print."""
+def _pose_one(video: Path, out: Path, tracker, cfg, stride: int | None, digest: str = "") -> str:
+    """One video through the pose stage to ``out`` (written whole or not at all), ``digest`` its identity; the line
+    to print."""
     from homegym.core.video import open_video
     from homegym.daemon.frames.capture import stride_for
     from homegym.daemon.pose.record import record
@@ -76,7 +77,7 @@ def _pose_one(video: Path, out: Path, tracker, cfg, stride: int | None) -> str:
     stride = stride or stride_for(info.fps, cfg.pipeline.infer_fps)
     track = record(video, tracker, cfg.pose.frame_size, stride)
     tmp = out.with_name(out.name + ".part.npz")
-    track.save(tmp, str(video), f"{tracker.landmarks.version}")
+    track.save(tmp, str(video), f"{tracker.landmarks.version}", digest)
     tmp.replace(out)
     n, found = len(track.frame), int(track.found.sum())
     return (f"{out}: {n} frames (every {stride}. of {info.fps:.1f} fps), a person on {found} ({found / n:.0%}); "
@@ -95,16 +96,19 @@ def pose_cmd(a: argparse.Namespace) -> int:
     if a.stride is not None and a.stride < 1:
         raise UserError(f"--stride must be 1 or more, got {a.stride}")
     cfg = load_config(a.config)
+    from homegym.core.pose_track import video_digest
+
     open_video(a.video)  # a missing or undecodable file fails before the models compile
-    print(_pose_one(a.video, a.out or a.video.with_suffix(".pose.npz"), _tracker(cfg), cfg, a.stride))
+    print(_pose_one(a.video, a.out or a.video.with_suffix(".pose.npz"), _tracker(cfg), cfg, a.stride, video_digest(a.video)))
     return 0
 
 
 def poses_cmd(a: argparse.Namespace) -> int:
     """Every clip of a manifest through the pose stage, as the daemon runs it, into a folder (training's keypoints).
-    A clip whose file is there from the same landmark model is kept: the run resumes where it stopped."""
+    A clip whose file is there from the same landmark model and the same video (its bytes' digest) is kept: the run
+    resumes where it stopped, and a clip re-encoded under the same name is made again."""
     from homegym.core import manifest
-    from homegym.core.pose_track import PoseTrack
+    from homegym.core.pose_track import PoseTrack, video_digest
 
     rows = manifest.read(a.manifest)
     if a.split:
@@ -114,18 +118,26 @@ def poses_cmd(a: argparse.Namespace) -> int:
     cfg = load_config(a.config)
     tracker = _tracker(cfg)
     a.out.mkdir(parents=True, exist_ok=True)
-    kept = 0
+    kept = changed = 0
     for i, row in enumerate(rows, 1):
         out = a.out / f"{row.path.stem}.npz"
+        try:
+            digest = video_digest(row.path)
+        except OSError as e:
+            raise UserError(f"cannot read {row.path}: {e.strerror}") from None
         if out.exists() and not a.force:
             try:
-                if PoseTrack.load(out).model == tracker.landmarks.version:
+                old = PoseTrack.load(out)
+            except UserError:
+                old = None  # a damaged file: made again
+            if old is not None and old.model == tracker.landmarks.version:
+                if old.video_sha256 == digest:
                     kept += 1
                     continue
-            except UserError:
-                pass  # a damaged file: made again
-        print(f"[{i}/{len(rows)}] " + _pose_one(row.path, out, tracker, cfg, None), flush=True)
-    print(f"{len(rows)} clips in {a.out}: {len(rows) - kept} made, {kept} already there")
+                changed += 1
+                log.info("%s: the video is not the one its keypoints were made from: made again", row.path.name)
+        print(f"[{i}/{len(rows)}] " + _pose_one(row.path, out, tracker, cfg, None, digest), flush=True)
+    print(f"{len(rows)} clips in {a.out}: {len(rows) - kept} made ({changed} of a changed video), {kept} already there")
     return 0
 
 
@@ -252,7 +264,8 @@ def register(sub: Any) -> None:
     s.add_argument("manifest", type=Path, help="a clip manifest (clips.csv)")
     s.add_argument("-o", "--out", type=Path, required=True, help="the folder: one <clip>.npz per clip (docs/pose.md)")
     s.add_argument("--split", help="only the clips of this split")
-    s.add_argument("--force", action="store_true", help="make every file again (default: keep those from the same landmark model)")
+    s.add_argument("--force", action="store_true",
+                   help="make every file again (default: keep those from the same landmark model and the same video file)")
     s.add_argument("--config", type=Path, help="config.yaml: its pose and pipeline sections (default: the built-in defaults)")
 
     s = add(sub, "run", "run the daemon on the configured live source (camera, stream or file)",

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import zipfile
 from dataclasses import dataclass
@@ -13,6 +14,16 @@ import numpy as np
 from .errors import UserError
 
 FORMAT = "homegym-pose/1"
+
+
+def video_digest(path: Path) -> str:
+    """The video file's own identity (SHA-256 of its bytes): a clip re-encoded under the same name is another video,
+    whatever its name, size or modification time say."""
+    h = hashlib.sha256()
+    with Path(path).open("rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
 
 
 @dataclass
@@ -32,9 +43,11 @@ class PoseTrack:
     height: int
     busy_s: float = 0.0  # seconds in the pose stage (decoding excluded)
     model: str = ""  # the landmark model's version, as the recorder saw it
+    video_sha256: str = ""  # the video it was made from (video_digest); "" in files made before the key
 
-    def save(self, path: Path, source: str, model: str) -> None:
-        meta = {"format": FORMAT, "source": source, "model": model, "fps": self.fps, "width": self.width, "height": self.height}
+    def save(self, path: Path, source: str, model: str, video_sha256: str = "") -> None:
+        meta = {"format": FORMAT, "source": source, "model": model, "fps": self.fps, "width": self.width, "height": self.height,
+                "video_sha256": video_sha256}
         np.savez_compressed(path, frame=self.frame, t=self.t, landmarks=self.landmarks, world=self.world, presence=self.presence,
                             found=self.found, roi=self.roi, detected=self.detected, fps=np.float32(self.fps),
                             width=np.int32(self.width), height=np.int32(self.height), source=np.str_(source),
@@ -53,6 +66,7 @@ class PoseTrack:
                 if meta.get("format") != FORMAT:
                     raise UserError(f"{path}: not a {FORMAT} file (format {meta.get('format')!r})")
                 return cls(z["frame"], z["t"], z["landmarks"], z["world"], z["presence"], z["found"].astype(bool), z["roi"],
-                           z["detected"].astype(bool), float(z["fps"]), int(z["width"]), int(z["height"]), model=str(z["model"]))
+                           z["detected"].astype(bool), float(z["fps"]), int(z["width"]), int(z["height"]), model=str(z["model"]),
+                           video_sha256=str(meta.get("video_sha256", "")))
         except (OSError, ValueError, KeyError, zipfile.BadZipFile) as e:
             raise UserError(f"cannot read keypoint file {path}: {e}") from None

@@ -18,7 +18,7 @@ from homegym.core import keypoint_features as kf
 from homegym.core import manifest
 from homegym.core.errors import UserError
 from homegym.core.labels import NEITHER, PHASES, order_labels
-from homegym.core.pose_track import PoseTrack
+from homegym.core.pose_track import PoseTrack, video_digest
 
 from ..from_reps import DEFAULT_EXERCISES, derive
 from . import augment
@@ -82,6 +82,9 @@ def load(rows: list[manifest.ClipRow], tracks: list[Path], label_poses: Path | N
     rule = {r.name: lf for r, lf in derive(rows, label_poses)} if postures != "out" else {}
     for row, lf in derive(rows, label_poses, postures):
         track = PoseTrack.load(track_path(tracks, row.name))
+        if track.video_sha256 and track.video_sha256 != video_digest(row.path):
+            raise UserError(f"{track_path(tracks, row.name)}: made from another video than {row.path} (re-encoded since?): "
+                            "run homegym poses again")
         unknown = lf.labels - set(labels)
         if unknown:
             raise UserError(f"{row.path.name}: labels {sorted(unknown)} are not the keypoint classifier's {list(labels)}")
