@@ -39,7 +39,7 @@ def test_events_are_frozen_and_numbered_once() -> None:
 
 
 def test_the_outbox_numbers_published_events_and_keeps_them_as_numbered(tmp_path) -> None:
-    box = Outbox(tmp_path / "outbox.sqlite3")
+    box = Outbox(tmp_path / "outbox.sqlite3").open()
     try:
         partial = PartialRepEvent(t=1.0, frame=1)
         assert box.record(partial) is partial and topic_of(partial) is None, "the log's only: no number of the ones subscribers see"

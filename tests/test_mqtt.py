@@ -31,7 +31,7 @@ def test_subscriber_receives_exactly_the_reps_with_state_and_status(broker, imag
     row = next(c for c in counted_rows(image_clips) if int(c["reps"]) >= 2)
     from homegym.daemon.delivery.outbox import Outbox
 
-    earlier = Outbox(tmp_path / "state" / "outbox.sqlite3")  # earlier sessions: seq 1..5, all delivered
+    earlier = Outbox(tmp_path / "state" / "outbox.sqlite3").open()  # earlier sessions: seq 1..5, all delivered
     for _ in range(5):
         earlier.mark_delivered(earlier.add("gym/reps", str))
     earlier.close()

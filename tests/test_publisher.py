@@ -40,7 +40,7 @@ def _connected(cfg: MqttConfig, outbox: Outbox, **kw) -> Publisher:
 def test_qos0_messages_leave_no_message_id_behind(broker, tmp_path) -> None:
     """Stats go out at QoS 0: their ids must not linger as 'acknowledged', or after 65,535 publishes one would
     mark a new rep delivered without the broker's acknowledgement."""
-    outbox = Outbox(tmp_path / "outbox.sqlite3")
+    outbox = Outbox(tmp_path / "outbox.sqlite3").open()
     pub = _connected(MqttConfig(port=broker.port, client_id="t", ha_discovery=False), outbox)
     try:
         for i in range(3000):
@@ -54,7 +54,7 @@ def test_qos0_messages_leave_no_message_id_behind(broker, tmp_path) -> None:
 
 
 def test_every_waiting_event_is_resent_after_a_connect(broker, tmp_path) -> None:
-    outbox = Outbox(tmp_path / "outbox.sqlite3")
+    outbox = Outbox(tmp_path / "outbox.sqlite3").open()
     for n in range(1, 2501):
         outbox.add("reps", lambda seq, n=n: json.dumps({"type": "rep", "seq": seq, "total": n}))
     phone = Subscriber(broker.port, client_id="phone-resend")
@@ -72,7 +72,7 @@ def test_every_waiting_event_is_resent_after_a_connect(broker, tmp_path) -> None
 def test_waiting_events_go_out_under_the_prefix_configured_now(broker, tmp_path) -> None:
     """An older version stored the whole topic, even one with a wildcard prefix that could never be published;
     the outbox now keeps the topic under the prefix, and what waits goes out under today's prefix."""
-    outbox = Outbox(tmp_path / "outbox.sqlite3")
+    outbox = Outbox(tmp_path / "outbox.sqlite3").open()
     outbox.add("gym/#/reps", lambda seq: json.dumps({"type": "rep", "seq": seq}))  # as the wildcard bug stored it
     outbox.add("reps", lambda seq: json.dumps({"type": "rep", "seq": seq}))
     phone = Subscriber(broker.port, client_id="phone-prefix", topic="home/#")
@@ -93,7 +93,7 @@ def test_a_failing_callback_is_logged_and_delivery_goes_on(broker, tmp_path, cap
     def broken(command: str, payload: str) -> None:
         raise RuntimeError("a bug in a command handler")
 
-    outbox = Outbox(tmp_path / "outbox.sqlite3")
+    outbox = Outbox(tmp_path / "outbox.sqlite3").open()
     pub = _connected(MqttConfig(port=broker.port, client_id="t", ha_discovery=False, commands=True), outbox, on_command=broken)
     try:
         with caplog.at_level(logging.ERROR, logger="homegym.daemon.delivery.mqtt"):
@@ -110,7 +110,7 @@ def test_a_failing_callback_is_logged_and_delivery_goes_on(broker, tmp_path, cap
 def test_two_daemons_with_one_client_id_are_told_apart(broker, tmp_path, caplog) -> None:
     """MQTT 3.1.1 brokers drop the older of two sessions with one client id, and say nothing: after two
     connections in a row closed right after they opened, the warning names the likely cause."""
-    boxes = [Outbox(tmp_path / f"outbox{i}.sqlite3") for i in range(2)]
+    boxes = [Outbox(tmp_path / f"outbox{i}.sqlite3").open() for i in range(2)]
     cfg = MqttConfig(port=broker.port, client_id="same", ha_discovery=False)
     pubs = []
     try:
@@ -146,7 +146,7 @@ def test_a_connection_closed_before_the_broker_accepts_it_is_one_line(tmp_path, 
 
     t = threading.Thread(target=refuse, daemon=True)
     t.start()
-    outbox = Outbox(tmp_path / "outbox.sqlite3")
+    outbox = Outbox(tmp_path / "outbox.sqlite3").open()
     pub = Publisher(MqttConfig(port=port, client_id="t", ha_discovery=False, reconnect_max_s=1), outbox)
     try:
         with caplog.at_level(logging.ERROR, logger="homegym.daemon.delivery.mqtt"):

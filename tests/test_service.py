@@ -289,7 +289,7 @@ def test_sigterm_flushes_the_outbox_and_says_offline(image_ir, image_clips, tmp_
             return {json.loads(p)["seq"] for t, p, _ in list(phone.messages) if t in ("gym/reps", "gym/sets")}
 
         assert wait_for(lambda: delivered() >= logged, 5), "every event counted before SIGTERM reached the phone"
-        box = Outbox(tmp_path / "state" / "outbox.sqlite3")
+        box = Outbox(tmp_path / "state" / "outbox.sqlite3").open()
         assert box.pending() == [] and box.last_seq == max(logged)
         box.close()
         assert retained(broker.port, "gym/status") == "offline"

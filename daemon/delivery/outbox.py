@@ -10,6 +10,7 @@ delivery: they live in the state store (``state.py``).
 from __future__ import annotations
 
 import logging
+import sqlite3
 import threading
 import time
 from dataclasses import dataclass
@@ -51,13 +52,20 @@ class Pending:
 class Outbox:
     def __init__(self, path: Path, max_events: int = _LIMITS.outbox_max_events,
                  max_age_s: float = _LIMITS.outbox_max_age_days * 86400) -> None:
-        # One connection shared by the pipeline and paho's network thread, serialised by a lock.
-        self._db = open_db(Path(path), "MQTT outbox")
-        self._db.executescript(SCHEMA)
-        self._lock = threading.Lock()
+        """``Outbox(path).open()``: the constructor only sets the bounds; ``open()`` opens the file."""
+        self.path = Path(path)
         self.max_events = max_events
         self.max_age_s = max_age_s
+        # One connection shared by the pipeline and paho's network thread, serialised by a lock.
+        self._db: sqlite3.Connection = None  # type: ignore[assignment]  # open() makes it
+        self._lock = threading.Lock()
+        self.dropped = 0
+
+    def open(self) -> Outbox:
+        self._db = open_db(self.path, "MQTT outbox")
+        self._db.executescript(SCHEMA)
         self.dropped = int(self._meta("dropped", "0"))
+        return self
 
     def _meta(self, key: str, default: str) -> str:
         row = self._db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()

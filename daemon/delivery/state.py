@@ -48,11 +48,18 @@ def open_db(path: Path, what: str) -> sqlite3.Connection:
 
 
 class StateStore:
+    """``StateStore(path).open()``: the constructor only names the file; ``open()`` opens it (a one-line error naming
+    state.dir where it cannot), ``close()`` closes it."""
+
     def __init__(self, path: Path) -> None:
         self.path = Path(path)
+        self._db: sqlite3.Connection = None  # type: ignore[assignment]  # open() makes it
+        self._lock = threading.Lock()
+
+    def open(self) -> StateStore:
         self._db = open_db(self.path, "state store")
         self._db.executescript(SCHEMA)
-        self._lock = threading.Lock()
+        return self
 
     def totals(self, day: str) -> dict[str, int]:
         """The day's totals per exercise (``day`` as YYYY-MM-DD); empty for a day not seen."""

@@ -82,7 +82,7 @@ class Service(Observer):
     def start(self) -> None:
         cfg = self.cfg
         try:
-            self.state_store = StateStore(cfg.state.path() / "state.sqlite3")
+            self.state_store = StateStore(cfg.state.path() / "state.sqlite3").open()
             if cfg.mqtt.enabled:
                 self.outbox = self._open_outbox(cfg)
             classifier = open_model(cfg.model, self.model_override, hint_for(cfg.source))
@@ -135,7 +135,7 @@ class Service(Observer):
 
     @staticmethod
     def _open_outbox(cfg: Config) -> Outbox:
-        return Outbox(cfg.state.path() / "outbox.sqlite3", cfg.state.outbox_max_events, cfg.state.outbox_max_age_days * 86400)
+        return Outbox(cfg.state.path() / "outbox.sqlite3", cfg.state.outbox_max_events, cfg.state.outbox_max_age_days * 86400).open()
 
     def _start_publisher(self, cfg: Config, outbox: Outbox) -> None:
         assert self.pipe is not None

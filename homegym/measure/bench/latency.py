@@ -53,7 +53,7 @@ def latency_figures(report: BenchReport, model: Path, clip: Path, cfg, work: Pat
 
     (work / "broker").mkdir(exist_ok=True)
     with Mosquitto(work / "broker", persistence=False) as broker:
-        outbox = Outbox(work / "outbox.sqlite3")
+        outbox = Outbox(work / "outbox.sqlite3").open()
         pub = Publisher(MqttConfig(port=broker.port, client_id="homegym-bench", ha_discovery=False), outbox, on_delivered=delivered)
         try:
             pub.start()
