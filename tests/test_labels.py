@@ -11,7 +11,8 @@ def test_vocabulary() -> None:
     assert parse_label("pushup_down").exercise == "pushup"
     assert parse_label("up").exercise is None and parse_label("up").phase == "up"
     assert parse_label("neither").phase is None
-    for bad in ("Pushup_down", "pushup_middle", "sideways", "", "squat-up"):
+    assert (parse_label("jumping_jack_up").exercise, parse_label("shoulder_press_down").phase) == ("jumping_jack", "down")
+    for bad in ("Pushup_down", "pushup_middle", "sideways", "", "squat-up", "_up", "jumping__jack_up", "jumping_jack_"):
         with pytest.raises(UserError):
             parse_label(bad)
 

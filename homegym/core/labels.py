@@ -15,7 +15,7 @@ from .errors import UserError
 
 NEITHER = "neither"
 PHASES = ("up", "down")
-_EXERCISE_LABEL = re.compile(r"^([a-z][a-z0-9]*)_(up|down)$")
+_EXERCISE_LABEL = re.compile(r"^([a-z][a-z0-9]*(?:_[a-z0-9]+)*)_(up|down)$")  # jumping_jack_up: exercise jumping_jack
 
 
 @dataclass(frozen=True)
