@@ -8,18 +8,26 @@ import json
 import pytest
 from support import learned_clips, one_line_error, run_cli
 
-from homegym.measure.evaluate import ClipResult, summarise
+from homegym.measure.evaluate import ClipResult, markdown, summarise
 
 
 def test_scores_follow_their_definitions() -> None:
-    clips = [ClipResult("a", "pushup", 10, 10, {}, 100, 0.9, 100), ClipResult("b", "squat", 4, 6, {}, 50, 0.5, 50),
-             ClipResult("c", "squat", 5, 4, {}, 50), ClipResult("d", "other", 0, 3, {}, 80, 1.0, 10),
+    clips = [ClipResult("a", "pushup", 10, 10, {"pushup": 9, "squat": 1}, 100, 0.9, 100),
+             ClipResult("b", "squat", 4, 6, {"squat": 6}, 50, 0.5, 50),
+             ClipResult("c", "squat", 5, 4, {"squat": 3, "pushup": 1}, 50), ClipResult("d", "other", 0, 3, {"squat": 3}, 80, 1.0, 10),
              ClipResult("e", "other", 0, 0, {}, 80)]
     r = summarise(clips)
     assert r.mae == pytest.approx((0 + 2 / 4 + 1 / 5) / 3)
     assert r.obo == pytest.approx(2 / 3) and r.exact == pytest.approx(1 / 3)
     assert r.false_reps_per_other_clip == pytest.approx(1.5)
     assert r.labelled_frames == 160 and r.frame_acc == pytest.approx((90 + 25 + 10) / 160)
+    # each exercise's own figures, and which exercise the counted reps went to
+    assert (r.by_exercise["pushup"].clips, r.by_exercise["pushup"].mae) == (1, 0.0)
+    assert r.by_exercise["squat"].mae == pytest.approx((2 / 4 + 1 / 5) / 2) and r.by_exercise["squat"].obo == pytest.approx(0.5)
+    assert r.reps_given_to == {"pushup": {"pushup": 9, "squat": 1}, "squat": {"squat": 9, "pushup": 1}, "other": {"squat": 3}}
+    assert r.right_exercise == pytest.approx(18 / 20)
+    text = markdown(r)
+    assert "| squat | 2 | 0.350 | 50.0% | 0.0% |" in text and "| squat | pushup 1, squat 9 |" in text
 
 
 @pytest.mark.slow

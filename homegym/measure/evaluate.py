@@ -43,6 +43,21 @@ class ClipResult:
 
 
 @dataclass
+class CountFigures:
+    """Counting over a set of clips with reps: mean |counted - true| / true, the share within one rep, the exact share."""
+
+    clips: int
+    mae: float
+    obo: float
+    exact: float
+
+    @classmethod
+    def of(cls, clips: list[ClipResult]) -> CountFigures:
+        return cls(len(clips), float(np.mean([abs(c.counted - c.true) / c.true for c in clips])),
+                   float(np.mean([abs(c.counted - c.true) <= 1 for c in clips])), float(np.mean([c.counted == c.true for c in clips])))
+
+
+@dataclass
 class Report:
     clips: list[ClipResult] = field(default_factory=list)
     mae: float | None = None
@@ -52,6 +67,9 @@ class Report:
     frame_acc: float | None = None
     labelled_frames: int = 0
     notes: list[str] = field(default_factory=list)  # manifest rows left out, and why
+    by_exercise: dict[str, CountFigures] = field(default_factory=dict)  # each exercise's own figures (its rep clips)
+    reps_given_to: dict[str, dict[str, int]] = field(default_factory=dict)  # clip's exercise -> exercise its reps were counted as
+    right_exercise: float | None = None  # share of the reps counted on rep clips that went to the clip's exercise
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), indent=1)
@@ -129,9 +147,18 @@ def summarise(clips: list[ClipResult]) -> Report:
     r = Report(clips=clips)
     rep_clips = [c for c in clips if c.exercise != manifest.OTHER and c.true > 0]
     if rep_clips:
-        r.mae = float(np.mean([abs(c.counted - c.true) / c.true for c in rep_clips]))
-        r.obo = float(np.mean([abs(c.counted - c.true) <= 1 for c in rep_clips]))
-        r.exact = float(np.mean([c.counted == c.true for c in rep_clips]))
+        whole = CountFigures.of(rep_clips)
+        r.mae, r.obo, r.exact = whole.mae, whole.obo, whole.exact
+        r.by_exercise = {ex: CountFigures.of([c for c in rep_clips if c.exercise == ex])
+                         for ex in sorted({c.exercise for c in rep_clips})}
+    for c in clips:
+        given = r.reps_given_to.setdefault(c.exercise, {})
+        for ex, n in c.by_exercise.items():
+            if n:
+                given[ex] = given.get(ex, 0) + n
+    counted = sum(n for ex, given in r.reps_given_to.items() if ex != manifest.OTHER for n in given.values())
+    if counted:
+        r.right_exercise = sum(given.get(ex, 0) for ex, given in r.reps_given_to.items()) / counted
     others = [c for c in clips if c.exercise == manifest.OTHER]
     if others:
         r.false_reps_per_other_clip = float(np.mean([c.counted for c in others]))
@@ -160,7 +187,15 @@ def markdown(r: Report) -> str:
               f"| OBO (within ±1) | {_pct(r.obo)} |",
               f"| exact | {_pct(r.exact)} |",
               f"| false reps per clip of other movements | {_num(r.false_reps_per_other_clip, '{:.2f}')} |",
-              f"| frame accuracy | {_pct(r.frame_acc)} ({r.labelled_frames} frames) |"]
+              f"| frame accuracy | {_pct(r.frame_acc)} ({r.labelled_frames} frames) |",
+              f"| reps counted as the clip's exercise | {_pct(r.right_exercise)} |"]
+    if r.by_exercise:
+        lines += ["", "| exercise | rep clips | MAE | OBO | exact |", "|---|---|---|---|---|"]
+        lines += [f"| {ex} | {f.clips} | {f.mae:.3f} | {_pct(f.obo)} | {_pct(f.exact)} |" for ex, f in r.by_exercise.items()]
+    if any(r.reps_given_to.values()):
+        lines += ["", "| clips of | reps counted as |", "|---|---|"]
+        lines += [f"| {ex} | {', '.join(f'{to} {n}' for to, n in sorted(given.items()))} |"
+                  for ex, given in sorted(r.reps_given_to.items()) if given]
     lines += ["", *(f"Note: {n}" for n in r.notes)] if r.notes else []
     return "\n".join(lines)
 
