@@ -61,10 +61,33 @@ def test_docs_payload_reference_is_the_models_rendering() -> None:
 def test_home_assistant_discovery_is_a_pure_function_of_the_config() -> None:
     cfg = MqttConfig(client_id="box1", topic_prefix="home/gym", ha_prefix="ha")
     topics = {k: f"home/gym/{k}" for k in ("reps", "state", "status")}
-    msgs = dict(discovery.messages(cfg, topics))
-    assert list(msgs) == ["ha/sensor/box1/total_today/config", "ha/sensor/box1/exercise/config", "ha/event/box1/rep/config"]
+    msgs = dict(discovery.messages(cfg, topics, ("pushup", "jumping_jack")))
+    sent = [t for t, p in msgs.items() if p]
+    assert sent == ["ha/sensor/box1/total_today/config", "ha/sensor/box1/exercise/config", "ha/event/box1/rep/config",
+                    "ha/sensor/box1/pushup_today/config", "ha/sensor/box1/jumping_jack_today/config"]
+    jacks = json.loads(msgs["ha/sensor/box1/jumping_jack_today/config"])
+    assert jacks["name"] == "Jumping jack reps today" and "value_json.today.jumping_jack" in jacks["value_template"]
+    # every other exercise's sensor is cleared by an empty retained message: switched off, or never counted
+    assert sorted(t for t, p in msgs.items() if not p) == sorted(f"ha/sensor/box1/{ex}_today/config" for ex in
+                                                                 ("squat", "lunge", "situp", "pullup", "curl", "shoulder_press"))
     total = json.loads(msgs["ha/sensor/box1/total_today/config"])
     assert total["state_topic"] == "home/gym/state" and total["availability_topic"] == "home/gym/status"
     assert total["unique_id"] == "homegym_sensor_box1_total_today" and total["device"]["identifiers"] == ["homegym_box1"]
     assert json.loads(msgs["ha/event/box1/rep/config"])["state_topic"] == "home/gym/reps"
     assert discovery.messages(cfg, topics) == discovery.messages(cfg, topics), "the same config, the same messages"
+
+
+def test_counter_exercises_switch_an_exercise_off_and_name_the_key_when_the_model_lacks_one() -> None:
+    from homegym.core.errors import UserError
+    from homegym.core.labels import LabelSet
+    from homegym.daemon.config.settings import CounterConfig, parse
+    from homegym.daemon.counting.counter import RepCounter, counted_exercises
+
+    labels = LabelSet.of(("neither", "pushup_up", "pushup_down", "squat_up", "squat_down"))
+    assert counted_exercises(labels, CounterConfig()) == ("pushup", "squat")
+    counter = RepCounter(labels, CounterConfig(exercises=["squat"]))
+    assert counter.exercises == ("squat",) and counter.state()["today"] == {"squat": 0}
+    with pytest.raises(UserError, match=r"^counter.exercises: lunge is not an exercise this model counts \(it counts pushup, squat\)$"):
+        RepCounter(labels, CounterConfig(exercises=["squat", "lunge"]))
+    with pytest.raises(UserError, match=r"counter.exercises: pushups is not an exercise \(choose from pushup, squat, lunge"):
+        parse({"counter": {"exercises": ["pushups"]}})

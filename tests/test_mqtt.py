@@ -158,8 +158,9 @@ def test_commands_stats_and_home_assistant_discovery(broker, image_ir, image_cli
     assert any("cmd/exercise: expected 'auto' or one of" in line for line in log.lines)
     stats = json.loads(phone.last("gym/stats"))
     assert stats["fps_in"] > 0 and stats["fps_inferred"] > 0 and "infer_latency_ms" in stats and "outbox_pending" in stats
-    configs = {t: json.loads(p) for t, p, _ in ha.messages if t.endswith("/config")}
-    assert {t.split("/")[1] for t in configs} == {"sensor", "event"} and len(configs) == 3
+    configs = {t: json.loads(p) for t, p, _ in ha.messages if t.endswith("/config") and p}
+    assert {t.split("/")[1] for t in configs} == {"sensor", "event"} and len(configs) == 5, sorted(configs)
+    assert {t.split("/")[3] for t in configs} == {"total_today", "exercise", "rep", "pushup_today", "squat_today"}
     for c in configs.values():
         assert c["availability_topic"] == "gym/status" and c["device"]["identifiers"] == ["homegym_homegym"]
     assert retained(broker.port, "homeassistant/sensor/homegym/total_today/config") is not None

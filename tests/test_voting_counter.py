@@ -241,3 +241,12 @@ def test_a_new_source_starts_the_smoothing_and_the_rep_in_progress_afresh() -> N
     assert chain.voter is voter and voter.phase is None, "the same voter (its thresholds kept), its state gone"
     events = [e for lab, n in (("squat_up", 20),) for _ in range(n) for e in chain.step(probs(lab), None, t, 0)[1]]
     assert chain.counter.total == 1 and not [e for e in events if e.type == "rep"], "no rep from the old source's bottom"
+
+
+def test_an_exercise_switched_off_counts_nothing_and_the_others_count_on() -> None:
+    frames = seq(("squat_up", 20), ("squat_down", 20), ("squat_up", 20), ("neither", 40),
+                 ("pushup_up", 20), ("pushup_down", 20), ("pushup_up", 20))
+    events, counter = run(frames, ccfg=CounterConfig(exercises=["pushup"]))
+    assert [e.exercise for e in reps(events)] == ["pushup"] and counter.by_exercise == {"pushup": 1}
+    events, counter = run(frames)
+    assert [e.exercise for e in reps(events)] == ["squat", "pushup"]

@@ -19,6 +19,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from homegym.core.errors import UserError
+from homegym.core.manifest import EXERCISES
 from homegym.core.topics import topic_problem
 
 
@@ -220,11 +221,24 @@ class CounterConfig(Section):
     """No rep for this long ends the set."""
     partial_min: Probability = 0.3
     """A dip whose bottom probability reaches this without the bottom being voted is reported as a partial rep."""
+    exercises: list[str] | None = None
+    """The exercises counted, e.g. [pushup, squat, lunge]: a phase of any other is neither, and Home Assistant's sensor
+    of it goes. null = every exercise the model knows. One the model does not know is refused when the model opens."""
     bottom_first: bool = True
     """Count a rep whose top was not voted before its bottom (down -> up, timed from the bottom's vote): the first rep of
     someone who gets into position and goes straight down, and a rep whose top or bottom was voted as the other exercise
     (it counts as the exercise of the top it returns to). Off: every rep needs up -> down -> up of one exercise (the
     default model's figures: off, MAE 0.56 out of fold; on, 0.14: docs/model-card.md)."""
+
+    @field_validator("exercises")
+    @classmethod
+    def _known_exercises(cls, v: list[str] | None) -> list[str] | None:
+        if v is None:
+            return v
+        unknown = [n for n in v if n not in EXERCISES]
+        if unknown or not v:
+            raise ValueError(f"{', '.join(unknown) or 'an empty list'} is not an exercise (choose from {', '.join(EXERCISES)})")
+        return list(dict.fromkeys(v))
 
     @model_validator(mode="after")
     def _rep_bounds(self) -> Self:

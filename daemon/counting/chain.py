@@ -128,9 +128,9 @@ class Chain:
             self.fold.alpha = cfg.exercise_alpha
 
     def _set_counter(self, cfg: CounterConfig) -> None:
-        if cfg.exercise == self.counter.cfg.exercise:
+        if cfg.exercise == self.counter.cfg.exercise and cfg.exercises == self.counter.cfg.exercises:
             self.counter.cfg = cfg
-        else:  # a three-class model's exercise: the labels mean something else now
+        else:  # another set of exercises counted, or a three-class model's exercise: the labels mean something else now
             self._rebuild(self.labels.labels, cfg)
 
     def set_model(self, labels: tuple[str, ...], feature_dim: int | None) -> None:

@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from homegym.core.errors import UserError
 from homegym.core.labels import LabelSet
 
 from ..config.settings import CounterConfig
@@ -54,16 +55,28 @@ class _RepInProgress:
         return (self.back_t if self.back_t is not None else t) - self.left_t
 
 
+def counted_exercises(labels: LabelSet, cfg: CounterConfig) -> tuple[str, ...]:
+    """The exercises counted: counter.exercises (each one the model knows: a UserError naming the key otherwise), or
+    every exercise the model knows."""
+    if cfg.exercises is None:
+        return labels.exercises
+    unknown = [ex for ex in cfg.exercises if ex not in labels.exercises]
+    if unknown:
+        raise UserError(f"counter.exercises: {', '.join(unknown)} is not an exercise this model counts "
+                        f"(it counts {', '.join(labels.exercises)})")
+    return tuple(ex for ex in labels.exercises if ex in cfg.exercises)
+
+
 class RepCounter:
     def __init__(self, labels: LabelSet, cfg: CounterConfig, clock: Callable[[], str] | None = None) -> None:
         """``clock``: today's date, for a live daemon whose totals start again at midnight (None: one run's totals)."""
         self.cfg = cfg
         self.labelset = labels
+        self.exercises = counted_exercises(labels, cfg)
         self._phase_of: list[tuple[str, str] | None] = [
-            (ex, ph) if ex and ph else None for ex, ph in zip(labels.exercise_of, labels.phase_of)]
+            (ex, ph) if ex and ph and ex in self.exercises else None for ex, ph in zip(labels.exercise_of, labels.phase_of)]
         self._down_index = {ex: labels.index(ex, "down") for ex in labels.exercises}
         self._up_index = {ex: labels.index(ex, "up") for ex in labels.exercises}
-        self.exercises = labels.exercises
         self.labels = labels.labels
         self.total = 0
         self.by_exercise = {ex: 0 for ex in self.exercises}

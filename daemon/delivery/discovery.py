@@ -8,12 +8,16 @@ from __future__ import annotations
 
 import json
 
+from homegym.core.manifest import EXERCISES
+
 from ..config.settings import MqttConfig
 
 
-def messages(cfg: MqttConfig, topic: dict[str, str]) -> list[tuple[str, str]]:
-    """Today's total, the current exercise and an event per rep, on one device, available while ``status`` is online.
-    ``topic``: the publisher's topics by name (``reps``, ``state``, ``status``, ...)."""
+def messages(cfg: MqttConfig, topic: dict[str, str], exercises: tuple[str, ...] = ()) -> list[tuple[str, str]]:
+    """Today's total, a "reps today" sensor for each exercise counted, the current exercise and an event per rep, on one
+    device, available while ``status`` is online; and an empty retained message for every other exercise's sensor, which
+    removes it from Home Assistant (one switched off, or one a former model counted). ``topic``: the publisher's topics
+    by name (``reps``, ``state``, ``status``, ...)."""
     node = cfg.client_id
     device = {"identifiers": [f"homegym_{node}"], "name": "HomeGym Spotter", "model": "rep counter", "manufacturer": "HomeGym"}
     avail = {"availability_topic": topic["status"], "payload_available": "online", "payload_not_available": "offline"}
@@ -28,8 +32,14 @@ def messages(cfg: MqttConfig, topic: dict[str, str]) -> list[tuple[str, str]]:
                               "value_template": '{"event_type": "{{ value_json.type }}", '
                                                 '"exercise": "{{ value_json.exercise }}", "total": {{ value_json.total }}}'},
     }
+    for ex in exercises:
+        entities[f"sensor/{node}/{ex}_today"] = {
+            "name": f"{ex.replace('_', ' ').capitalize()} reps today", "state_topic": topic["state"],
+            "value_template": f"{{{{ value_json.today.{ex} | default(0) }}}}",
+            "unit_of_measurement": "reps", "state_class": "total_increasing", "icon": "mdi:counter"}
     out = []
     for path, conf in entities.items():
         conf = dict(conf, unique_id=f"homegym_{path.replace('/', '_')}", device=device, **avail)
         out.append((f"{cfg.ha_prefix}/{path}/config", json.dumps(conf, sort_keys=True)))
+    out += [(f"{cfg.ha_prefix}/sensor/{node}/{ex}_today/config", "") for ex in EXERCISES if ex not in exercises]
     return out

@@ -105,14 +105,15 @@ def _guarded(callback: Callable[..., None]) -> Callable[..., None]:
 
 class Publisher:
     def __init__(self, cfg: MqttConfig, outbox: Outbox, on_delivered: Callable[[int], None] | None = None,
-                 on_command: Callable[[str, str], None] | None = None) -> None:
+                 on_command: Callable[[str, str], None] | None = None, exercises: Callable[[], tuple[str, ...]] = tuple) -> None:
         """``on_command(command, payload)`` and ``on_delivered(seq)`` (once the broker acknowledged an event) are called
-        from paho's thread."""
+        from paho's thread; ``exercises()``: the exercises counted now, each with its Home Assistant sensor."""
         self.cfg = cfg
         self.outbox = outbox
         self.topic = {k: f"{cfg.topic_prefix}/{k}" for k in ("reps", "sets", "state", "status", "stats", "cmd/reset", "cmd/exercise")}
         self.on_command = on_command
         self.on_delivered = on_delivered
+        self.exercises = exercises
         self.client: Any = None  # paho's, made by start()
         self.diagnosis = Diagnosis(cfg)
         self._lock = threading.Lock()
@@ -274,8 +275,13 @@ class Publisher:
         held = self._held.pop(key, 0)
         log.warning(msg + (f" (and {held} more like it since the last such line)" if held else ""), *args)
 
+    def announce(self) -> None:
+        """Home Assistant discovery again now (the exercises counted changed on a reload), where it is on and connected."""
+        if self.cfg.ha_discovery and self.connected.is_set():
+            self._discovery()
+
     def _discovery(self) -> None:
-        for topic, payload in discovery.messages(self.cfg, self.topic):
+        for topic, payload in discovery.messages(self.cfg, self.topic, self.exercises()):
             self._publish(topic, payload, retain=True)
 
     def _on_publish(self, client, userdata, mid, reason_code, properties) -> None:

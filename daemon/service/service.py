@@ -18,10 +18,12 @@ import time
 from pathlib import Path
 
 from homegym.core.errors import UserError
+from homegym.core.labels import LabelSet
 
 from ..classify.factory import hint_for, open_model
 from ..config import settings as config_mod
 from ..config.settings import Config
+from ..counting.counter import counted_exercises
 from ..counting.events import Event, RepEvent, SetEndEvent
 from ..delivery.mqtt import Publisher, check_files
 from ..delivery.outbox import Outbox
@@ -139,8 +141,9 @@ class Service(Observer):
 
     def _start_publisher(self, cfg: Config, outbox: Outbox) -> None:
         assert self.pipe is not None
-        publisher = Publisher(cfg.mqtt, outbox, on_command=self.pipe.command)
-        publisher.state(self.pipe.state())
+        pipe = self.pipe
+        publisher = Publisher(cfg.mqtt, outbox, on_command=pipe.command, exercises=lambda: pipe.counter.exercises)
+        publisher.state(pipe.state())
         publisher.start()
         self.publisher = publisher
 
@@ -279,6 +282,8 @@ class Service(Observer):
             new = config_mod.load(self.config_path)
             old = self.cfg
             classifier = open_model(new.model, self.model_override, hint_for(new.source)) if new.model != old.model else None
+            labels = (classifier or pipe.classifier).labels
+            counted_exercises(LabelSet.of(labels, new.counter.exercise), new.counter)  # one the model lacks: refused here
             if new.mqtt != old.mqtt and new.mqtt.enabled:
                 check_files(new.mqtt)
         except (UserError, OSError, RuntimeError) as e:
@@ -288,9 +293,12 @@ class Service(Observer):
         if not changed:
             log.info("reload of %s: nothing changed", where)
             return
+        counted = pipe.counter.exercises
         pipe.reconfigure(new, stats_interval_s=new.mqtt.stats_interval_s)
         if new.mqtt != old.mqtt:
             self._reload_mqtt(new)
+        elif self.publisher is not None and pipe.counter.exercises != counted:
+            self.publisher.announce()  # Home Assistant's sensors follow the exercises counted
         if classifier is not None:
             pipe.replace_model(classifier)
         if new.logging.level != old.logging.level and not self.log_level_fixed:
