@@ -418,3 +418,26 @@ def test_a_failed_start_stops_what_had_started(image_ir, image_clips, tmp_path) 
     with socket.socket() as s:
         s.bind(("127.0.0.1", port))  # the page's port is free again
     assert not [t for t in threading.enumerate() if t.name == "live-page"], "the page's thread ended"
+
+
+def test_a_reload_naming_an_exercise_the_model_lacks_keeps_the_old_config(image_ir, image_clips, tmp_path, caplog) -> None:
+    """counter.exercises is checked against the model before anything is applied; a good one applies at once."""
+    import logging
+
+    cfg = tmp_path / "config.yaml"
+    text = _config_text(image_clips / _clip(image_clips)["file"], image_ir, tmp_path)
+    cfg.write_text(text)
+    svc = Service(config_mod.load(cfg), config_path=cfg)
+    svc.start()
+    try:
+        assert svc.pipe is not None and svc.pipe.counter.exercises == ("pushup", "squat")
+        cfg.write_text(text + "counter:\n  exercises: [squat, lunge]\n")
+        with caplog.at_level(logging.ERROR):
+            svc.reload()
+        assert "counter.exercises: lunge is not an exercise this model counts (it counts pushup, squat)" in caplog.text
+        assert svc.cfg.counter.exercises is None and svc.pipe.counter.exercises == ("pushup", "squat")
+        cfg.write_text(text + "counter:\n  exercises: [squat]\n")
+        svc.reload()
+        assert svc.pipe.counter.exercises == ("squat",) and svc.pipe.state()["today"] == {"squat": 0}
+    finally:
+        svc.stop()
