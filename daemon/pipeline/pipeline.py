@@ -121,13 +121,18 @@ class Pipeline:
         """The pose stage's canvas (pose.frame_size, which a reload may change while the model stays)."""
         return self.letterbox or Letterbox(self.cfg.pose.frame_size)
 
+    @property
+    def _canvas_beside(self) -> bool:
+        """The ring keeps the pose stage's canvas as a second picture: the stage runs for another reason than the
+        classifier (pose.enabled, count --annotate), whose own picture is another."""
+        return self.pose is not None and not self.classifier.uses_pose
+
     def _new_ring(self) -> FrameRing:
-        """The classifier's picture of each frame, and the pose stage's canvas beside it where the stage runs for
-        another reason than the classifier."""
-        w, h = self.classifier.picture(self._canvas()).wh
-        side = self.pose is not None and not self.classifier.uses_pose
-        canvas = (self.cfg.pose.frame_size, self.cfg.pose.frame_size, 3) if side else None
-        return FrameRing(max(self.cfg.pipeline.ring_capacity, 2 * self.classifier.batch + 1), (h, w, 3), canvas)
+        """The classifier's picture of each frame, and the pose stage's canvas beside it where ``_canvas_beside``."""
+        canvas = self._canvas()
+        w, h = self.classifier.picture(canvas).wh
+        side = (*canvas.wh[::-1], 3) if self._canvas_beside else None
+        return FrameRing(max(self.cfg.pipeline.ring_capacity, 2 * self.classifier.batch + 1), (h, w, 3), side)
 
     def _time(self, fid: int, captured: float) -> float:
         """A file's own clock (as fast as we can read it, counting must not change); a live source's capture time."""
@@ -250,7 +255,7 @@ class Pipeline:
             self.pose.reset()  # a new source: whoever was tracked is gone
         self.classifier.reset()
         canvas = self._canvas()
-        side = canvas if self.pose is not None and not self.classifier.uses_pose else None
+        side = canvas if self._canvas_beside else None
         cap = Capture(cfg, self.ring, self.classifier.picture(canvas), side, first_id, self.cfg.pipeline.infer_fps)
         cap.start()
         self.capture = cap
