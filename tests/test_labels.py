@@ -2,8 +2,9 @@ from __future__ import annotations
 
 import pytest
 
-from homegym.core import labelfile
+from homegym.core import exercises, labelfile
 from homegym.core.errors import UserError
+from homegym.core.exercises import START, TURN
 from homegym.core.labels import LabelSet, order_labels, parse_label
 
 
@@ -28,12 +29,34 @@ def test_order_and_exercises() -> None:
 
 def test_label_set_says_once_what_each_label_means() -> None:
     ls = LabelSet.of(("neither", "pushup_up", "pushup_down", "squat_up", "squat_down"))
-    assert ls.index("squat", "down") == 4 and ls.indices("up") == [1, 3] and ls.indices(None) == [0]
+    assert ls.index("squat", TURN) == 4 and ls.indices(START) == [1, 3] and ls.indices(None) == [0]
     assert ls.pairs() == [(1, 2), (3, 4)]
     seed = LabelSet.of(("neither", "up", "down"), bare_exercise="pushup")
     assert seed.exercises == ("pushup",) and seed.exercise_of == (None, "pushup", "pushup")
     with pytest.raises(UserError, match="set counter.exercise"):
         LabelSet.of(("neither", "up", "down"))
+
+
+def test_a_pull_up_turns_at_the_top_and_a_push_up_at_the_bottom() -> None:
+    """Labels name positions; the roles come from the exercise: what gym/state shows reads as what the person does."""
+    ls = LabelSet.of(order_labels({"neither", "pullup_up", "pullup_down", "pushup_up", "pushup_down"}))
+    assert ls.labels == ("neither", "pullup_up", "pullup_down", "pushup_up", "pushup_down")
+    assert ls.role_of == (None, TURN, START, START, TURN)
+    assert ls.pairs() == [(2, 1), (3, 4)]  # (start, turn) of each
+    assert [exercises.of(e).label(TURN) for e in exercises.EXERCISES] == [
+        "pushup_down", "squat_down", "lunge_down", "situp_up", "jumping_jack_up", "pullup_up", "curl_up", "shoulder_press_up"]
+    assert exercises.of("burpee").label(TURN) == "burpee_down"  # an exercise of one's own turns down
+
+
+@pytest.mark.parametrize("labels, lacking", [
+    (("neither", "curl_up", "pushup_up", "pushup_down"), "curl_down"),
+    (("neither", "pullup_down", "pushup_up", "pushup_down"), "pullup_up"),
+    (("neither",), "no exercise phase"),
+])
+def test_labels_the_counter_cannot_pair_are_refused_in_one_line(labels, lacking) -> None:
+    with pytest.raises(UserError, match=lacking) as e:
+        LabelSet.of(labels)
+    assert "\n" not in str(e.value)
 
 
 def test_labels_file_round_trip(tmp_path) -> None:

@@ -421,7 +421,8 @@ def test_a_failed_start_stops_what_had_started(image_ir, image_clips, tmp_path) 
 
 
 def test_a_reload_naming_an_exercise_the_model_lacks_keeps_the_old_config(image_ir, image_clips, tmp_path, caplog) -> None:
-    """counter.exercises is checked against the model before anything is applied; a good one applies at once."""
+    """counter.exercises and voting.per_label are checked against the model before anything is applied; a good one
+    applies at once."""
     import logging
 
     cfg = tmp_path / "config.yaml"
@@ -436,6 +437,11 @@ def test_a_reload_naming_an_exercise_the_model_lacks_keeps_the_old_config(image_
             svc.reload()
         assert "counter.exercises: lunge is not an exercise this model counts (it counts pushup, squat)" in caplog.text
         assert svc.cfg.counter.exercises is None and svc.pipe.counter.exercises == ("pushup", "squat")
+        cfg.write_text(text + "voting:\n  per_label:\n    pushup_dwn: {min_dwell: 4}\n")
+        with caplog.at_level(logging.ERROR):
+            svc.reload()
+        assert "voting.per_label: pushup_dwn is not a label of this model (its labels: neither, pushup_up" in caplog.text
+        assert svc.cfg.voting.per_label == {}
         cfg.write_text(text + "counter:\n  exercises: [squat]\n")
         svc.reload()
         assert svc.pipe.counter.exercises == ("squat",) and svc.pipe.state()["today"] == {"squat": 0}

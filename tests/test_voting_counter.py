@@ -250,3 +250,32 @@ def test_an_exercise_switched_off_counts_nothing_and_the_others_count_on() -> No
     assert [e.exercise for e in reps(events)] == ["pushup"] and counter.by_exercise == {"pushup": 1}
     events, counter = run(frames)
     assert [e.exercise for e in reps(events)] == ["squat", "pushup"]
+
+
+def test_a_pull_up_counts_down_up_down_and_gym_state_shows_where_the_person_is() -> None:
+    """The counter works in roles: a pull-up starts hanging (pullup_down) and turns at the top (pullup_up)."""
+    labels = ("neither", "pullup_up", "pullup_down")
+    frames = seq(("pullup_down", 20), ("pullup_up", 12), ("pullup_down", 20), ("pullup_up", 12), ("pullup_down", 20))
+    events, counter = run(frames, labels=labels)
+    assert [e.rep for e in reps(events)] == [1, 2]
+    up_and_hanging = run(seq(("pullup_down", 20), ("pullup_up", 12)), labels=labels)[1]
+    assert up_and_hanging.state()["phase"] == "up" and up_and_hanging.total == 0  # at the top, not back down yet
+
+
+def test_a_stale_per_label_override_is_refused_in_one_line() -> None:
+    from homegym.core.errors import UserError
+
+    with pytest.raises(UserError, match=r"^voting.per_label: pushup_dwn is not a label of this model \(its labels: neither, "):
+        Voter(LABELS, VotingConfig(per_label={"pushup_dwn": {"min_dwell": 4}}))
+
+
+def test_per_exercise_settings_let_jacks_run_fast_while_push_ups_keep_theirs() -> None:
+    labels = ("neither", "jumping_jack_up", "jumping_jack_down", "pushup_up", "pushup_down")
+    jacks = seq(*[("jumping_jack_down", 8), ("jumping_jack_up", 6)] * 4, ("jumping_jack_down", 8))  # 0.2 s at the turn
+    pushups = seq(*[("pushup_up", 8), ("pushup_down", 6)] * 2, ("pushup_up", 8))
+    strict = CounterConfig(min_rep_s=0.3, max_rep_s=60, set_timeout_s=86400)
+    events, _ = run(jacks, ccfg=strict, labels=labels)
+    assert not reps(events) and {e.reason for e in events if isinstance(e, PartialRepEvent)} == {"too_fast"}
+    paced = CounterConfig(min_rep_s=0.3, max_rep_s=60, set_timeout_s=86400, per_exercise={"jumping_jack": {"min_rep_s": 0.1}})
+    assert len(reps(run(jacks, ccfg=paced, labels=labels)[0])) == 4
+    assert not reps(run(pushups, ccfg=paced, labels=labels)[0])  # push-ups keep the section's 0.3 s

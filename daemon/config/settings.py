@@ -19,7 +19,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from homegym.core.errors import UserError
-from homegym.core.manifest import EXERCISES
+from homegym.core.exercises import EXERCISES
 from homegym.core.topics import topic_problem
 
 
@@ -207,6 +207,14 @@ class PeriodicityConfig(Section):
     position), position -1 at the window's top, +1 at its bottom."""
 
 
+class ExerciseOverride(Section):
+    """Per-exercise counting that replaces the section's: a movement with its own pace."""
+
+    min_rep_s: Seconds | None = Field(None, ge=0.0, le=60)
+    max_rep_s: Seconds | None = Field(None, ge=0.1, le=600)
+    partial_min: Probability | None = None
+
+
 class CounterConfig(Section):
     """Turning phases into reps and sets."""
 
@@ -214,7 +222,8 @@ class CounterConfig(Section):
     """The exercise a three-class model's bare up/down labels belong to (pushup, squat, ...). Ignored by a model whose
     labels name their exercise (pushup_up, squat_down, ...)."""
     min_rep_s: Seconds = Field(0.3, ge=0.0, le=60)
-    """A rep is up -> down -> up, timed as the time away from the top; shorter than this it is a partial rep, not counted."""
+    """A rep is start -> turn -> start (a push-up's up -> down -> up, a pull-up's down -> up -> down), timed as the time away
+    from the start; shorter than this it is a partial rep, not counted."""
     max_rep_s: Seconds = Field(10.0, ge=0.1, le=600)
     """Longer than this it is a partial rep, not counted."""
     set_timeout_s: Seconds = Field(20.0, ge=1.0, le=86400)
@@ -224,6 +233,9 @@ class CounterConfig(Section):
     exercises: list[str] | None = None
     """The exercises counted, e.g. [pushup, squat, lunge]: a phase of any other is neither, and Home Assistant's sensor
     of it goes. null = every exercise the model knows. One the model does not know is refused when the model opens."""
+    per_exercise: dict[str, ExerciseOverride] = Field(default_factory=dict)
+    """Per-exercise overrides of min_rep_s, max_rep_s and partial_min, e.g. {jumping_jack: {min_rep_s: 0.15}} for jacks
+    at two a second, {curl: {max_rep_s: 15}} for curls held at the top."""
     bottom_first: bool = True
     """Count a rep whose top was not voted before its bottom (down -> up, timed from the bottom's vote): the first rep of
     someone who gets into position and goes straight down, and a rep whose top or bottom was voted as the other exercise
@@ -240,11 +252,28 @@ class CounterConfig(Section):
             raise ValueError(f"{', '.join(unknown) or 'an empty list'} is not an exercise (choose from {', '.join(EXERCISES)})")
         return list(dict.fromkeys(v))
 
+    @field_validator("per_exercise")
+    @classmethod
+    def _known_overrides(cls, v: dict[str, ExerciseOverride]) -> dict[str, ExerciseOverride]:
+        unknown = [n for n in v if n not in EXERCISES]
+        if unknown:
+            raise ValueError(f"{', '.join(unknown)} is not an exercise (choose from {', '.join(EXERCISES)})")
+        return v
+
     @model_validator(mode="after")
     def _rep_bounds(self) -> Self:
-        if self.min_rep_s >= self.max_rep_s:
-            raise ValueError(f"min_rep_s: must be below counter.max_rep_s ({self.min_rep_s} >= {self.max_rep_s})")
+        for ex in (None, *self.per_exercise):
+            low, high = self.get(ex, "min_rep_s"), self.get(ex, "max_rep_s")
+            if low >= high:
+                where = f"per_exercise.{ex}." if ex else ""
+                raise ValueError(f"{where}min_rep_s: must be below counter.{where}max_rep_s ({low} >= {high})")
         return self
+
+    def get(self, exercise: str | None, key: str) -> float:
+        """The setting ``key`` for ``exercise``: its override where it has one, else the section's."""
+        override = self.per_exercise.get(exercise) if exercise else None
+        value = getattr(override, key) if override is not None else None
+        return getattr(self, key) if value is None else value
 
 
 class MqttConfig(Section):
@@ -410,6 +439,8 @@ def _known(loc: tuple[Any, ...]) -> list[str]:
     """The keys of the section (or the file) an unknown key was found in."""
     if loc[:2] == ("voting", "per_label"):
         return list(LabelOverride.model_fields)
+    if loc[:2] == ("counter", "per_exercise"):
+        return list(ExerciseOverride.model_fields)
     model: type[BaseModel] = Config
     for part in loc:
         factory = model.model_fields[part].default_factory if part in model.model_fields else None

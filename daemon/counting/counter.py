@@ -1,6 +1,8 @@
 """The rep counter: stable phases in, rep, partial-rep and set-end events out.
 
-Per exercise a rep is up -> down -> up: the top is left, the bottom is voted (so it
+Per exercise a rep is start -> turn -> start (a push-up's up -> down -> up, a pull-up's
+down -> up -> down: ``core.exercises``); below, the start is called the top and the turn
+the bottom, as for the push-up. The top is left, the bottom is voted (so it
 was held at least the voting dwell), the top is voted again, and the time away from
 the top lies in [min_rep_s, max_rep_s]. That time runs from the last frame at which
 the top still had the highest smoothed probability to the first frame it has it
@@ -14,7 +16,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from homegym.core import exercises
 from homegym.core.errors import UserError
+from homegym.core.exercises import START, TURN
 from homegym.core.labels import LabelSet
 
 from ..config.settings import CounterConfig
@@ -73,10 +77,10 @@ class RepCounter:
         self.cfg = cfg
         self.labelset = labels
         self.exercises = counted_exercises(labels, cfg)
-        self._phase_of: list[tuple[str, str] | None] = [
-            (ex, ph) if ex and ph and ex in self.exercises else None for ex, ph in zip(labels.exercise_of, labels.phase_of)]
-        self._down_index = {ex: labels.index(ex, "down") for ex in labels.exercises}
-        self._up_index = {ex: labels.index(ex, "up") for ex in labels.exercises}
+        self._role_of: list[tuple[str, str] | None] = [  # (exercise, role) of each label counted
+            (ex, r) if ex and r and ex in self.exercises else None for ex, r in zip(labels.exercise_of, labels.role_of)]
+        self._down_index = {ex: labels.index(ex, TURN) for ex in labels.exercises}
+        self._up_index = {ex: labels.index(ex, START) for ex in labels.exercises}
         self.labels = labels.labels
         self.total = 0
         self.by_exercise = {ex: 0 for ex in self.exercises}
@@ -87,11 +91,6 @@ class RepCounter:
         self.day: str | None = clock() if clock else None  # the day the totals belong to
         self._rep: _RepInProgress | None = None  # the excursion from the last top, if any
         self._last: tuple[str, str] | None = None
-
-    @property
-    def phase(self) -> tuple[str, str] | None:
-        """The (exercise, phase) of the last voted phase change; None for neither."""
-        return self._last
 
     def _end_set(self, t: float, frame: int, reason: str) -> list[Event]:
         s, self.current = self.current, None
@@ -116,7 +115,7 @@ class RepCounter:
         s = self.current
         return {
             "exercise": s.exercise if s else (self._last[0] if self._last else None),
-            "phase": self._last[1] if self._last else None,
+            "phase": exercises.of(self._last[0]).position(self._last[1]) if self._last else None,
             "set": s.number if s else None,
             "reps_in_set": s.reps if s else 0,
             "today": dict(self.by_exercise),
@@ -154,14 +153,14 @@ class RepCounter:
                 self._rep.left_t = self._rep.top_t
             return out
         exercise, name = phase
-        if name == "down":
+        if name == TURN:
             self._at_bottom(exercise, t)
             return out
         return out + self._at_top(exercise, t, frame)
 
     def _counted_phase(self, vote: Vote) -> tuple[str, str] | None:
         """The voted (exercise, phase); None for neither and for another exercise than a forced one."""
-        phase = self._phase_of[self.labels.index(vote.phase)] if vote.phase is not None else None
+        phase = self._role_of[self.labels.index(vote.phase)] if vote.phase is not None else None
         if phase and self.forced_exercise and phase[0] != self.forced_exercise:
             return None
         return phase
@@ -180,9 +179,10 @@ class RepCounter:
     def _shallow_dip(self, phase: tuple[str, str] | None, vote: Vote, t: float, frame: int) -> list[Event]:
         """A dip that never left the top: the bottom's probability rose past ``partial_min`` and fell again."""
         rep = self._rep
-        if not (phase and phase[1] == "up" and rep is not None and rep.left_t is None and rep.depth >= self.cfg.partial_min):
+        if not (phase and phase[1] == START and rep is not None and rep.left_t is None):
             return []
-        if vote.smoothed[self._down_index[phase[0]]] >= self.cfg.partial_min / 2:
+        least = self.cfg.get(phase[0], "partial_min")
+        if rep.depth < least or vote.smoothed[self._down_index[phase[0]]] >= least / 2:
             return []
         depth, rep.depth = rep.depth, 0.0
         return [PartialRepEvent(t=t, frame=frame, exercise=phase[0], set=self._set_number(), reason="no_down",
@@ -207,10 +207,11 @@ class RepCounter:
             rep.exercise = exercise  # the bottom was voted as the other exercise (the fold's slow average had not turned yet)
         if rep is not None and rep.exercise == exercise and rep.left_t is not None:
             duration = rep.duration(t)
-            if rep.reached_bottom and self.cfg.min_rep_s <= duration <= self.cfg.max_rep_s:
+            low, high = self.cfg.get(exercise, "min_rep_s"), self.cfg.get(exercise, "max_rep_s")
+            if rep.reached_bottom and low <= duration <= high:
                 out += self._count(exercise, t, frame, duration, rep.confidence)
-            elif rep.reached_bottom or rep.depth >= self.cfg.partial_min:
-                reason = "no_down" if not rep.reached_bottom else ("too_fast" if duration < self.cfg.min_rep_s else "too_slow")
+            elif rep.reached_bottom or rep.depth >= self.cfg.get(exercise, "partial_min"):
+                reason = "no_down" if not rep.reached_bottom else ("too_fast" if duration < low else "too_slow")
                 out.append(PartialRepEvent(t=t, frame=frame, exercise=exercise, set=self._set_number(), reason=reason,
                                            depth=round(rep.depth, 3), duration_s=round(duration, 3)))
         self._rep = _RepInProgress(exercise, top_t=t)

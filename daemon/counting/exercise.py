@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from homegym.core.exercises import START, TURN
 from homegym.core.labels import LabelSet
 
 
@@ -22,10 +23,10 @@ class ExerciseFold:
     def __init__(self, labels: LabelSet, alpha: float) -> None:
         self.alpha = alpha  # weight of the newest frame in the exercise decision
         self.exercises = labels.exercises
-        self._ups = np.array(labels.indices("up"))
-        self._downs = np.array(labels.indices("down"))
-        self._up_of = {ex: labels.index(ex, "up") for ex in self.exercises}
-        self._down_of = {ex: labels.index(ex, "down") for ex in self.exercises}
+        self._ups = np.array(labels.indices(START))
+        self._downs = np.array(labels.indices(TURN))
+        self._up_of = {ex: labels.index(ex, START) for ex in self.exercises}
+        self._down_of = {ex: labels.index(ex, TURN) for ex in self.exercises}
         self._others = np.array(labels.indices(None))
         self._mass: np.ndarray | None = None
         self.current: str | None = None

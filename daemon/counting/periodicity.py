@@ -23,6 +23,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from homegym.core.exercises import START, TURN
 from homegym.core.labels import LabelSet
 
 from ..config.settings import PeriodicityConfig
@@ -43,8 +44,8 @@ class Periodicity:
     CUT = 6.0  # a frame-to-frame change this many times the usual one is a cut (or a jumped camera)
 
     def __init__(self, labels: LabelSet, dim: int, cfg: PeriodicityConfig) -> None:
-        self._ups = np.array(labels.indices("up"), dtype=int)
-        self._downs = np.array(labels.indices("down"), dtype=int)
+        self._ups = np.array(labels.indices(START), dtype=int)
+        self._downs = np.array(labels.indices(TURN), dtype=int)
         self._pairs = labels.pairs()  # one (up, down) per exercise
         self.dim = dim
         self.reconfigure(cfg)

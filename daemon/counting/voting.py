@@ -14,6 +14,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from homegym.core.errors import UserError
+
 from ..config.settings import VotingConfig
 
 
@@ -22,6 +24,15 @@ class Vote:
     phase: str | None  # the stable phase, None until the first one is settled
     changed: bool  # the phase changed at this frame
     smoothed: np.ndarray  # smoothed probabilities, in label order
+
+
+def check_overrides(labels: tuple[str, ...], cfg: VotingConfig) -> None:
+    """A ``voting.per_label`` key must be one of the model's labels: a stale one (a label of an older model, a typo)
+    would silently tune nothing."""
+    stale = [k for k in cfg.per_label if k not in labels]
+    if stale:
+        raise UserError(f"voting.per_label: {', '.join(stale)} is not a label of this model "
+                        f"(its labels: {', '.join(labels)})")
 
 
 class Voter:
@@ -36,6 +47,7 @@ class Voter:
 
     def reconfigure(self, cfg: VotingConfig) -> None:
         """New thresholds and smoothing (a reload); the phase and the smoothed state carry on."""
+        check_overrides(self.labels, cfg)
         self.cfg = cfg
         self._enter = np.array([cfg.get(lab, "enter") for lab in self.labels])
         self._exit = np.array([cfg.get(lab, "exit") for lab in self.labels])

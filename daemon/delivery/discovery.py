@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 
-from homegym.core.manifest import EXERCISES
+from homegym.core.exercises import EXERCISES
 
 from ..config.settings import MqttConfig
 

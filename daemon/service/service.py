@@ -25,6 +25,7 @@ from ..config import settings as config_mod
 from ..config.settings import Config
 from ..counting.counter import counted_exercises
 from ..counting.events import Event, RepEvent, SetEndEvent
+from ..counting.voting import check_overrides
 from ..delivery.mqtt import Publisher, check_files
 from ..delivery.outbox import Outbox
 from ..delivery.state import StateStore
@@ -284,6 +285,7 @@ class Service(Observer):
             classifier = open_model(new.model, self.model_override, hint_for(new.source)) if new.model != old.model else None
             labels = (classifier or pipe.classifier).labels
             counted_exercises(LabelSet.of(labels, new.counter.exercise), new.counter)  # one the model lacks: refused here
+            check_overrides(labels, new.voting)
             if new.mqtt != old.mqtt and new.mqtt.enabled:
                 check_files(new.mqtt)
         except (UserError, OSError, RuntimeError) as e:

@@ -11,6 +11,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from . import exercises
 from .errors import UserError
 
 NEITHER = "neither"
@@ -65,44 +66,52 @@ def order_labels(labels: Iterable[str]) -> tuple[str, ...]:
 class LabelSet:
     """A model's labels with their meaning worked out once (from the IR), for every stage that indexes by it.
 
-    ``exercise_of[i]`` and ``phase_of[i]`` say what label ``i`` means; a three-class model's bare
-    up/down take the exercise the config names. The fold, the periodicity and the counter read this
-    instead of parsing labels each on their own."""
+    ``exercise_of[i]`` and ``phase_of[i]`` say what label ``i`` means: its exercise and its position (up, down);
+    ``role_of[i]`` is that position's role in a rep (start or turn: ``core.exercises``). A three-class model's bare
+    up/down take the exercise the config names. The fold, the periodicity and the counter read this instead of
+    parsing labels each on their own."""
 
     labels: tuple[str, ...]
     exercise_of: tuple[str | None, ...]
     phase_of: tuple[str | None, ...]
+    role_of: tuple[str | None, ...]
 
     @classmethod
     def of(cls, labels: tuple[str, ...] | list[str], bare_exercise: str | None = None) -> LabelSet:
+        """The labels' meaning; a UserError where an exercise lacks its start or its turn (the counter could not
+        count it) or where three-class labels have no exercise to belong to."""
         parsed = [parse_label(lab) for lab in labels]
         if any(p.phase and not p.exercise for p in parsed) and not bare_exercise:
             raise UserError("the model has three-class up/down labels: set counter.exercise in the config")
-        return cls(tuple(labels), tuple((p.exercise or bare_exercise) if p.phase else None for p in parsed),
-                   tuple(p.phase for p in parsed))
+        exercise_of = tuple((p.exercise or bare_exercise) if p.phase else None for p in parsed)
+        phase_of = tuple(p.phase for p in parsed)
+        role_of = tuple(exercises.role_of(ex, ph) if ex and ph else None for ex, ph in zip(exercise_of, phase_of))
+        if not any(role_of):
+            raise UserError(f"the model's labels {list(labels)} name no exercise phase: there is nothing to count")
+        for ex in dict.fromkeys(e for e in exercise_of if e):
+            have = {r for e, r in zip(exercise_of, role_of) if e == ex}
+            if have != {exercises.START, exercises.TURN}:
+                lacking = exercises.of(ex).label(exercises.TURN if exercises.START in have else exercises.START)
+                raise UserError(f"the model's labels have no {lacking}: the counter needs each exercise's start and "
+                                f"turn ({', '.join(lab for lab in labels if lab != NEITHER)})")
+        return cls(tuple(labels), exercise_of, phase_of, role_of)
 
     @property
     def exercises(self) -> tuple[str, ...]:
         """The exercises it can count, in label order."""
         return tuple(dict.fromkeys(ex for ex in self.exercise_of if ex))
 
-    def index(self, exercise: str, phase: str) -> int:
-        """The label of ``exercise``'s ``phase`` (up or down)."""
-        for i, (ex, ph) in enumerate(zip(self.exercise_of, self.phase_of)):
-            if ex == exercise and ph == phase:
+    def index(self, exercise: str, role: str) -> int:
+        """The label of ``exercise``'s ``role`` (start or turn)."""
+        for i, (ex, r) in enumerate(zip(self.exercise_of, self.role_of)):
+            if ex == exercise and r == role:
                 return i
-        raise KeyError(f"{exercise}_{phase}")
+        raise KeyError(f"{exercise} {role}")
 
-    def indices(self, phase: str | None) -> list[int]:
-        """Every label of one phase (up, down; None: neither and the rest)."""
-        return [i for i, ph in enumerate(self.phase_of) if ph == phase]
+    def indices(self, role: str | None) -> list[int]:
+        """Every label of one role (start, turn; None: neither and the rest)."""
+        return [i for i, r in enumerate(self.role_of) if r == role]
 
     def pairs(self) -> list[tuple[int, int]]:
-        """(up, down) of each exercise that has both."""
-        out = []
-        for ex in self.exercises:
-            try:
-                out.append((self.index(ex, "up"), self.index(ex, "down")))
-            except KeyError:
-                continue
-        return out
+        """(start, turn) of each exercise."""
+        return [(self.index(ex, exercises.START), self.index(ex, exercises.TURN)) for ex in self.exercises]

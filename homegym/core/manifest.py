@@ -22,11 +22,11 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from .errors import UserError
+from .exercises import EXERCISES
 
 log = logging.getLogger(__name__)
 
 REQUIRED = ("file", "exercise", "reps", "rep_bottom_frames")
-EXERCISES = ("pushup", "squat", "lunge", "situp", "jumping_jack", "pullup", "curl", "shoulder_press")
 OTHER = "other"  # movements that must count nothing
 KNOWN = (*EXERCISES, OTHER)
 
