@@ -23,7 +23,7 @@ homegym poses "$DATA/clips.csv" -o "$KEYS"
 homegym synth "$RUN/synth" --count 72 --seed 1000 --duration 8
 homegym poses "$RUN/synth/clips.csv" -o "$RUN/synth-keys"
 homegym train "$DATA/clips.csv" "$RUN/synth/clips.csv" --tracks "$KEYS" "$RUN/synth-keys" -o "$RUN/train" \
-    --exercises pushup,squat --postures out --views 0 --ensemble 3 --folds 5 --epochs 30 --seed "$SEED"
+    --label-poses "$DATA/poses" --exercises pushup,squat --postures out --views 0 --ensemble 3 --folds 5 --epochs 30 --seed "$SEED"
 homegym tune "$DATA/clips.csv" --split train --oof "$RUN/train/oof.npz" --config config.yaml --json > "$RUN/tune.json"
 homegym tune "$DATA/clips.csv" --split train --oof "$RUN/train/oof.npz" --config config.yaml --top 5
 homegym convert "$RUN/train/model.keras" -o "$RUN/ir" --precision fp16

@@ -43,7 +43,7 @@ def label(a: argparse.Namespace) -> int:
 
         if a.out is None:
             raise UserError("--from-reps needs --out DIR for the labels files")
-        written = write_all(a.from_reps, a.out, a.poses)
+        written = write_all(a.from_reps, a.out, a.poses, a.tracks)
         print(f"wrote {len(written)} labels files to {a.out}")
         return 0
     if a.video is None:
@@ -86,3 +86,5 @@ def register(sub: Any) -> None:
     s.add_argument("--out", type=Path, help="labels file (interactive; default beside the video) or folder (--from-reps)")
     s.add_argument("--from-reps", type=Path, metavar="CLIPS.csv", help="a rep manifest in the format of ../shared/data/clips.csv")
     s.add_argument("--poses", type=Path, help="folder of pose traces to sharpen --from-reps (default: poses/ beside the manifest)")
+    s.add_argument("--tracks", type=Path, help="the clips' keypoints (homegym poses MANIFEST -o DIR) to sharpen --from-reps "
+                                               "instead of traces: what the keypoint classifier sees")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 import logging
 from pathlib import Path
 from typing import Any
@@ -17,7 +18,7 @@ log = logging.getLogger("homegym")
 def eval_cmd(a: argparse.Namespace) -> int:
     from homegym.measure import evaluate
 
-    report = evaluate.run(a.manifest, load_config(a.config), a.model, a.split, a.poses)
+    report = evaluate.run(a.manifest, load_config(a.config), a.model, a.split, a.poses, a.tracks)
     if a.json:
         print(report.to_json())
     else:
@@ -58,11 +59,19 @@ def _manifest_args(s: argparse.ArgumentParser, split_help: str, config_help: str
 
 
 def tune_cmd(a: argparse.Namespace) -> int:
-    from homegym.measure import tune
+    from homegym.measure import evaluate, tune
 
     if a.top < 1:
         raise UserError(f"--top must be 1 or more, got {a.top}")
-    current, ranked = tune.run(a.manifest, load_config(a.config), a.model, a.split, a.held_back, a.grid, a.oof)
+    cfg = load_config(a.config)
+    if a.grid == "exercise":
+        recordings = tune.recordings(a.manifest, cfg, a.model, a.split, a.held_back, a.oof)
+        current = tune.score(recordings, cfg)
+        best = tune.per_exercise(recordings, cfg)
+        print(json.dumps({ex: {**c.values, "mae": c.report.mae, "obo": c.report.obo} for ex, c in best.items()}, indent=1)
+              if a.json else evaluate.markdown(current) + "\n\n" + tune.per_exercise_markdown(current, best, cfg))
+        return 0
+    current, ranked = tune.run(a.manifest, cfg, a.model, a.split, a.held_back, a.grid, a.oof)
     print(tune.to_json(current, ranked, a.grid) if a.json else tune.markdown(current, ranked, a.top, a.grid))
     return 0
 
@@ -85,6 +94,8 @@ def register(sub: Any) -> None:
              "  homegym eval my_clips.csv --model models/mine --config config.yaml --json\n", eval_cmd)
     _manifest_args(s, "only the clips of this split (train or eval)", "config.yaml for voting and counting")
     s.add_argument("--poses", type=Path, help="pose traces for the per-frame labels (default: poses/ beside the manifest)")
+    s.add_argument("--tracks", type=Path, help="the clips' keypoints (homegym poses MANIFEST -o DIR): per-frame labels by "
+                                               "the label rule on the pose stage's keypoints instead of the traces")
     s.add_argument("--json", action="store_true", help="print the report as JSON instead of markdown")
     s.add_argument("--out", type=Path, help="also write eval.md, eval.json and eval.png (the chart) here")
 
@@ -95,8 +106,9 @@ def register(sub: Any) -> None:
              "  homegym tune my_clips.csv --model models/mine --json\n", tune_cmd)
     _manifest_args(s, "only the clips of this split (tune on train; judge on eval with homegym eval)",
                    "config.yaml: everything but the tuned keys")
-    s.add_argument("--grid", choices=("voting", "periodicity", "counter"), default="voting",
-                   help="the config section whose keys are tried (default voting)")
+    s.add_argument("--grid", choices=("voting", "periodicity", "counter", "exercise"), default="voting",
+                   help="the config section whose keys are tried (default voting); exercise: each exercise's own "
+                        "counter.per_exercise, with the config's figures per exercise")
     s.add_argument("--held-back", action="store_true",
                    help="only the clips the model's training held back from fitting (its validation clips)")
     s.add_argument("--oof", type=Path, help="a keypoint classifier's out-of-fold probabilities (oof.npz beside its model.keras): "

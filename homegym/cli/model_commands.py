@@ -60,8 +60,9 @@ def _train_keypoints(a: argparse.Namespace) -> int:
     given = _given(a, *SHARED, "label_poses", "folds", "postures", "views", "ensemble")
     if a.hidden is not None:
         given["hidden"] = tuple(a.hidden)
-    if a.pushup_gate is not None:
-        given["pushup_gate"] = tuple(a.pushup_gate)
+    for gate in ("pushup_gate", "upright_gate"):
+        if getattr(a, gate) is not None:
+            given[gate] = tuple(getattr(a, gate))
     if a.augment is False:  # the mirror, and the rotated views beside it
         given.update(mirror=False, views=0)
     s = KeypointSettings(manifests=a.data, tracks=a.tracks, out=a.out, **given)
@@ -118,8 +119,8 @@ def register(sub: Any) -> None:
     s.add_argument("--tracks", type=Path, nargs="+",
                    help="keypoints: the folder(s) of the clips' keypoint files (homegym poses MANIFEST -o DIR)")
     s.add_argument("--label-poses", type=Path,
-                   help="keypoints: pose traces that sharpen the rep-mark labels, as label --from-reps "
-                        "(default: poses/ beside the manifest)")
+                   help="keypoints: MediaPipe traces (poses/<clip>.json) that sharpen the rep-mark labels instead of "
+                        "the clips' own keypoints (default: the keypoints, what the model sees)")
     s.add_argument("--hidden", type=int, nargs="+", help=f"keypoints: units of the hidden layers (default {' '.join(map(str, Kp.hidden))})")
     s.add_argument("--folds", type=int,
                    help=f"keypoints: cross-validation folds by source, for honest figures and tune --oof (default {Kp.folds}; 0: none)")
@@ -133,6 +134,9 @@ def register(sub: Any) -> None:
     s.add_argument("--pushup-gate", type=float, nargs=2, metavar=("FROM", "TO"),
                    help="keypoints: push-up phases fade out as the torso's uprightness (|cos| to the vertical) rises from FROM "
                         f"to TO (default {Kp.pushup_gate[0]} {Kp.pushup_gate[1]}; 1 1: off)")
+    s.add_argument("--upright-gate", type=float, nargs=2, metavar=("FROM", "TO"),
+                   help="keypoints: the phases of exercises done standing or hanging fade out as the torso's uprightness "
+                        f"falls from TO to FROM (default {Kp.upright_gate[0]} {Kp.upright_gate[1]}; 1 1: off)")
     s.add_argument("--dropout", type=float, help=f"dropout rate (default {Kp.dropout} keypoints, {Img.dropout} image)")
     s.add_argument("--epochs", type=int, help=f"epochs (image: with the base frozen; default {Kp.epochs} keypoints, {Img.epochs} image)")
     s.add_argument("--fine-tune-epochs", type=int, help=f"image: epochs with the top of the base unfrozen (default {Img.fine_tune_epochs})")

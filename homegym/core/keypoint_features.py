@@ -14,11 +14,14 @@ refuses an IR whose features it does not compute. Change the features: bump it.
 
 from __future__ import annotations
 
+import functools
 import warnings
 from collections import deque
 from dataclasses import asdict, dataclass
 
 import numpy as np
+
+from . import exercises
 
 VERSION = "homegym-keypoint-features/1"
 
@@ -41,6 +44,8 @@ class FeatureSpec:
     delta_slack_s: float = 0.25  # a delta whose past frame is further back than span + slack is unknown (0)
     # push-up phases fade out as the torso rises from this uprightness (|cos| to the vertical) to the next: see ``gate``
     pushup_gate: tuple[float, float] = (0.7, 1.0)
+    # the phases of exercises done upright (standing, hanging) fade out as the torso falls from the second to the first
+    upright_gate: tuple[float, float] = (1.0, 1.0)
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -48,8 +53,9 @@ class FeatureSpec:
     @classmethod
     def from_dict(cls, d: dict) -> FeatureSpec:
         gate = d.get("pushup_gate", (1.0, 1.0))  # IRs from before the gate: off
+        upright = d.get("upright_gate", (1.0, 1.0))
         return cls(str(d["version"]), float(d["window_s"]), tuple(float(x) for x in d["deltas_s"]), float(d["delta_slack_s"]),
-                   (float(gate[0]), float(gate[1])))
+                   (float(gate[0]), float(gate[1])), (float(upright[0]), float(upright[1])))
 
     @property
     def width(self) -> int:
@@ -146,18 +152,39 @@ def features(ff: FrameFeatures, t: np.ndarray, spec: FeatureSpec = FeatureSpec()
 
 
 def gate(probs: np.ndarray, features: np.ndarray, labels: tuple[str, ...], spec: FeatureSpec) -> np.ndarray:
-    """A push-up is done lying down: its phases fade out as the torso (the world landmarks', whatever the view) rises
-    toward the vertical, and their share goes to ``neither``. A classifier alone read a standing curl's or press's bent
-    elbows as a push-up's bottom on people it never saw; the torso tells. (n, labels) in, the same out."""
-    lo, hi = spec.pushup_gate
-    cols = [i for i, lab in enumerate(labels) if lab.startswith("pushup_")]
-    if hi <= lo or not cols or "neither" not in labels:
+    """Posture gates: an exercise's phases fade out where the torso (the world landmarks', whatever the view) is not in
+    the posture the exercise is done in, and their share goes to ``neither``. A push-up is done lying down: its phases
+    fade as the torso rises toward the vertical (``pushup_gate``); a classifier alone read a standing curl's or press's
+    bent elbows as a push-up's bottom on people it never saw. The exercises done standing or hanging fade as the torso
+    falls toward the horizontal (``upright_gate``). A sit-up goes from lying to sitting: no gate. (n, labels) in, the
+    same out."""
+    if "neither" not in labels:
         return probs
-    keep = np.clip((hi - features[:, UPRIGHT_3D]) / (hi - lo), 0.0, 1.0)
-    out = probs.copy()
-    out[:, cols] *= keep[:, None]
-    out[:, labels.index("neither")] += probs[:, cols].sum(1) * (1 - keep)
+    upright = features[:, UPRIGHT_3D]
+    out = probs
+    for postures, (lo, hi), falling in ((("plank",), spec.pushup_gate, False), (("standing", "hanging"), spec.upright_gate, True)):
+        cols = _columns(labels, postures)
+        if hi <= lo or not cols:
+            continue
+        keep = np.clip((upright - lo) / (hi - lo) if falling else (hi - upright) / (hi - lo), 0.0, 1.0)
+        if out is probs:
+            out = probs.copy()
+        moved = out[:, cols].sum(1) * (1 - keep)
+        out[:, cols] *= keep[:, None]
+        out[:, labels.index("neither")] += moved
     return out
+
+
+@functools.lru_cache(maxsize=16)
+def _columns(labels: tuple[str, ...], postures: tuple[str, ...]) -> list[int]:
+    """The labels of exercises done in one of ``postures`` (the daemon gates every frame: worked out once)."""
+    return [i for i, lab in enumerate(labels) if _posture(lab) in postures]
+
+
+def _posture(label: str) -> str:
+    """The posture of a label's exercise ("" for neither, three-class labels and exercises of one's own)."""
+    parsed = label.rsplit("_", 1)
+    return exercises.of(parsed[0]).posture if len(parsed) == 2 and parsed[1] in ("up", "down") else ""
 
 
 class FeatureStream:

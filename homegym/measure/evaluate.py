@@ -75,13 +75,15 @@ class Report:
         return json.dumps(asdict(self), indent=1)
 
 
-def _frame_labels(row: manifest.ClipRow, poses: Path | None) -> labelfile.LabelFile | None:
+def _frame_labels(row: manifest.ClipRow, poses: Path | None, tracks: Path | None,
+                  known: tuple[str, ...]) -> labelfile.LabelFile | None:
+    """A labels file beside the clip, else the label rule on the clip's keypoints (``tracks``) or its trace (``poses``)."""
     beside = labelfile.labels_path_for(row.path)
     if beside.exists() and row.shows is None:  # a clip scored as other is labelled as other clips are
         return labelfile.read(beside)
     from homegym.train.from_reps import derive  # numpy only: no TensorFlow
 
-    derived = derive([row], poses)
+    derived = derive([row], None if tracks else poses, known=known, tracks=[tracks] if tracks else None)
     return derived[0][1] if derived else None
 
 
@@ -112,13 +114,13 @@ def record_clip(row: manifest.ClipRow, cfg, model: Path | None) -> Recording:
     return Recording(s, pipe.classifier.labels, pipe.chain.labels.exercises, frames)
 
 
-def evaluate_clip(row: manifest.ClipRow, cfg, model: Path | None, poses: Path | None) -> ClipResult:
+def evaluate_clip(row: manifest.ClipRow, cfg, model: Path | None, poses: Path | None, tracks: Path | None = None) -> ClipResult:
     rec = record_clip(row, cfg, model)
     s = rec.summary
     assert s is not None  # record_clip ran the pipeline
     row = row.scored_for(rec.exercises)
     res = ClipResult(row.path.name, row.exercise, row.reps or 0, s.total, dict(s.by_exercise), s.frames, shows=row.shows)
-    truth = frame_truth(row, rec, poses)
+    truth = frame_truth(row, rec, poses, tracks)
     if truth is not None:
         pred = np.stack([f[2] for f in rec.frames]).argmax(1)
         mask = truth >= 0
@@ -127,10 +129,10 @@ def evaluate_clip(row: manifest.ClipRow, cfg, model: Path | None, poses: Path | 
     return res
 
 
-def frame_truth(row: manifest.ClipRow, rec: Recording, poses: Path | None) -> np.ndarray | None:
+def frame_truth(row: manifest.ClipRow, rec: Recording, poses: Path | None, tracks: Path | None = None) -> np.ndarray | None:
     """The label index of each recorded (inferred) frame, -1 where unlabelled, ``len(labels)`` for a label
     the model does not have; None without per-frame labels."""
-    lf = _frame_labels(row, poses)
+    lf = _frame_labels(row, poses, tracks, rec.exercises)
     if lf is None or not rec.frames:
         return None
     ids = np.array([f[0] for f in rec.frames], np.int64)  # the inferred frames (pipeline.infer_fps skips some)
@@ -238,14 +240,17 @@ def rows_of(manifest_path: Path, split: str | None, notes: list[str] | None = No
     return rows
 
 
-def run(manifest_path: Path, cfg, model: Path | None, split: str | None, poses: Path | None) -> Report:
+def run(manifest_path: Path, cfg, model: Path | None, split: str | None, poses: Path | None,
+        tracks: Path | None = None) -> Report:
+    """``tracks``: the clips' keypoints (homegym poses), for frame truth by the label rule on them instead of the
+    traces in ``poses`` (default: poses/ beside the manifest)."""
     notes: list[str] = []
     rows = rows_of(manifest_path, split, notes)
     if poses is None and (manifest_path.parent / "poses").is_dir():
         poses = manifest_path.parent / "poses"
     results = []
     for i, row in enumerate(rows, 1):
-        res = evaluate_clip(row, cfg, model, poses)
+        res = evaluate_clip(row, cfg, model, poses, tracks)
         log.info("[%d/%d] %s: true %d, counted %d, frame acc %s", i, len(rows), res.clip, res.true, res.counted, _pct(res.frame_acc))
         results.append(res)
     report = summarise(results)

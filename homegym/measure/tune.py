@@ -48,6 +48,11 @@ COUNTER_GRID: dict[str, tuple[float, ...]] = {
     "min_rep_s": (0.2, 0.3, 0.5),
     "partial_min": (0.3, 0.5),
 }
+# Each exercise's own counter keys (counter.per_exercise), tried on its clips and the clips of other movements.
+EXERCISE_GRID: dict[str, tuple[float, ...]] = {
+    "min_rep_s": (0.1, 0.2, 0.3, 0.5),
+    "max_rep_s": (6.0, 10.0, 15.0),
+}
 GRIDS = {"voting": GRID, "periodicity": PERIODICITY_GRID, "counter": COUNTER_GRID}  # config section -> its grid
 # False reps per clip of other movements a setting may count before any setting within it ranks
 # first, whatever its MAE: a counter that counts curls as squats is not one a user keeps. Without
@@ -128,20 +133,26 @@ def oof_recordings(rows: list[manifest.ClipRow], oof: Path) -> list[tuple[manife
     return out
 
 
+def recordings(manifest_path: Path, cfg, model: Path | None, split: str | None, only_held_back: bool = False,
+               oof: Path | None = None) -> list[tuple[manifest.ClipRow, evaluate.Recording]]:
+    """The clips recorded once: from out-of-fold probabilities, or the model run over each."""
+    rows = evaluate.rows_of(manifest_path, split)
+    if oof is not None:
+        return oof_recordings(rows, oof)
+    if only_held_back:
+        rows = held_back(rows, cfg, model)
+    out = []
+    for i, row in enumerate(rows, 1):
+        out.append((row, evaluate.record_clip(row, cfg, model)))
+        log.info("[%d/%d] %s: %d frames recorded", i, len(rows), row.path.name, len(out[-1][1].frames))
+    return out
+
+
 def run(manifest_path: Path, cfg, model: Path | None, split: str | None, only_held_back: bool = False,
         section: str = "voting", oof: Path | None = None) -> tuple[evaluate.Report, list[Candidate]]:
     """The given config's own figures, and every candidate's of the section's grid, best first."""
-    rows = evaluate.rows_of(manifest_path, split)
-    if oof is not None:
-        recordings = oof_recordings(rows, oof)
-        return score(recordings, cfg), ranked_grid(recordings, cfg, section)
-    if only_held_back:
-        rows = held_back(rows, cfg, model)
-    recordings = []
-    for i, row in enumerate(rows, 1):
-        recordings.append((row, evaluate.record_clip(row, cfg, model)))
-        log.info("[%d/%d] %s: %d frames recorded", i, len(rows), row.path.name, len(recordings[-1][1].frames))
-    return score(recordings, cfg), ranked_grid(recordings, cfg, section)
+    recorded = recordings(manifest_path, cfg, model, split, only_held_back, oof)
+    return score(recorded, cfg), ranked_grid(recorded, cfg, section)
 
 
 def ranked_grid(recordings: list[tuple[manifest.ClipRow, evaluate.Recording]], cfg, section: str,
@@ -149,6 +160,36 @@ def ranked_grid(recordings: list[tuple[manifest.ClipRow, evaluate.Recording]], c
     """Every candidate of the section's grid (or ``grid``: other values of its keys) on recorded clips, best first."""
     return sorted((Candidate(v, score(recordings, cfg.with_values(section, **v))) for v in candidates(grid or GRIDS[section])),
                   key=Candidate.rank)
+
+
+def per_exercise(recordings: list[tuple[manifest.ClipRow, evaluate.Recording]], cfg) -> dict[str, Candidate]:
+    """For each exercise the model counts, the best of ``EXERCISE_GRID`` as its counter.per_exercise, ranked on its own
+    clips and the clips of other movements (the other exercises' clips keep the config as given)."""
+    given = {k: o.model_dump() for k, o in cfg.counter.per_exercise.items()}
+    out = {}
+    for ex in recordings[0][1].exercises if recordings else ():
+        mine = [(r, rec) for r, rec in recordings if r.scored_for(rec.exercises).exercise in (ex, manifest.OTHER)]
+        if any(r.scored_for(rec.exercises).exercise == ex for r, rec in mine):
+            tried = [Candidate(v, score(mine, cfg.with_values("counter", per_exercise={**given, ex: v})))
+                     for v in candidates(EXERCISE_GRID)]
+            out[ex] = min(tried, key=Candidate.rank)
+    return out
+
+
+def per_exercise_markdown(current: evaluate.Report, best: dict[str, Candidate], cfg) -> str:
+    """Each exercise's best settings and figures, and the config.yaml fragment of those that differ from the section's."""
+    lines = ["| exercise | " + " | ".join(EXERCISE_GRID) + " | MAE | OBO | false reps/other clip | as given: MAE |",
+             "|" + "---|" * (len(EXERCISE_GRID) + 5)]
+    fragment = []
+    for ex, c in best.items():
+        r, mine = c.report, current.by_exercise.get(ex)
+        lines.append(f"| {ex} | " + " | ".join(_value(c.values[k]) for k in EXERCISE_GRID) + f" | {_fmt(r.mae)} | "
+                     f"{_fmt(r.obo, True)} | {_fmt(r.false_reps_per_other_clip)} | {_fmt(mine.mae if mine else None)} |")
+        differ = {k: v for k, v in c.values.items() if v != cfg.counter.get(None, k)}
+        if differ:
+            fragment.append(f"    {ex}: {{{', '.join(f'{k}: {_value(v)}' for k, v in differ.items())}}}")
+    lines += ["", "best, for config.yaml:", "", "counter:", "  per_exercise:" + ("" if fragment else " {}")] + fragment
+    return "\n".join(lines)
 
 
 def _value(v: float) -> str:

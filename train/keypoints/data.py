@@ -79,8 +79,8 @@ def load(rows: list[manifest.ClipRow], tracks: list[Path], label_poses: Path | N
                         "run homegym poses first")
     index = {lab: i for i, lab in enumerate(labels)}
     out = []
-    rule = {r.name: lf for r, lf in derive(rows, label_poses)} if postures != "out" else {}
-    for row, lf in derive(rows, label_poses, postures):
+    rule = {r.name: lf for r, lf in derive(rows, label_poses, known=exercises, tracks=tracks)} if postures != "out" else {}
+    for row, lf in derive(rows, label_poses, postures, exercises, tracks):
         track = PoseTrack.load(track_path(tracks, row.name))
         if track.video_sha256 and track.video_sha256 != video_digest(row.path):
             raise UserError(f"{track_path(tracks, row.name)}: made from another video than {row.path} (re-encoded since?): "

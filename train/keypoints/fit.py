@@ -97,16 +97,13 @@ def run(s: KeypointSettings) -> dict:
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     keras_import.keras()  # a missing train extra fails here, before minutes of reading keypoints
     t0 = time.time()
-    spec = kf.FeatureSpec(pushup_gate=s.pushup_gate)
+    spec = kf.FeatureSpec(pushup_gate=s.pushup_gate, upright_gate=s.upright_gate)
     clips: list[KeypointClip] = []
     for path in s.manifests:
         rows = [r for r in manifest.read(path) if r.split in TRAIN_SPLITS]
         if not rows:
             raise UserError(f"{path}: no clips in the train split")
-        label_poses = s.label_poses
-        if label_poses is None and (path.parent / "poses").is_dir():
-            label_poses = path.parent / "poses"
-        clips += load(rows, s.tracks, label_poses, spec, s.postures, s.mirror, s.views, s.seed + len(clips), s.exercises)
+        clips += load(rows, s.tracks, s.label_poses, spec, s.postures, s.mirror, s.views, s.seed + len(clips), s.exercises)
     names = [c.name for c in clips]
     if len(set(names)) != len(names):
         raise UserError("two clips of the manifests share a name: their keypoint files would be one (rename one)")

@@ -19,7 +19,7 @@ class KeypointSettings:
     manifests: list[Path]  # clip manifests with rep marks (real clips; rendered ones from homegym synth)
     tracks: list[Path]  # folders of the clips' keypoints, <clip>.npz (homegym poses)
     out: Path
-    label_poses: Path | None = None  # pose traces that sharpen the rep-mark labels (default: poses/ beside each manifest)
+    label_poses: Path | None = None  # MediaPipe traces that sharpen the rep-mark labels (default: the clips' own keypoints)
     hidden: tuple[int, ...] = (96, 48)
     dropout: float = 0.3
     l2: float = 1e-4
@@ -33,6 +33,7 @@ class KeypointSettings:
     views: int = 0  # rotated views of each clip (keypoints.augment), beside the mirror
     ensemble: int = 1  # models from consecutive seeds, averaged into one
     pushup_gate: tuple[float, float] = (0.7, 1.0)  # the torso uprightness over which push-up phases fade (keypoint_features.gate)
+    upright_gate: tuple[float, float] = (1.0, 1.0)  # ... below which the phases of exercises done upright fade (1 1: off)
     exercises: tuple[str, ...] = DEFAULT_EXERCISES  # what it learns to count; clips of other exercises count nothing
 
     @property
