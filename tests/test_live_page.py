@@ -321,3 +321,18 @@ def test_a_reload_turns_the_page_on_and_off(tmp_path, live_clips) -> None:
     finally:
         proc.send_signal(signal.SIGTERM)
         proc.wait(30)
+
+
+def test_status_and_the_page_name_exercises_in_words() -> None:
+    """`homegym status` and the page's snapshot say "jumping jacks", not the label's jumping_jack."""
+    from homegym.cli.daemon_commands import _status_lines
+    from homegym.daemon.config.settings import LiveConfig
+    from homegym.daemon.live.view import LiveView
+
+    state = {"exercise": "jumping_jack", "set": 2, "reps_in_set": 7, "today": {"jumping_jack": 19, "shoulder_press": 5},
+             "total_today": 24}
+    lines = _status_lines({"health": {}, "state": state})
+    assert lines[1] == "today: 24 reps (jumping jacks 19, shoulder presses 5); now jumping jacks, set 2, 7 reps"
+    view = LiveView(LiveConfig(), lambda: None)
+    view.on_state(state)
+    assert view.snapshot()["names"] == {"jumping_jack": "Jumping jacks", "shoulder_press": "Shoulder presses"}

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from homegym.core import exercises
 from homegym.core.keypoint_features import TIME_TOLERANCE_S
 from homegym.core.letterbox import Box, Letterbox
 
@@ -98,9 +99,11 @@ class LiveView(Observer):
     def snapshot(self) -> dict:
         """Everything the page shows but the picture, as JSON-ready data."""
         with self._lock:
-            return {"version": self.version, "state": dict(self._state), "health": dict(self._health),
-                    "placement": [h.to_dict() for h in self.placement.hints], "sets": list(self._sets),
-                    "picture": self._preview is not None}
+            state, sets = dict(self._state), list(self._sets)
+            named = [*state.get("today", {}), state.get("exercise"), *(x["exercise"] for x in sets)]
+            return {"version": self.version, "state": state, "health": dict(self._health),
+                    "placement": [h.to_dict() for h in self.placement.hints], "sets": sets,
+                    "picture": self._preview is not None, "names": {ex: exercises.words(ex) for ex in named if ex}}
 
     def preview(self) -> Preview | None:
         with self._lock:

@@ -8,6 +8,7 @@ import logging
 from pathlib import Path
 from typing import Any
 
+from homegym.core import exercises
 from homegym.core.errors import UserError
 
 from .parsing import add, load_config, log_level
@@ -165,8 +166,8 @@ def _status_lines(snap: dict) -> list[str]:
         return f", {what} {h[key]} ms a frame" if h.get(key) is not None else ""
 
     mqtt = h.get("mqtt", "–") + (f", {h['outbox']} events waiting" if h.get("outbox") is not None else "")
-    per = ", ".join(f"{ex} {n}" for ex, n in st.get("today", {}).items())
-    now = f"; now {st['exercise']}, set {st['set']}, {st['reps_in_set']} reps" if st.get("set") else ""
+    per = ", ".join(f"{exercises.words(ex).lower()} {n}" for ex, n in st.get("today", {}).items())
+    now = f"; now {exercises.words(st['exercise']).lower()}, set {st['set']}, {st['reps_in_set']} reps" if st.get("set") else ""
     lines = [f"daemon: answering; source {h.get('source', '–')}, {h.get('fps', '–')} frames a second"
              f"{ms('infer_ms', 'inference')}{ms('pose_ms', 'pose stage')}; MQTT {mqtt}",
              f"today: {st.get('total_today', 0)} reps ({per}){now}"]

@@ -9,8 +9,9 @@ const $ = (id) => document.getElementById(id);
 
 function text(id, value) { $(id).textContent = value; }
 
-const NAMES = { pushup: "Push-ups", squat: "Squats" };
 let last = {};
+let names = {};  // each exercise's name in words, as the daemon gives them
+const named = (ex) => names[ex] || ex;
 
 function setConnected(up) {
   const c = $("conn");
@@ -27,22 +28,23 @@ function fmt(v, unit) { return v === null || v === undefined ? "–" : v + (unit
 
 function render(s) {
   last = s;
+  names = s.names || names;
   const st = s.state || {};
   const reps = st.reps_in_set || 0;
-  text("exercise", NAMES[st.exercise] || st.exercise || "Ready");
+  text("exercise", st.exercise ? named(st.exercise) : "Ready");
   text("reps", reps);
   text("reps-unit", plural(reps, " rep in this set", " reps in this set"));
   text("phase", "phase " + (st.phase || "–") + (st.set ? " · set " + st.set : ""));
   text("total", st.total_today || 0);
   text("total-unit", plural(st.total_today || 0, "rep", "reps"));
-  const per = Object.entries(st.today || {}).filter(([, n]) => n > 0).map(([ex, n]) => ex + " " + n);
+  const per = Object.entries(st.today || {}).filter(([, n]) => n > 0).map(([ex, n]) => named(ex).toLowerCase() + " " + n);
   text("today", per.length ? "(" + per.join(", ") + ")" : "");
 
   const sets = $("sets");
   sets.replaceChildren(...(s.sets || []).map((x) => {
     const li = document.createElement("li");
     const at = new Date(x.ended * 1000).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
-    li.textContent = x.reps + " " + (NAMES[x.exercise] || x.exercise).toLowerCase() + " in " + Math.round(x.duration_s) +
+    li.textContent = x.reps + " " + named(x.exercise).toLowerCase() + " in " + Math.round(x.duration_s) +
       " s, at " + at;
     return li;
   }));
