@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import subprocess
 from importlib.util import find_spec
 
 import pytest
@@ -17,7 +18,7 @@ def test_bench_short_measures_every_figure(image_ir, image_clips, tmp_path) -> N
     clip = next(c for c in counted_rows(image_clips) if int(c["reps"]) >= 2)
     out = tmp_path / "bench.json"
     r = run_cli("bench", "--short", "--models", str(IMAGE_MODEL_DIR), "--clip",
-                str(image_clips / clip["file"]), "--json", str(out))
+                str(image_clips / clip["file"]), "--json", str(out), "--baseline", "HEAD")
     assert r.returncode == 0, r.stderr[-3000:]
     report = json.loads(out.read_text())
     figs = {f["key"]: f for f in report["figures"]}
@@ -66,6 +67,23 @@ def test_bench_short_measures_every_figure(image_ir, image_clips, tmp_path) -> N
         assert page[w]["ratio"] == pytest.approx(page[w]["value"] / page["off"]["value"])
     assert "KiB/s" in page["open"]["note"] and not page["open"]["note"].startswith("the page read 0 KiB/s")
     keypoints = {k: f for k, f in figs.items() if k.startswith("keypoints/")}
-    assert all(f["value"] > 0 for f in keypoints.values()) and len(keypoints) == 4
+    assert all(f["value"] > 0 for f in keypoints.values()) and len(keypoints) == 7
     kp, image = figs["keypoints/count-keypoints"], figs["keypoints/count-image"]
     assert kp["ratio"] == pytest.approx(kp["value"] / image["value"])
+    both = figs["keypoints/features+classifier"]
+    assert both["value"] == pytest.approx(figs["keypoints/features"]["value"] + figs["keypoints/classifier"]["value"], rel=1e-6)
+    assert both["ratio"] == pytest.approx(both["value"] / 1.0)
+    live, base = figs["keypoints/live-model"], figs["keypoints/live-baseline"]
+    assert live["ratio"] == pytest.approx(live["value"] / base["value"]) and "git HEAD" in live["note"]
+
+
+def test_the_baseline_ir_comes_from_git_and_a_bad_revision_is_one_line(tmp_path) -> None:
+    from homegym.core.errors import UserError
+    from homegym.daemon.classify.factory import DEFAULT_MODEL_DIR
+    from homegym.measure.bench.keypoints import ir_from_git
+
+    xml = ir_from_git("HEAD", tmp_path)
+    assert xml.read_bytes() == subprocess.run(["git", "-C", str(DEFAULT_MODEL_DIR), "show", "HEAD:./model.xml"],
+                                              capture_output=True, check=True).stdout
+    with pytest.raises(UserError, match=r"^--baseline no-such-rev: git has no daemon/models/default/model.xml there"):
+        ir_from_git("no-such-rev", tmp_path)

@@ -80,7 +80,7 @@ def bench_cmd(a: argparse.Namespace) -> int:
     from homegym.measure import bench
 
     report = bench.run(a.model, a.models or [], load_config(a.config), a.clip, a.keras, a.short, a.device, a.reference_python,
-                       a.pose_only)
+                       a.pose_only, a.baseline)
     print(report.markdown())
     if a.json:
         a.json.write_text(report.to_json() + "\n")
@@ -145,4 +145,6 @@ def register(sub: Any) -> None:
     s.add_argument("--reference-python", type=Path, help="a Python with mediapipe 0.10.14 for the pose stage's anchor "
                    "(scripts/pose_reference_venv.sh; default: this one, where mediapipe is importable, else skipped)")
     s.add_argument("--pose-only", action="store_true", help="only the pose stage's figures")
+    s.add_argument("--baseline", metavar="GIT_REV", help="also run live with the default model as git holds it at GIT_REV, "
+                   "interleaved with the model of now (3 rounds each): the ratio of their CPU")
     s.add_argument("--json", type=Path, help="also write the figures as JSON here")

@@ -21,7 +21,7 @@ from pathlib import Path
 from homegym.core.model_info import KeypointModelInfo, read_ir, read_model_ir
 from homegym.core.runtime import make_core
 
-from .keypoints import keypoint_figures
+from .keypoints import baseline_figures, ir_from_git, keypoint_figures
 from .latency import latency_figures
 from .live import live_figures, live_page_figures
 from .model import float_precision, int8_figures, int8_variant, model_figure
@@ -43,7 +43,8 @@ def render_bench_clip(work: Path, seconds: float, kind: str = "pushup") -> Path:
 
 
 def run(model: Path | None, models: list[Path], cfg, clip: Path | None, keras_model: Path | None, short: bool,
-        devices: list[str] | None, reference_python: Path | None = None, pose_only: bool = False) -> BenchReport:
+        devices: list[str] | None, reference_python: Path | None = None, pose_only: bool = False,
+        baseline: str | None = None) -> BenchReport:
     """The pose stage and the configured model as the daemon runs it (the keypoint classifier, shipped), then the
     image classifier's figures: the configured one where that is an image classifier, else the shipped one."""
     from homegym.daemon.classify.factory import IMAGE_MODEL_DIR, resolve_model_path
@@ -72,6 +73,9 @@ def run(model: Path | None, models: list[Path], cfg, clip: Path | None, keras_mo
         live_page_figures(report, configured, clip, live_seconds, work, cfg.pipeline.infer_fps, rounds=1 if short else 3)
         if keypoints:
             keypoint_figures(report, configured, main, clip, cfg)
+            if baseline:
+                baseline_figures(report, configured, ir_from_git(baseline, work), baseline, clip, live_seconds, work,
+                                 cfg.pipeline.infer_fps, rounds=1 if short else 3)
         if pose_only:
             return report
         _, info = read_ir(main)
