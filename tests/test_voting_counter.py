@@ -273,9 +273,23 @@ def test_per_exercise_settings_let_jacks_run_fast_while_push_ups_keep_theirs() -
     labels = ("neither", "jumping_jack_up", "jumping_jack_down", "pushup_up", "pushup_down")
     jacks = seq(*[("jumping_jack_down", 8), ("jumping_jack_up", 6)] * 4, ("jumping_jack_down", 8))  # 0.2 s at the turn
     pushups = seq(*[("pushup_up", 8), ("pushup_down", 6)] * 2, ("pushup_up", 8))
-    strict = CounterConfig(min_rep_s=0.3, max_rep_s=60, set_timeout_s=86400)
+    strict = CounterConfig(min_rep_s=0.3, max_rep_s=60, set_timeout_s=86400, per_exercise={})
     events, _ = run(jacks, ccfg=strict, labels=labels)
     assert not reps(events) and {e.reason for e in events if isinstance(e, PartialRepEvent)} == {"too_fast"}
     paced = CounterConfig(min_rep_s=0.3, max_rep_s=60, set_timeout_s=86400, per_exercise={"jumping_jack": {"min_rep_s": 0.1}})
     assert len(reps(run(jacks, ccfg=paced, labels=labels)[0])) == 4
     assert not reps(run(pushups, ccfg=paced, labels=labels)[0])  # push-ups keep the section's 0.3 s
+
+
+def test_gym_cmd_exercise_takes_every_exercise_of_an_eight_exercise_model() -> None:
+    from homegym.core.exercises import EXERCISES
+    from homegym.core.labels import order_labels
+    from homegym.daemon.config.settings import Config
+    from homegym.daemon.counting.chain import Chain
+
+    labels = order_labels({"neither", *(f"{ex}_{p}" for ex in EXERCISES for p in ("up", "down"))})
+    chain = Chain(labels, None, Config())
+    for ex in (*EXERCISES, "auto"):
+        assert chain.command("exercise", ex, 0.0, 0) == []
+        assert chain.counter.forced_exercise == (None if ex == "auto" else ex)
+    assert chain.command("exercise", "burpee", 0.0, 0) is None and chain.counter.forced_exercise is None

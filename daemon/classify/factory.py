@@ -20,16 +20,21 @@ from .keypoints import KeypointClassifier
 MODELS = Path(__file__).resolve().parents[1] / "models"
 DEFAULT_MODEL_DIR = MODELS / "default"  # the keypoint classifier (on the pose stage)
 IMAGE_MODEL_DIR = MODELS / "image"  # the MobileNetV2 image classifier, also shipped
+EIGHT_MODEL_DIR = MODELS / "eight"  # the keypoint classifier of all eight exercises, also shipped
+SHIPPED = {"default": DEFAULT_MODEL_DIR, "eight": EIGHT_MODEL_DIR, "image": IMAGE_MODEL_DIR}  # model.path's names for them
 
 
 def resolve_model_path(path: str | None, precision: str | None) -> Path:
-    """An .xml, or a folder with model.xml or a <precision>/model.xml; None: the shipped default model."""
+    """An .xml, or a folder with model.xml or a <precision>/model.xml; None: the shipped default model; a name of
+    ``SHIPPED`` (where no such file or folder is beside): that shipped model."""
     if path is None:
         base = DEFAULT_MODEL_DIR
         if not base.exists():
             raise UserError("no model configured and no default model is shipped in this install: pass --model or set model.path")
     else:
         base = Path(path).expanduser()
+        if path in SHIPPED and not base.exists():
+            base = SHIPPED[path]
     if base.is_dir():
         for cand in ([base / precision / "model.xml"] if precision else []) + [base / "model.xml"]:
             if cand.exists():

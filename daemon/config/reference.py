@@ -63,10 +63,18 @@ def _type(f: FieldInfo) -> str:
     return name(f.annotation)
 
 
-def _yaml_value(v: Any) -> str:
+def _plain(v: Any) -> Any:
+    """A default as YAML writes it: models as their set keys (an override's unset keys are the section's)."""
     if isinstance(v, BaseModel):
-        v = v.model_dump()
-    dumped: str = yaml.safe_dump(v, default_flow_style=True).strip()
+        return v.model_dump(exclude_none=True)
+    if isinstance(v, dict):
+        return {k: _plain(x) for k, x in v.items()}
+    return v
+
+
+def _yaml_value(v: Any) -> str:
+    v = _plain(v)
+    dumped: str = yaml.safe_dump(v, default_flow_style=True, width=1_000_000).strip()
     return dumped.removesuffix("\n...").removesuffix("...").strip()
 
 

@@ -7,13 +7,16 @@ from pathlib import Path
 from typing import Any
 
 from homegym.core.errors import UserError
+from homegym.core.exercises import EXERCISES
 from homegym.core.runtime import DEFAULT_CACHE
 
 from .parsing import add, size
 
 
 def exercise_list(text: str) -> tuple[str, ...]:
-    """``--exercises pushup,squat``: each name once (training checks them, in one line)."""
+    """``--exercises pushup,squat``: each name once (training checks them, in one line); ``all``: the eight."""
+    if text.strip() == "all":
+        return EXERCISES
     return tuple(dict.fromkeys(n.strip() for n in text.split(",") if n.strip()))
 
 
@@ -110,8 +113,8 @@ def register(sub: Any) -> None:
                    help="folders of labels files or label-named image folders, labels files, or rep manifests (.csv)")
     s.add_argument("-o", "--out", type=Path, required=True, help="output folder for model.keras, report.json, curves.png, confusion.png")
     s.add_argument("--exercises", type=exercise_list, metavar="A,B",
-                   help="the exercises the model learns to count (default: the shipped models' pushup,squat); a manifest's "
-                   "clips of other exercises are movements it must not count")
+                   help="the exercises the model learns to count (default: the shipped models' pushup,squat; all: the "
+                   "eight); a manifest's clips of other exercises are movements it must not count")
     s.add_argument("--size", type=int, help=f"image: model input size in pixels (default {Img.size})")
     s.add_argument("--alpha", type=float, help=f"image: MobileNetV2 width multiplier (default {Img.alpha})")
     s.add_argument("--weights", help=f"image: 'imagenet' (Keras download, cached in ~/.keras/models), 'none', or a .weights.h5 file "
