@@ -38,7 +38,7 @@ from homegym.core.video import open_video
 
 log = logging.getLogger(__name__)
 
-DEFAULT_EXERCISES = ("pushup", "squat")  # what ``homegym train`` learns unless told: the shipped models' exercises
+DEFAULT_EXERCISES = ("pushup", "squat")  # what ``homegym train`` learns unless told (--exercises all: the eight)
 DOWN_FRAC = 0.12
 UP_FRAC = 0.12
 NEAR_FRAC = 0.3  # how far from a bottom / midpoint the pose may extend a window

@@ -18,10 +18,9 @@ from .image import ImageClassifier
 from .keypoints import KeypointClassifier
 
 MODELS = Path(__file__).resolve().parents[1] / "models"
-DEFAULT_MODEL_DIR = MODELS / "default"  # the keypoint classifier (on the pose stage)
-IMAGE_MODEL_DIR = MODELS / "image"  # the MobileNetV2 image classifier, also shipped
-EIGHT_MODEL_DIR = MODELS / "eight"  # the keypoint classifier of all eight exercises, also shipped
-SHIPPED = {"default": DEFAULT_MODEL_DIR, "eight": EIGHT_MODEL_DIR, "image": IMAGE_MODEL_DIR}  # model.path's names for them
+DEFAULT_MODEL_DIR = MODELS / "default"  # the keypoint classifier of the eight exercises (on the pose stage)
+IMAGE_MODEL_DIR = MODELS / "image"  # the seed's MobileNetV2 image classifier (push-ups and squats), also shipped
+SHIPPED = {"default": DEFAULT_MODEL_DIR, "image": IMAGE_MODEL_DIR}  # model.path's names for them
 
 
 def resolve_model_path(path: str | None, precision: str | None) -> Path:

@@ -71,8 +71,8 @@ class ModelConfig(Section):
 
     path: str | None = None
     """The IR (model.xml) written by `homegym convert`, or a folder holding one (or one per precision: fp32/, fp16/, int8/).
-    null = the shipped default model; `eight` = the shipped model of all eight exercises; `image` = the seed's image
-    classifier."""
+    null (or `default`) = the shipped default model, the keypoint classifier of the eight exercises; `image` = the seed's
+    image classifier (push-ups and squats)."""
     device: str = "CPU"
     """Where it runs: CPU, GPU, NPU, AUTO, or AUTO with a priority list (AUTO:NPU,CPU; the NPU is not in AUTO's default list)."""
     precision: Literal["fp32", "fp16", "int8"] | None = None

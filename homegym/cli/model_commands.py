@@ -113,7 +113,7 @@ def register(sub: Any) -> None:
                    help="folders of labels files or label-named image folders, labels files, or rep manifests (.csv)")
     s.add_argument("-o", "--out", type=Path, required=True, help="output folder for model.keras, report.json, curves.png, confusion.png")
     s.add_argument("--exercises", type=exercise_list, metavar="A,B",
-                   help="the exercises the model learns to count (default: the shipped models' pushup,squat; all: the "
+                   help="the exercises the model learns to count (default pushup,squat; all: the "
                    "eight); a manifest's clips of other exercises are movements it must not count")
     s.add_argument("--size", type=int, help=f"image: model input size in pixels (default {Img.size})")
     s.add_argument("--alpha", type=float, help=f"image: MobileNetV2 width multiplier (default {Img.alpha})")
