@@ -77,6 +77,26 @@ def test_the_daemons_features_on_its_canvas_are_trainings_on_the_keypoint_file(i
     np.testing.assert_allclose(np.stack(seen), trained, atol=5e-3)
 
 
+def test_label_from_reps_sharpens_with_the_pose_stages_keypoints(pushup_track, image_clips, tmp_path) -> None:
+    """--tracks: the label rule reads the pose stage's own keypoints, and agrees with the renderer's exact labels."""
+    from homegym.core import labelfile
+
+    row = next(r for r in counted_rows(image_clips) if r["exercise"] == "pushup")
+    (tmp_path / "tracks").mkdir()
+    pushup_track.save(tmp_path / "tracks" / f"{row['name']}.npz", row["file"], pushup_track.model)
+    r = run_cli("label", "--from-reps", str(image_clips / "clips.csv"), "--out", str(tmp_path / "labels"), "--tracks",
+                str(tmp_path / "tracks"))
+    assert r.returncode == 0, r.stderr[-2000:]
+    derived = labelfile.read(tmp_path / "labels" / f"{row['name']}.labels.csv")
+    assert derived.meta["rule"] == "from-reps+keypoints"
+    exact = labelfile.read(image_clips / f"{row['name']}.labels.csv")
+    index = {lab: i for i, lab in enumerate(sorted(exact.labels | derived.labels))}
+    n = int(pushup_track.frame.max()) + 1
+    a, b = derived.per_frame(n, index), exact.per_frame(n, index)
+    both = (a >= 0) & (b >= 0)
+    assert both.sum() > 20 and (a[both] == b[both]).mean() >= 0.95
+
+
 def test_features_do_not_depend_on_where_the_person_is_nor_how_big_nor_which_way_they_face(pushup_track) -> None:
     tr = pushup_track
     base = _features(tr)
