@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .keypoint_features import L_AN, L_EL, L_HIP, L_KN, L_SH, L_WR, NOSE, R_AN, R_EL, R_HIP, R_KN, R_SH, R_WR
+from .keypoint_features import L_AN, L_EL, L_HIP, L_KN, L_SH, L_WR, NOSE, R_AN, R_EL, R_HIP, R_KN, R_SH, R_WR, _angle
 from .pose_track import PoseTrack
 
 SEEN = 0.5  # a joint's visibility at or above which its angle is trusted
@@ -20,9 +20,7 @@ FIELDS = ("elbow", "ve", "elbow_min", "knee", "vk", "hipang", "shoulder", "sh_y"
 
 
 def _degrees(a: np.ndarray, j: np.ndarray, b: np.ndarray) -> np.ndarray:
-    u, v = a - j, b - j
-    cos = (u * v).sum(-1) / np.maximum(np.linalg.norm(u, axis=-1) * np.linalg.norm(v, axis=-1), 1e-9)
-    return np.degrees(np.arccos(np.clip(cos, -1.0, 1.0)))
+    return 180.0 * _angle(a, j, b)  # the features' angle (radians / pi), in degrees
 
 
 def _sides(xy: np.ndarray, vis: np.ndarray, left: tuple[int, int, int], right: tuple[int, int, int]) -> tuple[np.ndarray, ...]:

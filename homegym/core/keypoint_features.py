@@ -22,6 +22,7 @@ from dataclasses import asdict, dataclass
 import numpy as np
 
 from . import exercises
+from .labels import parse_label
 
 VERSION = "homegym-keypoint-features/1"
 
@@ -183,8 +184,8 @@ def _columns(labels: tuple[str, ...], postures: tuple[str, ...]) -> list[int]:
 
 def _posture(label: str) -> str:
     """The posture of a label's exercise ("" for neither, three-class labels and exercises of one's own)."""
-    parsed = label.rsplit("_", 1)
-    return exercises.of(parsed[0]).posture if len(parsed) == 2 and parsed[1] in ("up", "down") else ""
+    exercise = parse_label(label).exercise
+    return exercises.of(exercise).posture if exercise else ""
 
 
 class FeatureStream:
