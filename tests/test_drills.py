@@ -1,12 +1,16 @@
-"""The drill: a real broker stopped three times for about 20 s while reps are counted, and the daemon SIGKILLed five
-times (some of them while the broker is down). Every event the daemon counted (stored in its outbox) must reach the
-phone; duplicates are allowed (at-least-once) and carry their seq. The figures are printed for docs/service.md."""
+"""The drill: a real broker stopped three times for about 20 s while reps are counted, the daemon SIGKILLed five
+times (some of them while the broker is down), its state folder (a 16 MB tmpfs) filled up for 15 s mid-set and freed,
+and a broken config reloaded mid-set. Every event the daemon counted (each is logged as it is numbered) must reach
+the phone; duplicates are allowed (at-least-once) and carry their seq, and a seq never names two different events.
+The figures are printed for docs/service.md."""
 
 from __future__ import annotations
 
 import json
+import os
 import signal
 import sqlite3
+import subprocess
 import time
 
 import pytest
@@ -17,14 +21,48 @@ from homegym.measure.broker import Mosquitto, mosquitto_path
 pytestmark = pytest.mark.skipif(mosquitto_path() is None, reason="mosquitto is not installed (.ci/run installs it)")
 
 
+def _small_disk(folder) -> bool:
+    """A 16 MB tmpfs on ``folder`` (root only): a disk the drill can fill."""
+    folder.mkdir()
+    return os.geteuid() == 0 and subprocess.run(["mount", "-t", "tmpfs", "-o", "size=16M,mode=0700", "tmpfs", str(folder)],
+                                                capture_output=True).returncode == 0
+
+
+def _fill(folder) -> None:
+    """Write zeros until the disk is full."""
+    with open(folder / "filler", "wb") as f:
+        try:
+            while True:
+                f.write(bytes(1 << 16))
+                f.flush()
+        except OSError:
+            pass
+
+
+def _logged_events(logs) -> dict[int, str]:
+    """seq -> the event as the daemon logged it when it was numbered (every published event is)."""
+    events: dict[int, str] = {}
+    for log in logs:
+        for line in log.text().splitlines():
+            body = line[line.find("{"):] if '"seq":' in line else ""
+            if body.startswith("{") and ('"type":"rep"' in body or '"type":"set_end"' in body):
+                event = json.loads(body)
+                assert events.setdefault(event["seq"], body) == body, f"seq {event['seq']} names two events"
+    return events
+
+
 @pytest.mark.slow
-def test_broker_outages_and_kills_lose_no_counted_rep(image_ir, image_clips, tmp_path) -> None:
+def test_broker_outages_kills_a_full_disk_and_a_broken_reload_lose_no_counted_rep(image_ir, image_clips, tmp_path) -> None:
     clip = tmp_path / "workout.mp4"
     concat_clips(image_clips, [c for c in counted_rows(image_clips) if int(c["reps"]) >= 1] * 3, clip)  # 150 s, in real time
+    state = tmp_path / "state"
+    if not _small_disk(state):
+        pytest.skip("mounting a tmpfs needs root (the drill fills the state folder's disk)")
     (tmp_path / "broker").mkdir()
     broker = Mosquitto(tmp_path / "broker")
     broker.start()
-    cfg = write_config(tmp_path, clip, image_ir, broker.port, tmp_path / "state")
+    cfg = write_config(tmp_path, clip, image_ir, broker.port, state, mqtt_extra="  stats_interval_s: 2\n")
+    good = cfg.read_text()
     phone = Subscriber(broker.port, client_id="drill-phone")
     logs: list[Stderr] = []
     daemon = None
@@ -39,12 +77,28 @@ def test_broker_outages_and_kills_lose_no_counted_rep(image_ir, image_clips, tmp
         daemon.send_signal(signal.SIGKILL)
         daemon.wait(10)
 
-    outages = kills = 0
+    outages = kills = fills = reloads = 0
     try:
         start()
         assert wait_for(lambda: len(phone.reps()) >= 1, 60), logs[-1].text()[-2000:]
-        for step in ("outage", "kill", "outage+kill", "kill", "outage+kill", "kill"):
+        for step in ("outage", "kill", "full disk", "outage+kill", "broken reload", "kill", "outage+kill", "kill"):
             time.sleep(6)
+            if step == "full disk":
+                _fill(state)
+                fills += 1
+                assert wait_for(lambda: "cannot write" in "".join(logs[-1].lines), 30), "a rep came while the disk was full"
+                assert wait_for(lambda: any(json.loads(p).get("unwritten", 0) > 0 for t, p, _ in list(phone.messages)
+                                            if t == "gym/stats"), 10), "gym/stats says so"
+                (state / "filler").unlink()
+                assert wait_for(lambda: "writing again" in "".join(logs[-1].lines), 30)
+            if step == "broken reload":
+                cfg.write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(range(256)))
+                assert daemon is not None
+                daemon.send_signal(signal.SIGHUP)
+                assert wait_for(lambda: "rejected" in "".join(logs[-1].lines), 20)
+                cfg.write_text(good)
+                reloads += 1
+                assert daemon.poll() is None, "the daemon counts on with the old config"
             if "outage" in step:
                 broker.stop()
                 outages += 1
@@ -67,25 +121,28 @@ def test_broker_outages_and_kills_lose_no_counted_rep(image_ir, image_clips, tmp
         assert daemon is not None
         daemon.send_signal(signal.SIGTERM)
         assert daemon.wait(60) == 0, logs[-1].text()[-2000:]
-        db = sqlite3.connect(str(tmp_path / "state" / "outbox.sqlite3"))
-        counted = {seq for (seq,) in db.execute("SELECT seq FROM events")}
-        db.close()
+        events = _logged_events(logs)
+        counted = set(events)
 
-        def received() -> list[int]:
-            return [json.loads(p)["seq"] for t, p, _ in list(phone.messages) if t in ("gym/reps", "gym/sets")]
+        def received() -> list[tuple[int, str]]:
+            return [(json.loads(p)["seq"], p) for t, p, _ in list(phone.messages) if t in ("gym/reps", "gym/sets")]
 
-        assert wait_for(lambda: counted <= set(received()), 30)
+        assert wait_for(lambda: counted <= {seq for seq, _ in received()}, 30)
         got = received()
-        lost = len(counted - set(got))
-        duplicated = len(got) - len(set(got))
-        print(f"\ndrill: {outages} broker outages, {kills} SIGKILLs: {len(counted)} events counted "
-              f"({len(set(got))} delivered, {lost} lost, {duplicated} duplicates dropped by seq)")
-        assert (outages, kills) == (3, 5)
+        seqs = [seq for seq, _ in got]
+        lost = len(counted - set(seqs))
+        duplicated = len(seqs) - len(set(seqs))
+        print(f"\ndrill: {outages} broker outages, {kills} SIGKILLs, {fills} full disk, {reloads} broken reload: "
+              f"{len(counted)} events counted ({len(set(seqs))} delivered, {lost} lost, {duplicated} duplicates dropped by seq)")
+        assert (outages, kills, fills, reloads) == (3, 5, 1, 1)
         assert len(counted) >= 10 and lost == 0
-        assert set(got) <= counted, "nothing delivered that was not counted"
+        assert set(seqs) <= counted, "nothing delivered that was not counted"
+        assert all(payload == events[seq] for seq, payload in got), "a seq delivered twice is the same event twice"
         assert all("Traceback" not in log.text() for log in logs)
     finally:
         phone.close()
         if daemon is not None and daemon.poll() is None:
             daemon.kill()
+            daemon.wait(10)
         broker.stop()
+        subprocess.run(["umount", "-l", str(state)], capture_output=True)

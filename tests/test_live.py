@@ -128,6 +128,7 @@ def test_run_command_stops_cleanly_on_sigterm(image_ir, image_clips, tmp_path) -
     _, err = proc.communicate(timeout=15)
     assert proc.returncode == 0, err[-2000:]
     assert "compiled on CPU" in err and "stopped:" in err and "Traceback" not in err
+    assert "damaged" not in err, "a stop asked for is not a damaged file"
 
 
 def test_inference_rate_passes_on_every_nth_frame() -> None:

@@ -158,8 +158,8 @@ def test_live_keys_are_validated_like_every_other(tmp_path, text, problem) -> No
 # -- homegym run serving the page -----------------------------------------------------------------------------------
 
 
-def get(url: str, token: str | None = None) -> tuple[int, dict, bytes]:
-    req = urllib.request.Request(url, headers={"Authorization": f"Bearer {token}"} if token else {})
+def get(url: str, token: str | None = None, headers: dict | None = None) -> tuple[int, dict, bytes]:
+    req = urllib.request.Request(url, headers=headers or ({"Authorization": f"Bearer {token}"} if token else {}))
     try:
         with urllib.request.urlopen(req, timeout=10) as r:
             return r.status, dict(r.headers), r.read()
@@ -336,3 +336,53 @@ def test_status_and_the_page_name_exercises_in_words() -> None:
     view = LiveView(LiveConfig(), lambda: None)
     view.on_state(state)
     assert view.snapshot()["names"] == {"jumping_jack": "Jumping jacks", "shoulder_press": "Shoulder presses"}
+
+
+@pytest.mark.slow
+def test_a_flood_slow_clients_and_too_many_connections_neither_fill_the_log_nor_hold_the_page(tmp_path, live_clips) -> None:
+    import socket
+    import time
+
+    port = free_port()
+    cfg = live_config(tmp_path, live_clips / "long.mp4", port, host="0.0.0.0",
+                      extra="  max_connections: 8\n  header_timeout_s: 1\n")
+    proc = start_daemon(cfg)
+    log = Stderr(proc)
+    try:
+        assert wait_http(f"http://127.0.0.1:{port}/static/page.css"), log.text()
+        token = (tmp_path / "state" / "live-token").read_text().strip()
+        before = len(log.lines)
+        t0 = time.perf_counter()
+        for _ in range(500):  # oversize headers: aiohttp answers 400 and logs each with a traceback, unless limited
+            with socket.create_connection(("127.0.0.1", port), timeout=5) as s:
+                s.sendall(b"GET / HTTP/1.1\r\nHost: box\r\nX-Big: " + b"a" * 20000 + b"\r\n\r\n")
+                try:
+                    s.recv(64)
+                except OSError:
+                    pass
+        flood_s = time.perf_counter() - t0
+        time.sleep(1)
+        flood = log.lines[before:]
+        assert len(flood) <= 10 and not any("Traceback" in line for line in flood), flood[:20]
+
+        slow = socket.create_connection(("127.0.0.1", port), timeout=5)
+        slow.sendall(b"GET / HTTP/1.1\r\nHo")  # and nothing more
+        time.sleep(2.5)
+        assert slow.recv(64) == b"", "closed: no headers within live.header_timeout_s"
+        slow.close()
+
+        idle = [socket.create_connection(("127.0.0.1", port), timeout=5) for _ in range(8)]
+        extra = socket.create_connection(("127.0.0.1", port), timeout=5)
+        try:
+            assert extra.recv(64) == b"", "one past live.max_connections is closed at once"
+        except ConnectionResetError:
+            pass
+        for s in idle + [extra]:
+            s.close()
+        time.sleep(0.5)
+        status, _, _ = get(f"http://127.0.0.1:{port}/api/state", None, headers={"Authorization": f"bearer {token}"})
+        assert status == 200, "the page answers again, and a lower-case bearer scheme is accepted"
+        print(f"\nflood: 500 oversize requests in {flood_s:.1f} s wrote {len(flood)} log lines")
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(30)

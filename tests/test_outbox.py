@@ -37,3 +37,54 @@ def test_bounds_drop_the_oldest_undelivered_and_say_so(tmp_path, caplog) -> None
     assert [p.seq for p in old.pending()] == [2] and old.dropped == 1
     box.close()
     assert Outbox(tmp_path / "o.sqlite3").open().dropped == 3  # the count survives a restart too
+
+
+def _fill_up(box: Outbox) -> None:
+    """SQLite's own "database or disk is full" from now on (its page limit at the file's size): what a full disk gives."""
+    pages = box._db.execute("PRAGMA page_count").fetchone()[0]
+    box._db.execute(f"PRAGMA max_page_count = {pages}")
+
+
+def test_a_full_disk_holds_events_in_memory_publishes_them_and_writes_them_when_it_can(tmp_path, caplog) -> None:
+    box = Outbox(tmp_path / "o.sqlite3", max_unwritten=500).open()
+    box.add("reps", str)
+    _fill_up(box)
+    with caplog.at_level(logging.ERROR):
+        seqs = [box.add("reps", lambda s: f'{{"seq":{s},"pad":"{"x" * 300}"}}') for _ in range(100)]
+    assert seqs == list(range(2, 102)), "numbering goes on"
+    assert box.unwritten > 0 and "cannot write" in caplog.text and "database or disk is full" in caplog.text
+    assert caplog.text.count("cannot write") == 1, "said once, not at every event"
+    assert [p.seq for p in box.pending()] == list(range(1, 102)), "what is held is published all the same"
+    box.mark_delivered(101)  # acknowledged from memory: nothing left to keep of it
+    box._db.execute("PRAGMA max_page_count = 1000000")  # the disk has room again
+    box.retry()
+    assert box.unwritten == 0 and [p.seq for p in box.pending()][-1] == 100
+    box.close()
+    again = Outbox(tmp_path / "o.sqlite3").open()
+    assert again.last_seq == 101 and again.pending_count() == 100
+
+
+def test_held_events_are_bounded_and_what_goes_is_counted(tmp_path) -> None:
+    box = Outbox(tmp_path / "o.sqlite3", max_unwritten=10).open()
+    box.add("reps", str)
+    _fill_up(box)
+    for _ in range(200):
+        box.add("reps", lambda s: f'{{"seq":{s},"pad":"{"x" * 300}"}}')
+    assert box.unwritten <= 10 and box.dropped >= 190 - 20 and box.last_seq == 201
+
+
+def test_an_emptied_outbox_numbers_on_from_the_state_stores_mark(tmp_path, caplog) -> None:
+    db = tmp_path / "o.sqlite3"
+    box = Outbox(db).open()
+    for _ in range(5):
+        box.add("reps", str)
+    box.close()
+    for f in tmp_path.glob("o.sqlite3*"):
+        f.write_bytes(b"")  # truncated to 0 bytes
+    box = Outbox(db).open()
+    assert box.last_seq == 0
+    with caplog.at_level(logging.WARNING):
+        box.go_on_from(5, "state.sqlite3")
+    assert box.add("reps", str) == 6 and "was emptied or replaced" in caplog.text
+    box.close()
+    assert Outbox(db).open().last_seq == 6

@@ -220,6 +220,14 @@ def test_sighup_applies_a_valid_config_and_rejects_an_invalid_one(notify_socket,
     assert "DEBUG" in text.split(applied[0])[1], "the new log level applied at once"
     counted = sum('"type":"rep"' in line for line in text.splitlines())
     assert counted == int(row["reps"]) and f"stopped: {row['reps']} reps" in text, "no rep lost across both reloads"
+    # systemd 253+ waits for each reload: RELOADING=1 with the monotonic clock, then READY=1 (applied or refused)
+    lines = [msg for _, msg in notify_socket.lines]
+    reloading = [i for i, msg in enumerate(lines) if msg == "RELOADING=1"]
+    assert len(reloading) == 2, lines
+    for i in reloading:
+        usec = int(lines[i + 1].removeprefix("MONOTONIC_USEC="))
+        assert abs(usec / 1e6 - notify_socket.lines[i][0]) < 5, "CLOCK_MONOTONIC, as sd_notify(3) asks"
+        assert "READY=1" in lines[i + 2:], "a READY=1 after each"
 
 
 @pytest.mark.slow

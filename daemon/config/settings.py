@@ -15,12 +15,13 @@ import re
 from pathlib import Path
 from typing import Annotated, Any, Literal, Self
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from homegym.core.errors import UserError
+from homegym.core.errors import UserError, shorten
 from homegym.core.exercises import EXERCISES
 from homegym.core.topics import topic_problem
+
+from .yamlfile import load_yaml
 
 
 class ConfigError(UserError):
@@ -365,6 +366,10 @@ class StateConfig(Section):
     """The outbox's bound on undelivered events: beyond it the oldest are dropped, logged and counted."""
     outbox_max_age_days: float = Field(7.0, ge=0.01, le=3650)
     """Undelivered events older than this are dropped, logged and counted."""
+    max_unwritten: int = Field(10_000, ge=10, le=1_000_000)
+    """Events (reps, sets) kept in memory while the disk refuses them (full, read-only), written when it takes them
+    again; beyond it the oldest are dropped, logged and counted. What is only in memory is lost with a SIGKILL or a
+    power cut: the log, gym/stats, the page and `homegym status` say how many there are."""
 
     def path(self) -> Path:
         d = self.dir or os.environ.get("STATE_DIRECTORY", "").split(":")[0] or "~/.local/state/homegym"
@@ -390,12 +395,16 @@ class LiveConfig(Section):
     picture is kept or encoded."""
     jpeg_quality: int = Field(70, ge=10, le=100)
     """JPEG quality of that picture (higher: sharper and more bytes a frame)."""
+    max_connections: int = Field(64, ge=4, le=1024)
+    """Connections open at once (pages, displays, `homegym status`); one more is closed at once. Each page holds two."""
+    header_timeout_s: float = Field(10.0, ge=1.0, le=120.0)
+    """Seconds a new connection has to send its request's headers before it is closed (slow clients cannot hold it)."""
 
     @field_validator("host")
     @classmethod
     def _host(cls, v: str) -> str:
         if not (_is_ip(v) or HOSTNAME.fullmatch(v)):
-            raise ValueError(f"expected an IP address or a host name (no scheme, no port), got {v!r}")
+            raise ValueError(f"expected an IP address or a host name (no scheme, no port), got {shorten(v)}")
         return v
 
     @property
@@ -474,7 +483,7 @@ def _problem(err: Any) -> str:
         text = msg.removeprefix("Value error, ")
         key, _, rest = text.partition(": ")
         return f"{loc + '.' if loc else ''}{key}: {rest}" if rest else f"{loc}: {text}"
-    return f"{loc}: {msg[0].lower() + msg[1:]}, got {err['input']!r}"
+    return f"{loc}: {msg[0].lower() + msg[1:]}, got {shorten(err['input'])}"
 
 
 def parse(data: Any, where: str = "config") -> Config:
@@ -499,15 +508,4 @@ def load(path: Path | None) -> Config:
     """Load and validate a config file (None: all defaults)."""
     if path is None:
         return Config()
-    path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as e:
-        raise UserError(f"cannot read config {path}: {e.strerror}") from None
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as e:
-        mark = getattr(e, "problem_mark", None)
-        at = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        raise UserError(f"{path}: not valid YAML{at}: {getattr(e, 'problem', None) or e}") from None
-    return parse(data, str(path))
+    return parse(load_yaml(Path(path)), str(path))

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from homegym.core import lograte
 from homegym.core.labels import LabelSet
 
 from ..config.settings import Config, CounterConfig, VotingConfig
@@ -23,6 +24,7 @@ from .periodicity import Periodicity
 from .voting import Vote, Voter
 
 log = logging.getLogger(__name__)
+refused = lograte.limited(f"{__name__}.commands")  # commands come from the broker: a flood is rate-limited
 
 # frame id, time, class probabilities, pooled features (or None)
 Recorded = tuple[int, float, np.ndarray, "np.ndarray | None"]
@@ -97,16 +99,16 @@ class Chain:
         """Apply a command; the events it makes, or None where it was refused (logged)."""
         if name == "reset":
             if payload not in ("", "set", "day"):
-                log.warning("cmd/reset: expected 'set' or 'day', got %r", payload[:64])
+                refused.warning("cmd/reset: expected 'set' or 'day', got %r", payload[:64])
                 return None
             return self.counter.reset(t, frame, new_day=payload == "day")
         if name == "exercise":
             if payload != "auto" and payload not in self.counter.exercises:
-                log.warning("cmd/exercise: expected 'auto' or one of %s, got %r", ", ".join(self.counter.exercises), payload[:64])
+                refused.warning("cmd/exercise: expected 'auto' or one of %s, got %r", ", ".join(self.counter.exercises), payload[:64])
                 return None
             self.counter.forced_exercise = None if payload == "auto" else payload
             return []
-        log.warning("unknown command %r", name[:64])
+        refused.warning("unknown command %r", name[:64])
         return None
 
     # -- a reload: new settings for one stage, the counts kept ---------------------------------------

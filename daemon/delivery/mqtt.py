@@ -29,6 +29,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from homegym.core import lograte
 from homegym.core.errors import UserError
 
 from ..config.settings import MqttConfig
@@ -38,11 +39,11 @@ from .diagnosis import Diagnosis, closed_early, unreachable
 from .outbox import Outbox
 
 log = logging.getLogger(__name__)
+noisy = lograte.limited(f"{__name__}.remote")  # what a broker's publisher can make it say: rate-limited
 RESEND_PAGE = 500  # undelivered events read from the outbox at a time when resending
 EARLY_ACKS_KEPT = 1000
 MAX_COMMAND_BYTES = 64  # "set", "day", "auto", an exercise: anything longer is not a command
 COMMANDS_PER_S = 20  # beyond it commands are dropped
-WARN_EVERY_S = 10.0
 TAKEN_OVER_S = 5.0
 
 
@@ -120,11 +121,9 @@ class Publisher:
         self._mids: dict[int, int | None] = {}  # paho message id -> outbox seq (None: not an outbox message)
         self._early: dict[int, None] = {}  # acks that came before publish() returned, oldest first
         self._command_times: deque[float] = deque(maxlen=COMMANDS_PER_S)
-        self._warned: dict[str, float] = {}
         self._stopping = False  # a disconnect we asked for is no news
         self._connected_at = 0.0
         self._closed_soon = 0  # connections in a row the broker closed within TAKEN_OVER_S
-        self._held: dict[str, int] = {}
         self.connected = threading.Event()
         self.reconnects = 0
         self._report_lock = threading.Lock()  # paho's thread and the diagnosis' report failures
@@ -234,7 +233,7 @@ class Publisher:
         else:
             self._closed_soon = 0
         if self._closed_soon >= 2:  # MQTT 3.1.1 brokers close the older of two sessions with one client id, unexplained
-            self._warn("taken over", "MQTT broker %s:%d closed the connection right after it opened, %d times in a row: is "
+            noisy.warning("MQTT broker %s:%d closed the connection right after it opened, %d times in a row: is "
                        "another client using client id %r? Each daemon on one broker needs its own mqtt.client_id",
                        self.cfg.host, self.cfg.port, self._closed_soon, self.cfg.client_id)
         else:
@@ -249,31 +248,20 @@ class Publisher:
             return
         command = msg.topic[len(self.cfg.topic_prefix) + len("/cmd/"):]
         if msg.retain:  # a retained command would act again on every start and reconnect
-            self._warn("retained", "ignored a retained command on %s (clear it: mosquitto_pub -r -n -t %s)", msg.topic, msg.topic)
+            noisy.warning("ignored a retained command on %s (clear it: mosquitto_pub -r -n -t %s)", msg.topic, msg.topic)
             return
         if len(msg.payload) > MAX_COMMAND_BYTES:
-            self._warn("too long", "ignored a command on %s of %d bytes (at most %d): %r...", msg.topic, len(msg.payload),
+            noisy.warning("ignored a command on %s of %d bytes (at most %d): %r...", msg.topic, len(msg.payload),
                        MAX_COMMAND_BYTES, payload[:32])
             return
         now = time.monotonic()
         self._command_times.append(now)
         if len(self._command_times) == self._command_times.maxlen and now - self._command_times[0] < 1.0:
-            self._warn("flood", "ignored commands: more than %d a second", self._command_times.maxlen)
+            noisy.warning("ignored commands: more than %d a second", self._command_times.maxlen)
             return
-        log.info("command %s %r", command, payload)
+        noisy.info("command %s %r", command, payload)
         if self.on_command is not None:
             self.on_command(command, payload)
-
-    def _warn(self, key: str, msg: str, *args: object) -> None:
-        """A warning at most once per key every WARN_EVERY_S, saying how many it held back: whoever can publish
-        (or a flapping connection) could flood the journal otherwise."""
-        now = time.monotonic()
-        if now - self._warned.get(key, -WARN_EVERY_S) < WARN_EVERY_S:
-            self._held[key] = self._held.get(key, 0) + 1
-            return
-        self._warned[key] = now
-        held = self._held.pop(key, 0)
-        log.warning(msg + (f" (and {held} more like it since the last such line)" if held else ""), *args)
 
     def announce(self) -> None:
         """Home Assistant discovery again now (the exercises counted changed on a reload), where it is on and connected."""

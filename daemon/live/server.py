@@ -18,12 +18,16 @@ from pathlib import Path
 
 from aiohttp import web
 
+from homegym.core import lograte
 from homegym.core.errors import UserError
 
 from ..config.settings import LiveConfig
+from .gate import Gate
 from .view import LiveView, Preview
 
 log = logging.getLogger(__name__)
+for _name in ("aiohttp.server", "aiohttp.web", "aiohttp.access", "aiohttp.internal"):
+    lograte.limited(_name)  # a flood of malformed requests: a line every few seconds, not a traceback each
 PAGE = Path(__file__).parent / "page"
 KEEPALIVE_S = 15.0  # an SSE comment this often, so proxies and phones keep the connection
 MIN_EVENT_S = 0.1  # at most ten state events a second to a page
@@ -34,6 +38,12 @@ HEADERS = {
     "X-Content-Type-Options": "nosniff",
     "Content-Security-Policy": "default-src 'self'; img-src 'self' data:; frame-ancestors 'none'",
 }
+
+
+def bearer(header: str) -> str:
+    """The token of an ``Authorization: Bearer TOKEN`` header (the scheme in any case, RFC 9110 11.1)."""
+    scheme, _, token = header.strip().partition(" ")
+    return token.strip() if scheme.lower() == "bearer" else ""
 
 
 class LiveServer:
@@ -50,6 +60,7 @@ class LiveServer:
         self._stopped: asyncio.Event | None = None
         self._jpeg_lock: asyncio.Lock | None = None
         self._jpeg: tuple[int, bytes] = (0, b"")
+        self.gate: Gate | None = None
 
     # -- the pipeline's thread ---------------------------------------------------------------------
 
@@ -104,9 +115,10 @@ class LiveServer:
                         web.static("/static", PAGE)])
         runner = web.AppRunner(app, access_log=None, handle_signals=False, shutdown_timeout=1.0)
         await runner.setup()
-        site = web.TCPSite(runner, self.cfg.host, self.cfg.port, reuse_address=True)
+        assert runner.server is not None
+        self.gate = Gate(runner.server, self.cfg.max_connections, self.cfg.header_timeout_s)
         try:
-            await site.start()
+            listening = await asyncio.get_running_loop().create_server(self.gate, self.cfg.host, self.cfg.port, reuse_address=True)
         except OSError as e:
             self._error = f"live.port: cannot listen on {self.cfg.host}:{self.cfg.port}: {e.strerror or e}"
             await runner.cleanup()
@@ -115,6 +127,7 @@ class LiveServer:
         self.view.on_change = self._wake_threadsafe
         self._started.set()
         await self._stopped.wait()
+        listening.close()
         await runner.cleanup()
 
     def _begin_stop(self) -> None:
@@ -138,7 +151,7 @@ class LiveServer:
     @web.middleware
     async def _guard(self, request: web.Request, handler) -> web.StreamResponse:
         if self.token is not None and not request.path.startswith("/static/"):
-            given = request.query.get("token") or request.headers.get("Authorization", "").removeprefix("Bearer ").strip()
+            given = request.query.get("token") or bearer(request.headers.get("Authorization", ""))
             if not hmac.compare_digest(given.encode(), self.token.encode()):
                 return web.Response(status=401, headers=HEADERS,
                                     text="401 Unauthorized: wrong or missing token. Open the link `homegym status` prints.\n")

@@ -322,7 +322,9 @@ class Pipeline:
         if capture.stats.error:
             raise UserError(f"capture failed: {capture.stats.error}")
         read, declared = capture.stats.frames, capture.stats.declared
-        if declared and read < PARTLY_DECODED * declared:
+        if not capture.src.live and read == 0 and not self._stop.is_set():
+            raise UserError(f"cannot decode video {capture.cfg.uri}: no frame could be read")
+        if declared and read < PARTLY_DECODED * declared and not self._stop.is_set():  # a stop asked for is no damage
             log.warning("%s: decoded %d of the %d frames the file declares: it is damaged or cut short, and what "
                         "followed is not counted", capture.cfg.uri, read, declared)
         last_t = self._last_t if self._media_fps else time.monotonic() - self.health.t0

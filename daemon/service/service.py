@@ -18,14 +18,11 @@ import time
 from pathlib import Path
 
 from homegym.core.errors import UserError
-from homegym.core.labels import LabelSet
 
 from ..classify.factory import hint_for, open_model
 from ..config import settings as config_mod
 from ..config.settings import Config
-from ..counting.counter import counted_exercises
 from ..counting.events import Event, RepEvent, SetEndEvent
-from ..counting.voting import check_overrides
 from ..delivery.mqtt import Publisher, check_files
 from ..delivery.outbox import Outbox
 from ..delivery.state import StateStore
@@ -36,11 +33,13 @@ from ..pipeline.health import Counts, Summary
 from ..pipeline.observer import FrameView, Observer
 from ..pipeline.pipeline import Pipeline
 from ..pipeline.sequence import RunNumbering
+from .preflight import check_labels, check_source, preflight
 from .signals import Signals
 from .systemd import Notifier
 
 log = logging.getLogger(__name__)
 STATUS_EVERY_S = 5.0
+RETRY_WRITE_S = 2.0  # how often writes the disk refused are tried again
 LIVE_HEALTH_S = 1.0  # the live page's health figures while a page is open (a few reads and a COUNT on the outbox);
 # with none open, every STATUS_EVERY_S, for homegym status
 START_EXTEND_S = 30.0  # while alive and waiting for the first frame, keep systemd's start timeout this far ahead
@@ -72,9 +71,11 @@ class Service(Observer):
         self.pipe: Pipeline | None = None
         self._run_numbering = RunNumbering()  # events' seq while there is no outbox (MQTT off)
         self._reload_requested = False
+        self.reload_error: str | None = None  # why the last reload was refused (homegym status says it)
         self._stop_requested = False
         self._ready = False
         self._next_status = 0.0
+        self._next_retry = 0.0
         self._status_frames = 0
         self._status_t = time.monotonic()
         self._live_at = 0.0  # when the live page's health was last refreshed
@@ -85,6 +86,7 @@ class Service(Observer):
     def start(self) -> None:
         cfg = self.cfg
         try:
+            preflight(cfg, self.model_override)
             self.state_store = StateStore(cfg.state.path() / "state.sqlite3").open()
             if cfg.mqtt.enabled:
                 self.outbox = self._open_outbox(cfg)
@@ -136,9 +138,17 @@ class Service(Observer):
         or the run's own while MQTT is off."""
         return self.outbox.record(event) if self.outbox is not None else self._run_numbering(event)
 
-    @staticmethod
-    def _open_outbox(cfg: Config) -> Outbox:
-        return Outbox(cfg.state.path() / "outbox.sqlite3", cfg.state.outbox_max_events, cfg.state.outbox_max_age_days * 86400).open()
+    def _open_outbox(self, cfg: Config) -> Outbox:
+        """The outbox, numbering on from the highest ``seq`` either store has seen (one may have been emptied)."""
+        store = self.state_store
+        assert store is not None, "opened first"
+        outbox = Outbox(cfg.state.path() / "outbox.sqlite3", cfg.state.outbox_max_events, cfg.state.outbox_max_age_days * 86400,
+                        cfg.state.max_unwritten).open()
+        outbox.go_on_from(store.last_seq, str(store.path))
+        if store.found_empty and outbox.last_seq:
+            log.warning("%s was empty or missing, but the outbox has numbered %d events: it was emptied or replaced, and "
+                        "today's totals start again from 0", store.path, outbox.last_seq)
+        return outbox
 
     def _start_publisher(self, cfg: Config, outbox: Outbox) -> None:
         assert self.pipe is not None
@@ -176,7 +186,8 @@ class Service(Observer):
         recent, self._live_counts = counts.since(self._live_counts), counts
         mqtt = "off" if self.publisher is None else "connected" if self.publisher.connected.is_set() else "disconnected"
         return {"source": self.pipe.source_state(), **recent, "mqtt": mqtt,
-                "outbox": self.outbox.pending_count() if self.outbox is not None and self.publisher is not None else None}
+                "outbox": self.outbox.pending_count() if self.outbox is not None and self.publisher is not None else None,
+                "unwritten": self.unwritten, "reload_error": self.reload_error}
 
     # -- the pipeline's observer (called only while it runs, so after start()) ---------------------------
 
@@ -197,10 +208,9 @@ class Service(Observer):
         totals = self._pipe.totals()
         store = self.state_store
         assert store is not None
-        if isinstance(event, RepEvent) and totals.day:
-            store.save_totals(totals.day, totals.by_exercise)
-        if isinstance(event, SetEndEvent) and event.reps:
-            store.add_set(set_row(event))
+        if isinstance(event, (RepEvent, SetEndEvent)) and totals.day:
+            store.save(totals.day, totals.by_exercise if isinstance(event, RepEvent) else None,
+                       set_row(event) if isinstance(event, SetEndEvent) and event.reps else None, event.seq or 0)
         if self.live is not None:
             self.live.on_event(event)
         if self.publisher is not None:
@@ -215,7 +225,7 @@ class Service(Observer):
 
     def on_stats(self, stats: dict) -> None:
         if self.publisher is not None:
-            self.publisher.stats(stats)
+            self.publisher.stats(dict(stats, unwritten=self.unwritten))
 
     # -- systemd -----------------------------------------------------------------------------------
 
@@ -227,6 +237,9 @@ class Service(Observer):
     def on_tick(self, now: float) -> None:
         """Every turn of the pipeline's loop: the watchdog ping, the status line, a pending reload."""
         self.notify.watchdog(now)
+        if now >= self._next_retry:
+            self._next_retry = now + RETRY_WRITE_S
+            self._retry_writes()
         if self._reload_requested:
             self._reload_requested = False
             self.reload()
@@ -240,6 +253,16 @@ class Service(Observer):
             else:
                 self.notify.extend_start(START_EXTEND_S)
                 self.notify.status(self._waiting_line())
+
+    def _retry_writes(self) -> None:
+        for store in (self.outbox, self.state_store):
+            if store is not None and store.unwritten:
+                store.retry()
+
+    @property
+    def unwritten(self) -> int:
+        """Events and totals counted but not on disk yet (the disk refused them): lost with a SIGKILL."""
+        return sum(store.unwritten for store in (self.outbox, self.state_store) if store is not None)
 
     def _waiting_line(self) -> str:
         """The status while there is no frame yet: a camera that is not there says so, instead of 'activating' alone."""
@@ -260,6 +283,8 @@ class Service(Observer):
         line = f"{fps:.1f} fps inferred; {c.total} reps today ({per}); source {pipe.source_state()}"
         if self.publisher is not None:
             line += f"; mqtt {'connected' if self.publisher.connected.is_set() else 'disconnected'}"
+        if self.unwritten:
+            line += f"; {self.unwritten} events not yet on disk"
         return line
 
     # -- signals: flags the pipeline's next loop turn acts on ---------------------------------------
@@ -279,18 +304,31 @@ class Service(Observer):
         """Re-read the config; validate and build everything new first, then apply it, or keep the old."""
         where = str(self.config_path) if self.config_path else "the built-in defaults"
         pipe = self._pipe
+        self.notify.reloading()
         try:
             new = config_mod.load(self.config_path)
             old = self.cfg
             classifier = open_model(new.model, self.model_override, hint_for(new.source)) if new.model != old.model else None
-            labels = (classifier or pipe.classifier).labels
-            counted_exercises(LabelSet.of(labels, new.counter.exercise), new.counter)  # one the model lacks: refused here
-            check_overrides(labels, new.voting)
+            check_labels((classifier or pipe.classifier).labels, new)  # an exercise the model lacks: refused here
             if new.mqtt != old.mqtt and new.mqtt.enabled:
                 check_files(new.mqtt)
-        except (UserError, OSError, RuntimeError) as e:
-            log.error("reload of %s rejected, the running config stays: %s", where, "; ".join(str(e).splitlines()))
+            if new.source != old.source:
+                check_source(new)  # a file that is not there would end the daemon once capture restarts on it
+        except Exception as e:  # whatever the file holds, the daemon counts on with the old config
+            why = "; ".join(str(e).splitlines()) if isinstance(e, UserError | OSError) else f"{type(e).__name__}: {e}"
+            self.reload_error = why[:500]
+            log.error("reload of %s rejected, the running config stays: %s", where, self.reload_error)
+            self.notify.ready(self._status_line(time.monotonic()) + "; the last reload was refused")
             return
+        self.reload_error = None
+        try:
+            self._apply(new, classifier, where)
+        finally:
+            self.notify.ready(self._status_line(time.monotonic()))
+
+    def _apply(self, new: Config, classifier, where: str) -> None:
+        """A checked config applied: each stage it changes restarted, the rest kept."""
+        pipe, old = self._pipe, self.cfg
         changed = [name for name in Config.model_fields if getattr(new, name) != getattr(old, name)]
         if not changed:
             log.info("reload of %s: nothing changed", where)

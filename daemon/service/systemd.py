@@ -54,6 +54,11 @@ class Notifier:
     def ready(self, status: str) -> None:
         self.send("READY=1", f"STATUS={status}")
 
+    def reloading(self) -> None:
+        """A reload begins: systemd 253 and newer hold ``systemctl reload`` until the next READY=1 (sd_notify(3) wants
+        the monotonic clock with it); 252 ignores the field, and its reload returns once ExecReload= has run."""
+        self.send("RELOADING=1", f"MONOTONIC_USEC={time.clock_gettime_ns(time.CLOCK_MONOTONIC) // 1000}")
+
     def status(self, text: str) -> None:
         self.send(f"STATUS={text}")
 

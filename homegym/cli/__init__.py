@@ -4,9 +4,15 @@ handlers; a handler imports its program only when run, so ``homegym run`` never 
 
 from __future__ import annotations
 
+import sys
+
+from homegym.daemon.service import signals
+
+if signals.wanted_early(sys.argv):
+    signals.install()  # before the imports below: a SIGHUP a moment after start must not kill homegym run
+
 import argparse
 import logging
-import sys
 
 from homegym import __version__
 from homegym.core import logsetup

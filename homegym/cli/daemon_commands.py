@@ -78,8 +78,11 @@ def _pose_one(video: Path, out: Path, tracker, cfg, stride: int | None, digest: 
     stride = stride or stride_for(info.fps, cfg.pipeline.infer_fps)
     track = record(video, tracker, cfg.pose.frame_size, stride)
     tmp = out.with_name(out.name + ".part.npz")
-    track.save(tmp, str(video), f"{tracker.landmarks.version}", digest)
-    tmp.replace(out)
+    try:
+        track.save(tmp, str(video), f"{tracker.landmarks.version}", digest)
+        tmp.replace(out)
+    finally:
+        tmp.unlink(missing_ok=True)
     n, found = len(track.frame), int(track.found.sum())
     return (f"{out}: {n} frames (every {stride}. of {info.fps:.1f} fps), a person on {found} ({found / n:.0%}); "
             f"detector ran on {int(track.detected.sum())}; pose stage {track.busy_s / n * 1000:.1f} ms a frame")
@@ -100,7 +103,12 @@ def pose_cmd(a: argparse.Namespace) -> int:
     from homegym.core.pose_track import video_digest
 
     open_video(a.video)  # a missing or undecodable file fails before the models compile
-    print(_pose_one(a.video, a.out or a.video.with_suffix(".pose.npz"), _tracker(cfg), cfg, a.stride, video_digest(a.video)))
+    out = a.out or a.video.with_suffix(".pose.npz")
+    if out.is_dir():
+        out = out / a.video.with_suffix(".pose.npz").name  # -o FOLDER: the file goes in it
+    if not out.parent.is_dir():
+        raise UserError(f"-o {out}: no folder {out.parent}")
+    print(_pose_one(a.video, out, _tracker(cfg), cfg, a.stride, video_digest(a.video)))
     return 0
 
 
@@ -143,9 +151,9 @@ def poses_cmd(a: argparse.Namespace) -> int:
 
 
 def run_cmd(a: argparse.Namespace) -> int:
-    from homegym.daemon.service.signals import Signals
+    from homegym.daemon.service import signals as signal_handling
 
-    signals = Signals()  # first: a reload's SIGHUP while the model compiles must not kill the daemon
+    signals = signal_handling.install()  # already, where the command's first import saw "run"
     from homegym.daemon.service.service import run
 
     cfg = load_config(a.config)
@@ -171,12 +179,17 @@ def _status_lines(snap: dict) -> list[str]:
     lines = [f"daemon: answering; source {h.get('source', '–')}, {h.get('fps', '–')} frames a second"
              f"{ms('infer_ms', 'inference')}{ms('pose_ms', 'pose stage')}; MQTT {mqtt}",
              f"today: {st.get('total_today', 0)} reps ({per}){now}"]
+    if h.get("unwritten"):
+        lines.append(f"disk: {h['unwritten']} events not yet on disk (the state folder refuses writes: full or read-only?)")
+    if h.get("reload_error"):
+        lines.append(f"config: the last reload was refused, the old config runs: {h['reload_error']}")
     lines += [f"placement: {hint['text']}" for hint in snap.get("placement", [])]
     return lines
 
 
 def status_cmd(a: argparse.Namespace) -> int:
     """The live page's link (and QR code), then what the running daemon says; exit 3 where nothing answers."""
+    import http.client
     import urllib.error
     import urllib.request
 
@@ -201,6 +214,9 @@ def status_cmd(a: argparse.Namespace) -> int:
     except urllib.error.HTTPError as e:
         raise UserError(f"the daemon at {local} answered {e.code} {e.reason}: is its token the one in "
                         f"{cfg.live.token_file or 'state.dir'}?") from None
+    except http.client.HTTPException as e:  # something answers on the port, but not HTTP
+        raise UserError(f"something at {local} answered, but not as the daemon does ({type(e).__name__}): is live.port "
+                        "another program's?") from None
     except (OSError, ValueError) as e:
         print(f"daemon: not answering at {local} ({getattr(e, 'reason', e)}): is it running? "
               "(systemctl status homegym)")
@@ -211,7 +227,14 @@ def status_cmd(a: argparse.Namespace) -> int:
 
 
 def check_config_cmd(a: argparse.Namespace) -> int:
-    load_config(a.file)
+    """What ``run`` checks before it starts, so ``systemctl reload`` (check-config, then the signal) fails on what the
+    daemon would refuse."""
+    cfg = load_config(a.file)
+    if not a.syntax_only:
+        from homegym.daemon.service.preflight import preflight
+
+        for line in preflight(cfg, a.model):
+            print(f"  {line}")
     print(f"{a.file}: ok")
     return 0
 
@@ -282,9 +305,12 @@ def register(sub: Any) -> None:
              "  homegym status --config config.yaml\n", status_cmd)
     s.add_argument("--config", type=Path, help="the daemon's config.yaml (default: /etc/homegym/config.yaml where it exists)")
 
-    s = add(sub, "check-config", "validate a config file without running anything",
+    s = add(sub, "check-config", "check a config file as run would (keys, model, credentials, folders), without running it",
              "  homegym check-config /etc/homegym/config.yaml\n", check_config_cmd)
     s.add_argument("file", type=Path)
+    s.add_argument("--model", type=Path, help="the model run is given with --model (default: model.path of the file)")
+    s.add_argument("--syntax-only", action="store_true",
+                   help="the file alone: keys, types and bounds, not the model, credentials and folders it names")
 
     s = add(sub, "config-reference", "print every config key with its default, range and meaning",
              "  homegym config-reference > config.yaml                    # the documented reference\n"

@@ -12,3 +12,12 @@ def openvino_reason(e: BaseException) -> str:
 
 class UserError(Exception):
     """Bad input from the user (a path, a file's content, an option): reported in one line, no traceback."""
+
+
+MAX_ECHO = 80  # characters of a bad value an error repeats: enough to recognise it, never a megabyte log line
+
+
+def shorten(value: object, limit: int = MAX_ECHO) -> str:
+    """``repr(value)`` for an error message, cut to ``limit`` characters with the length it had."""
+    text = repr(value) if not isinstance(value, (dict, list)) or len(value) < 50 else f"<{type(value).__name__} of {len(value)}>"
+    return text if len(text) <= limit else f"{text[:limit]}… ({len(text)} characters)"

@@ -74,14 +74,20 @@ def read(path: Path, notes: list[str] | None = None) -> list[ClipRow]:
             rows = list(reader)
     except OSError as e:
         raise UserError(f"cannot read manifest {path}: {e.strerror}") from None
+    except UnicodeDecodeError as e:
+        raise UserError(f"{path}: not UTF-8 text (at byte {e.start} of a block): not a clip manifest") from None
+    except csv.Error as e:
+        raise UserError(f"{path}: not a CSV file ({e})") from None
     out = []
     for n, r in enumerate(rows, start=2):
+        if any(r.get(c) is None for c in REQUIRED):
+            raise UserError(f"{path}: row {n}: fewer cells than the header has columns")
         try:
             reps = None if r["reps"].strip() in ("", "unknown") else int(r["reps"])
             bottoms = tuple(int(b) for b in r["rep_bottom_frames"].split(";") if b.strip())
             fps = float(r["fps"]) if r.get("fps") else None
         except ValueError as e:
-            raise UserError(f"{path}: row {n}: {e}") from None
+            raise UserError(f"{path}: row {n}: {str(e)[:200]}") from None
         exercise = r["exercise"].strip()
         if not exercise:
             raise UserError(f"{path}: row {n}: empty exercise")

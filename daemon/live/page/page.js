@@ -67,6 +67,7 @@ function render(s) {
     ["Pose stage", fmt(h.pose_ms, " ms a frame")],
     ["MQTT", h.mqtt, h.mqtt === "disconnected"],
     ["Outbox", h.outbox === null || h.outbox === undefined ? "–" : h.outbox + " waiting", h.outbox > 0],
+    ["Disk", h.unwritten ? h.unwritten + " events not yet on disk" : "ok", h.unwritten > 0],
   ];
   $("health").replaceChildren(...rows.flatMap(([k, v, bad]) => {
     const dt = document.createElement("dt");
