@@ -49,49 +49,10 @@ def counted_rows(folder: Path) -> list[dict]:
 
 def concat_clips(folder: Path, rows: list[dict], out: Path, size: tuple[int, int] | None = None, fps: float | None = None,
                  speed: float = 1.0) -> int:
-    """The clips of ``rows`` back to back in one video (a longer workout, a circuit); returns its frame count. With
-    ``size`` and ``fps`` each clip is letterboxed to the size and resampled to the rate on its own clock (clips of
-    other cameras; what docs/model-card.md's ffmpeg command does); ``speed`` 2 plays each twice as fast."""
-    import cv2
-    import numpy as np
+    """The clips of ``rows`` (manifest rows: file, fps) back to back in one video: ``homegym join`` on them."""
+    from homegym.core.video import join_videos
 
-    from homegym.core.letterbox import fit
-
-    def boxed(frame: np.ndarray, w: int, h: int) -> np.ndarray:
-        """Scaled to fit w x h whole, centred on black (ffmpeg's scale=...:force_original_aspect_ratio=decrease,pad)."""
-        scale = min(w / frame.shape[1], h / frame.shape[0])
-        fw, fh = max(1, round(frame.shape[1] * scale)), max(1, round(frame.shape[0] * scale))
-        out = np.zeros((h, w, 3), np.uint8)
-        x, y = (w - fw) // 2, (h - fh) // 2
-        out[y:y + fh, x:x + fw] = fit(frame, (fw, fh))
-        return out
-
-    writer = None
-    frames = 0
-    rate = fps or float(rows[0]["fps"])  # the video's: each clip is resampled to it
-    for row in rows:
-        cap = cv2.VideoCapture(str(folder / row["file"]))
-        own = float(row["fps"])
-        i, due = 0, 0.0  # the clip's frames read; the next output frame's time on the clip's clock
-        while True:
-            ok, frame = cap.read()
-            if not ok:
-                break
-            if size:
-                frame = boxed(frame, *size)
-            if writer is None:
-                shape = size or (frame.shape[1], frame.shape[0])
-                writer = cv2.VideoWriter(str(out), cv2.VideoWriter.fourcc(*"mp4v"), rate, shape)
-            t = i / own
-            i += 1
-            while due <= t + 1e-9:  # as many output frames as fall on this one (none where the rate is lower)
-                writer.write(frame)
-                frames += 1
-                due += speed / rate
-        cap.release()
-    assert writer is not None, "no frames to write"
-    writer.release()
-    return frames
+    return sum(join_videos([(folder / row["file"], float(row["fps"])) for row in rows], out, size, fps, speed))
 
 
 def one_line_error(r: subprocess.CompletedProcess) -> str:

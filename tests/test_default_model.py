@@ -208,3 +208,26 @@ def test_fast_sets_count_within_one_or_five_percent(clip, speed, seconds_a_rep, 
     summary = _count_events(video, "default")[-1]
     true = int(row["reps"])
     assert abs(summary["by_exercise"].get(row["exercise"], 0) - true) <= max(1, 0.05 * true), summary
+
+
+@pytest.mark.slow
+@pytest.mark.realdata
+def test_live_on_the_media_clock_counts_what_count_counts(tmp_path) -> None:
+    """The daemon's live path (one thread a model, the idle detector, frames on the media clock, none dropped) against
+    `homegym count`, clip by clip: the README's clip and two real ones (docs/model-card.md has the real-time figures)."""
+    r = run_cli("synth", str(tmp_path / "demo"), "--count", "1", "--kinds", "pushup")
+    assert r.returncode == 0, r.stderr[-2000:]
+    with (tmp_path / "demo" / "clips.csv").open(newline="") as f:
+        readme = next(csv.DictReader(f))
+    real = _shared_rows(["khushi_pull_up_11", "devthayron_jumping_jacks"])
+    manifest = tmp_path / "clips.csv"
+    with manifest.open("w", newline="") as f:
+        w = csv.DictWriter(f, fieldnames=["file", "exercise", "reps", "rep_bottom_frames", "split"], extrasaction="ignore")
+        w.writeheader()
+        w.writerow(dict(readme, file=str(tmp_path / "demo" / readme["file"])))
+        w.writerows(dict(row, file=str(SHARED / row["file"])) for row in real)
+    r = run_cli("eval", str(manifest), "--live", "media", "--json", "--config", str(ROOT / "config.yaml"), timeout=1800)
+    assert r.returncode == 0, r.stderr[-2000:]
+    report = json.loads(r.stdout)
+    assert [(c["clip"], c["counted"]) for c in report["clips"]] == [(c["clip"], c["offline"]) for c in report["clips"]]
+    assert report["live_agrees"] == 1.0 and report["clips"][0]["counted"] == 3

@@ -11,7 +11,7 @@ from support import run_cli
 from homegym.cli import build_parser
 
 SUBCOMMANDS = ["count", "run", "status", "check-config", "config-reference", "install-service", "uninstall-service", "eval", "tune",
-               "bench", "synth", "extract", "label", "train", "convert", "pose", "poses", "pose-parity"]
+               "bench", "synth", "join", "extract", "label", "train", "convert", "pose", "poses", "pose-parity"]
 
 
 @pytest.mark.parametrize("module", ["homegym.daemon.service.service", "homegym.cli", "homegym.measure.evaluate", "homegym.measure.tune",

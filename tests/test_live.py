@@ -157,3 +157,19 @@ def test_run_on_a_file_as_fast_as_it_reads_never_drops_and_counts_like_count(ima
     stopped = next(line for line in r.stderr.splitlines() if "stopped:" in line)
     assert f"stopped: {want} reps" in stopped and " 0 dropped" in stopped, stopped
     assert f"{total_frames} frames" in stopped, stopped  # a 15 fps file at infer_fps 15: every frame inferred
+
+
+def test_join_puts_clips_back_to_back_and_says_where_each_begins(live_clips, tmp_path) -> None:
+    from support import one_line_error, run_cli
+
+    from homegym.core.video import open_video
+
+    out = tmp_path / "session.mp4"
+    r = run_cli("join", str(out), str(live_clips / "pushup.mp4"), str(live_clips / "long.mp4"), "--size", "320x240", "--fps", "15")
+    assert r.returncode == 0, r.stderr
+    starts = [line.split(" s ")[0].strip() for line in r.stdout.splitlines()[:2]]
+    assert starts == ["0.0", "10.0"], r.stdout  # a 10 s clip at 30 fps resampled to 15, then a 20 s one at 15
+    _, info = open_video(out)
+    assert (info.frames, info.width, info.height) == (450, 320, 240)
+    assert "no clips to join" in one_line_error(run_cli("join", str(tmp_path / "x.mp4")))
+    assert "video not found" in one_line_error(run_cli("join", str(tmp_path / "x.mp4"), str(tmp_path / "missing.mp4")))

@@ -129,6 +129,9 @@ class PoseConfig(Section):
     idle_detect_fps: float = Field(5.0, ge=0.5, le=240)
     """Live sources: while nobody is in view, the detector runs at most this often (an empty room costs a fraction of a
     core, not the detector on every frame); a person stepping in is found within 1/idle_detect_fps s. Files: every frame."""
+    idle_after_s: float = Field(3.0, ge=0.0, le=600)
+    """... once nobody was found for this long. A person lost for a moment mid-set (a fast move, an arm across the
+    face) is sought on every frame, as offline, so no rep is missed while the detector waits."""
     min_presence: Probability = 0.5
     """The landmark model's presence under which the person counts as lost and the detector runs again (MediaPipe's
     min_tracking_confidence)."""

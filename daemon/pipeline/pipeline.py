@@ -54,11 +54,14 @@ __all__ = ["Pipeline", "Summary"]
 class Pipeline:
     def __init__(self, cfg: Config, classifier: Classifier, observer: Observer | None = None,
                  clock: Callable[[], str] | None = None, pose: bool = False, stats_interval_s: float | None = None,
-                 numbering: Numbering | None = None) -> None:
+                 numbering: Numbering | None = None, live: bool = False) -> None:
         """``clock``: today's date, for a daemon whose totals start again at midnight; ``pose``: run the pose stage
         whatever the config says (count --annotate); ``stats_interval_s``: how often observer.on_stats is called
-        (None: never); ``numbering``: where events get their ``seq`` (the run's own numbers by default)."""
+        (None: never); ``numbering``: where events get their ``seq`` (the run's own numbers by default); ``live``:
+        a file with a camera's throttles (one thread, the idle detector), its frames on the media clock and none
+        dropped: what ``run`` does live, the same on any machine (``eval --live media``)."""
         self.cfg = cfg
+        self.live = live
         self.classifier = classifier
         self._pose_forced = pose
         self.pose: PoseTracker | None = None
@@ -84,9 +87,10 @@ class Pipeline:
 
     @classmethod
     def open(cls, cfg: Config, model: Path | None = None, observer: Observer | None = None,
-             clock: Callable[[], str] | None = None, pose: bool = False) -> Pipeline:
+             clock: Callable[[], str] | None = None, pose: bool = False, live: bool = False) -> Pipeline:
         """A pipeline on the configured model (``model``: the command line's --model instead), compiled."""
-        return cls(cfg, open_model(cfg.model, model, hint_for(cfg.source)), observer, clock, pose)
+        hint = "LATENCY" if live else hint_for(cfg.source)
+        return cls(cfg, open_model(cfg.model, model, hint), observer, clock, pose, live=live)
 
     def start(self) -> None:
         """Open the pose stage (where it runs) and the ring; ``run`` starts it where nobody did."""
@@ -113,7 +117,7 @@ class Pipeline:
         cfg = self.cfg
         self.pose, self.letterbox = None, None
         if self._pose_forced or cfg.pose.enabled or self.classifier.uses_pose:
-            live = hint_for(cfg.source) == "LATENCY"
+            live = self.live or hint_for(cfg.source) == "LATENCY"
             self.pose = open_pose(cfg.pose, live, cfg.model.cache_path(), cfg.model.cpu_precision == "f32")
             self.letterbox = Letterbox(cfg.pose.frame_size)
 

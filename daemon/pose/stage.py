@@ -50,13 +50,15 @@ class Pose:
 
 class PoseTracker:
     def __init__(self, detector: PoseDetector, landmarks: LandmarkModel, cfg: PoseConfig, roi_scale: float = 1.25,
-                 idle_interval_s: float = 0.0) -> None:
+                 idle_interval_s: float = 0.0, idle_after_s: float = 0.0) -> None:
         self.detector = detector
         self.landmarks = landmarks
         self.cfg = cfg
         self.roi_scale = roi_scale
         self.idle_interval_s = idle_interval_s  # while nobody is tracked, the detector's least interval (live sources)
+        self.idle_after_s = idle_after_s  # ... once nobody was found for this long: a person lost mid-set is sought every frame
         self._last_detect_t: float | None = None
+        self._last_found_t: float | None = None
         self._roi: Roi | None = None  # where the person is expected in the next frame
         self._points = OneEuro(OneEuroParams(cfg.min_cutoff, cfg.beta))
         self._aux = OneEuro(AUXILIARY)
@@ -68,10 +70,16 @@ class PoseTracker:
     def tracking(self) -> bool:
         return self._roi is not None
 
-    def reset(self) -> None:
-        """Forget the person (a new source, or they were lost)."""
+    def _idle(self, t: float) -> bool:
+        """Nobody was found for ``idle_after_s``: the room is empty, not a person lost for a frame or two."""
+        return self._last_found_t is None or not 0 <= t - self._last_found_t < self.idle_after_s
+
+    def reset(self, new_source: bool = True) -> None:
+        """Forget the person (a new source, or they were lost: then the time they were last seen stays)."""
         self._roi = None
         self._last_detect_t = None
+        if new_source:
+            self._last_found_t = None
         for f in (self._points, self._aux, self._world, self._vis):
             f.reset()
 
@@ -79,8 +87,8 @@ class PoseTracker:
         detected = self._roi is None
         roi = self._roi
         if roi is None:
-            if self._last_detect_t is not None and 0 <= t - self._last_detect_t < self.idle_interval_s:
-                return Pose.missing()  # nobody in view a moment ago: an empty room need not cost the detector every frame
+            if self._idle(t) and self._last_detect_t is not None and 0 <= t - self._last_detect_t < self.idle_interval_s:
+                return Pose.missing()  # nobody in view for a while: an empty room need not cost the detector every frame
             self._last_detect_t = t
             self.detections += 1
             found = self.detector.detect(canvas)
@@ -88,11 +96,11 @@ class PoseTracker:
                 return Pose.missing(detected=True)
             roi = max(found, key=lambda d: d.area).roi(self.roi_scale)  # the largest person when starting
         if roi.size < MIN_ROI:
-            self.reset()
+            self.reset(new_source=False)
             return Pose.missing(roi=roi, detected=detected)
         lm = self.landmarks.run(canvas, roi)
         if lm.presence < self.cfg.min_presence:
-            self.reset()
+            self.reset(new_source=False)
             return Pose.missing(lm.presence, roi, detected)
         side = canvas.shape[0]
         px = lm.points * side  # MediaPipe filters in pixels
@@ -104,6 +112,7 @@ class PoseTracker:
             world = self._world(world, t)
             vis = self._vis(vis)
         self._roi = roi_from_points(aux[0, :2] / side, aux[1, :2] / side, self.roi_scale)
+        self._last_found_t = t
         out = np.concatenate([body / side, vis[:, None]], 1).astype(np.float32)
         return Pose(True, out, np.asarray(world, np.float32), lm.presence, roi, detected)
 
@@ -128,4 +137,4 @@ def open_pose(cfg: PoseConfig, live: bool, cache_dir: Path | None = None, cpu_f3
              f"{threads} thread(s)" if threads else "every core")
     return PoseTracker(PoseDetector(det, det_info.anchors, det_info.decoding, cfg.min_detection_score),
                        LandmarkModel(lmk, lm_info.input_size, lm_info.version), cfg, det_info.decoding.roi_scale,
-                       1.0 / cfg.idle_detect_fps if live else 0.0)
+                       1.0 / cfg.idle_detect_fps if live else 0.0, cfg.idle_after_s)

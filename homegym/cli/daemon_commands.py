@@ -38,8 +38,10 @@ def count_cmd(a: argparse.Namespace) -> int:
                   flush=True)
 
     cfg = for_file(load_config(a.config), a.video)
+    if a.live == "realtime":
+        cfg = cfg.with_values("source", realtime=True)
     printer = _Printer(a.json)
-    classifier = open_model(cfg.model, a.model, hint_for(cfg.source))
+    classifier = open_model(cfg.model, a.model, "LATENCY" if a.live else hint_for(cfg.source))
     annot = None
     if a.annotate:
         from homegym.core.video import open_video
@@ -50,7 +52,7 @@ def count_cmd(a: argparse.Namespace) -> int:
         cap.release()
         picture = (cfg.pose.frame_size, cfg.pose.frame_size)  # --annotate turns the stage on: its canvas is drawn on
         annot = Annotator(a.annotate, classifier.labels, info.fps / stride_for(info.fps, cfg.pipeline.infer_fps), picture)
-    pipe = Pipeline(cfg, classifier, Fanout(printer, annot) if annot else printer, pose=bool(a.annotate))
+    pipe = Pipeline(cfg, classifier, Fanout(printer, annot) if annot else printer, pose=bool(a.annotate), live=a.live == "media")
     try:
         s = pipe.run()
     finally:
@@ -271,6 +273,9 @@ def register(sub: Any) -> None:
     s.add_argument("--model", type=Path, help="an IR (model.xml or its folder); default: model.path of the config, else the shipped model")
     s.add_argument("--config", type=Path, help="config.yaml (default: the built-in defaults, as documented in config.yaml)")
     s.add_argument("--json", action="store_true", help="one JSON object per rep, then a summary line")
+    s.add_argument("--live", choices=("media", "realtime"),
+                   help="count as the daemon does live: media = its live throttles on the file's own clock, no frame dropped; "
+                        "realtime = the file played in real time as a camera (default: offline, as fast as it reads)")
     s.add_argument("--annotate", type=Path, metavar="OUT.mp4",
                    help="write the video with the count, phase, probabilities and the pose stage's skeleton drawn on it")
 

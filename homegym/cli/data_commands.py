@@ -1,4 +1,5 @@
-"""Commands that make training data: ``synth`` (rendered clips), ``extract`` (image folders), ``label``."""
+"""Commands that make training data: ``synth`` (rendered clips), ``extract`` (image folders), ``label``, and test
+recordings: ``join`` (clips back to back)."""
 
 from __future__ import annotations
 
@@ -24,6 +25,34 @@ def synth(a: argparse.Namespace) -> int:
         print(f"{r.video}  {r.activity:8s} {reps}")
     write_manifest(a.out / "clips.csv", results)
     print(f"wrote {len(results)} clips and {a.out / 'clips.csv'}")
+    return 0
+
+
+def join(a: argparse.Namespace) -> int:
+    """Clips back to back in one video: a long session, a circuit (the ffmpeg command in docs/model-card.md does the same)."""
+    from homegym.core import manifest
+    from homegym.core.video import join_videos, open_video
+
+    paths = list(a.clips)
+    if a.manifest:
+        rows = manifest.read(a.manifest)
+        paths += [r.path for r in rows if not a.split or r.split == a.split]
+    if not paths:
+        raise UserError("no clips to join: name them, or give --manifest")
+    clips, seconds = [], 0.0
+    for path in paths:
+        cap, info = open_video(path)  # a missing or undecodable clip fails before anything is written
+        cap.release()
+        clips.append((path, info.fps))
+        seconds += info.frames / info.fps
+        if a.minutes and seconds >= a.minutes * 60:
+            break
+    per_clip = join_videos(clips, a.out, a.size, a.fps)
+    start = 0
+    for (path, _), n in zip(clips, per_clip):
+        print(f"{start / a.fps:8.1f} s  {path}")  # where each clip begins: a count per clip from count --json's t
+        start += n
+    print(f"{a.out}: {len(clips)} clips, {start} frames ({start / a.fps / 60:.1f} min at {a.fps:g} fps)")
     return 0
 
 
@@ -56,6 +85,16 @@ def label(a: argparse.Namespace) -> int:
 
 
 def register(sub: Any) -> None:
+    s = add(sub, "join", "join clips into one video, each letterboxed and resampled (a long session, a circuit)",
+            "  homegym join circuit.mp4 a.mp4 b.mp4 c.mp4\n"
+            "  homegym join session.mp4 --manifest ../shared/data/clips.csv --minutes 30\n", join)
+    s.add_argument("out", type=Path, help="the .mp4 to write")
+    s.add_argument("clips", type=Path, nargs="*", help="video files, in order")
+    s.add_argument("--manifest", type=Path, help="also every clip of this manifest, in its order")
+    s.add_argument("--split", help="only the manifest's clips of this split")
+    s.add_argument("--minutes", type=float, help="stop adding clips once the video is this long")
+    s.add_argument("--size", type=size, default=(640, 480), help="WIDTHxHEIGHT (default 640x480)")
+    s.add_argument("--fps", type=float, default=30.0, help="frames per second (default 30)")
     s = add(sub, "synth", "render workout clips of a 3D figure with exact labels and rep times",
             "  homegym synth clips/ --count 12 --seed 1\n"
             "  homegym synth clips/ --kinds squat --duration 20 --size 320x240\n", synth)

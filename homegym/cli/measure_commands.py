@@ -18,7 +18,7 @@ log = logging.getLogger("homegym")
 def eval_cmd(a: argparse.Namespace) -> int:
     from homegym.measure import evaluate
 
-    report = evaluate.run(a.manifest, load_config(a.config), a.model, a.split, a.poses, a.tracks)
+    report = evaluate.run(a.manifest, load_config(a.config), a.model, a.split, a.poses, a.tracks, a.live)
     if a.json:
         print(report.to_json())
     else:
@@ -97,6 +97,9 @@ def register(sub: Any) -> None:
     s.add_argument("--tracks", type=Path, help="the clips' keypoints (homegym poses MANIFEST -o DIR): per-frame labels by "
                                                "the label rule on the pose stage's keypoints instead of the traces")
     s.add_argument("--json", action="store_true", help="print the report as JSON instead of markdown")
+    s.add_argument("--live", choices=("media", "realtime"),
+                   help="count each clip live, and offline beside it: media = the daemon's loop and live throttles on the "
+                        "media clock, no frame dropped (the same on any machine); realtime = played in real time as a camera")
     s.add_argument("--out", type=Path, help="also write eval.md, eval.json and eval.png (the chart) here")
 
     s = add(sub, "tune", "choose the voting or periodicity settings on annotated clips: the model runs once per clip, "

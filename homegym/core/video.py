@@ -112,3 +112,48 @@ def iter_frames(
             i += 1
     finally:
         cap.release()
+
+
+def join_videos(clips: list[tuple[Path, float]], out: Path, size: tuple[int, int] | None = None, fps: float | None = None,
+                speed: float = 1.0) -> list[int]:
+    """The clips back to back in one video (a longer workout, a circuit); each is given with its own frame rate.
+    With ``size`` and ``fps`` each clip is letterboxed to the size and resampled to the rate on its own clock (clips
+    of other cameras; ffmpeg's ``scale=W:H:force_original_aspect_ratio=decrease,pad=W:H:(ow-iw)/2:(oh-ih)/2,fps=N``
+    then ``concat``); ``speed`` 2 plays each twice as fast. Returns the frames written of each clip."""
+    from .letterbox import fit
+
+    def boxed(frame: np.ndarray, w: int, h: int) -> np.ndarray:
+        scale = min(w / frame.shape[1], h / frame.shape[0])
+        fw, fh = max(1, round(frame.shape[1] * scale)), max(1, round(frame.shape[0] * scale))
+        canvas = np.zeros((h, w, 3), np.uint8)
+        x, y = (w - fw) // 2, (h - fh) // 2
+        canvas[y:y + fh, x:x + fw] = fit(frame, (fw, fh))
+        return canvas
+
+    writer = None
+    frames: list[int] = []
+    rate = fps or clips[0][1]  # the video's: each clip is resampled to it
+    for path, own in clips:
+        frames.append(0)
+        cap = capture_file(path)
+        i, due = 0, 0.0  # the clip's frames read; the next output frame's time on the clip's clock
+        while True:
+            ok, frame = cap.read()
+            if not ok:
+                break
+            if size:
+                frame = boxed(frame, *size)
+            if writer is None:
+                shape = size or (frame.shape[1], frame.shape[0])
+                writer = cv2.VideoWriter(str(out), cv2.VideoWriter.fourcc(*"mp4v"), rate, shape)
+            t = i / own
+            i += 1
+            while due <= t + 1e-9:  # as many output frames as fall on this one (none where the rate is lower)
+                writer.write(frame)
+                frames[-1] += 1
+                due += speed / rate
+        cap.release()
+    if writer is None:
+        raise UserError("no frames to join: none of the clips could be read")
+    writer.release()
+    return frames

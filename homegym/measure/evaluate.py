@@ -40,6 +40,7 @@ class ClipResult:
     frame_acc: float | None = None  # over labelled frames
     labelled: int = 0
     shows: str | None = None  # the exercise a clip scored as ``other`` shows (one the model does not know)
+    offline: int | None = None  # with --live: the reps ``homegym count`` counts on the clip
 
 
 @dataclass
@@ -70,6 +71,9 @@ class Report:
     by_exercise: dict[str, CountFigures] = field(default_factory=dict)  # each exercise's own figures (its rep clips)
     reps_given_to: dict[str, dict[str, int]] = field(default_factory=dict)  # clip's exercise -> exercise its reps were counted as
     right_exercise: float | None = None  # share of the reps counted on rep clips that went to the clip's exercise
+    live: str | None = None  # counted live (LIVE_MODES), each clip against its offline count
+    live_agrees: float | None = None  # share of clips counted live as offline
+    offline_mae: float | None = None  # the rep clips' MAE offline (``mae`` is live's)
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), indent=1)
@@ -98,7 +102,14 @@ class Recording:
     frames: list[tuple[int, float, np.ndarray, np.ndarray | None]]
 
 
-def record_clip(row: manifest.ClipRow, cfg, model: Path | None) -> Recording:
+LIVE_MODES = {
+    "media": "the daemon's loop and live throttles, frames released on the media clock, none dropped (deterministic)",
+    "realtime": "the clip played in real time as a camera (source.realtime): frames dropped where the box falls behind",
+}
+
+
+def record_clip(row: manifest.ClipRow, cfg, model: Path | None, live: str | None = None) -> Recording:
+    """The clip through the pipeline: offline as ``homegym count`` (``live`` None), or live (a key of LIVE_MODES)."""
     from homegym.daemon.config.settings import for_file
     from homegym.daemon.pipeline.observer import FrameView, Observer
     from homegym.daemon.pipeline.pipeline import Pipeline
@@ -109,17 +120,26 @@ def record_clip(row: manifest.ClipRow, cfg, model: Path | None) -> Recording:
         def on_frame(self, f: FrameView) -> None:
             frames.append((f.frame_id, f.t, f.probs, f.feats))
 
-    pipe = Pipeline.open(for_file(cfg, row.path), model, Recorder())
+    run_cfg = for_file(cfg, row.path)
+    if live == "realtime":
+        run_cfg = run_cfg.with_values("source", realtime=True)
+    pipe = Pipeline.open(run_cfg, model, Recorder(), live=live == "media")
     s = pipe.run()
     return Recording(s, pipe.classifier.labels, pipe.chain.labels.exercises, frames)
 
 
-def evaluate_clip(row: manifest.ClipRow, cfg, model: Path | None, poses: Path | None, tracks: Path | None = None) -> ClipResult:
-    rec = record_clip(row, cfg, model)
+def evaluate_clip(row: manifest.ClipRow, cfg, model: Path | None, poses: Path | None, tracks: Path | None = None,
+                  live: str | None = None) -> ClipResult:
+    """One clip's counts and frame accuracy; with ``live``, counted live, and offline beside it."""
+    rec = record_clip(row, cfg, model, live)
     s = rec.summary
     assert s is not None  # record_clip ran the pipeline
     row = row.scored_for(rec.exercises)
     res = ClipResult(row.path.name, row.exercise, row.reps or 0, s.total, dict(s.by_exercise), s.frames, shows=row.shows)
+    if live:
+        offline = record_clip(row, cfg, model).summary
+        assert offline is not None
+        res.offline = offline.total
     truth = frame_truth(row, rec, poses, tracks)
     if truth is not None:
         pred = np.stack([f[2] for f in rec.frames]).argmax(1)
@@ -164,6 +184,12 @@ def summarise(clips: list[ClipResult]) -> Report:
     others = [c for c in clips if c.exercise == manifest.OTHER]
     if others:
         r.false_reps_per_other_clip = float(np.mean([c.counted for c in others]))
+    paired = [c for c in clips if c.offline is not None]
+    if paired:
+        r.live_agrees = float(np.mean([c.counted == c.offline for c in paired]))
+        offline_reps = [c for c in rep_clips if c.offline is not None]
+        if offline_reps:
+            r.offline_mae = float(np.mean([abs(c.offline - c.true) / c.true for c in offline_reps if c.offline is not None]))
     labelled = [(c.frame_acc, c.labelled) for c in clips if c.frame_acc is not None]
     r.labelled_frames = sum(n for _, n in labelled)
     if r.labelled_frames:
@@ -180,10 +206,13 @@ def _pct(v: float | None) -> str:
 
 
 def markdown(r: Report) -> str:
-    lines = ["| clip | exercise | true | counted | frame acc (frames) |", "|---|---|---|---|---|"]
+    live = r.live is not None
+    lines = [f"| clip | exercise | true | counted{' live | offline' if live else ''} | frame acc (frames) |",
+             f"|---|---|---|---|{'---|' if live else ''}---|"]
     for c in r.clips:
         shown = f"{c.exercise} ({c.shows}: not the model's)" if c.shows else c.exercise
-        lines.append(f"| {c.clip} | {shown} | {c.true} | {c.counted} | {_pct(c.frame_acc)} ({c.labelled}) |")
+        beside = f" | {c.offline}" if live else ""
+        lines.append(f"| {c.clip} | {shown} | {c.true} | {c.counted}{beside} | {_pct(c.frame_acc)} ({c.labelled}) |")
     lines += ["", "| metric | value |", "|---|---|",
               f"| MAE (rep clips) | {_num(r.mae, '{:.3f}')} |",
               f"| OBO (within ±1) | {_pct(r.obo)} |",
@@ -191,6 +220,9 @@ def markdown(r: Report) -> str:
               f"| false reps per clip of other movements | {_num(r.false_reps_per_other_clip, '{:.2f}')} |",
               f"| frame accuracy | {_pct(r.frame_acc)} ({r.labelled_frames} frames) |",
               f"| reps counted as the clip's exercise | {_pct(r.right_exercise)} |"]
+    if live:
+        lines += [f"| counted live ({r.live}) as offline | {_pct(r.live_agrees)} of clips |",
+                  f"| MAE offline (the MAE above is live's) | {_num(r.offline_mae, '{:.3f}')} |"]
     if r.by_exercise:
         lines += ["", "| exercise | rep clips | MAE | OBO | exact |", "|---|---|---|---|---|"]
         lines += [f"| {ex} | {f.clips} | {f.mae:.3f} | {_pct(f.obo)} | {_pct(f.exact)} |" for ex, f in r.by_exercise.items()]
@@ -241,18 +273,19 @@ def rows_of(manifest_path: Path, split: str | None, notes: list[str] | None = No
 
 
 def run(manifest_path: Path, cfg, model: Path | None, split: str | None, poses: Path | None,
-        tracks: Path | None = None) -> Report:
+        tracks: Path | None = None, live: str | None = None) -> Report:
     """``tracks``: the clips' keypoints (homegym poses), for frame truth by the label rule on them instead of the
-    traces in ``poses`` (default: poses/ beside the manifest)."""
+    traces in ``poses`` (default: poses/ beside the manifest); ``live``: count live (LIVE_MODES), offline beside."""
     notes: list[str] = []
     rows = rows_of(manifest_path, split, notes)
     if poses is None and (manifest_path.parent / "poses").is_dir():
         poses = manifest_path.parent / "poses"
     results = []
     for i, row in enumerate(rows, 1):
-        res = evaluate_clip(row, cfg, model, poses, tracks)
-        log.info("[%d/%d] %s: true %d, counted %d, frame acc %s", i, len(rows), res.clip, res.true, res.counted, _pct(res.frame_acc))
+        res = evaluate_clip(row, cfg, model, poses, tracks, live)
+        log.info("[%d/%d] %s: true %d, counted %d%s, frame acc %s", i, len(rows), res.clip, res.true, res.counted,
+                 f" live, {res.offline} offline" if live else "", _pct(res.frame_acc))
         results.append(res)
     report = summarise(results)
-    report.notes = notes
+    report.notes, report.live = notes, live
     return report
