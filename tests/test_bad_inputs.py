@@ -212,3 +212,23 @@ def test_a_sighup_right_after_start_does_not_kill_the_daemon(tmp_path, live_clip
         proc.send_signal(signal.SIGTERM)
         proc.wait(30)
     assert proc.returncode == 0
+
+
+def test_a_state_folder_that_takes_no_file_is_refused_in_one_line(tmp_path) -> None:
+    """A read-only tmpfs as state.dir (root only: root writes through file modes, not through a read-only mount)."""
+    import os
+    import subprocess
+
+    state = tmp_path / "state"
+    state.mkdir()
+    if os.geteuid() != 0 or subprocess.run(["mount", "-t", "tmpfs", "-o", "ro,size=1M", "tmpfs", str(state)],
+                                           capture_output=True).returncode != 0:
+        pytest.skip("mounting a read-only tmpfs needs root")
+    try:
+        cfg = tmp_path / "c.yaml"
+        cfg.write_text(f"mqtt:\n  enabled: false\nstate:\n  dir: {state}\n")
+        for command in ("check-config", "run"):
+            args = [command, str(cfg)] if command == "check-config" else [command, "--config", str(cfg)]
+            assert f"state.dir: cannot write in {state}: Read-only file system" in one_line_error(run_cli(*args, timeout=120))
+    finally:
+        subprocess.run(["umount", "-l", str(state)], capture_output=True)

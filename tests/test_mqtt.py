@@ -152,7 +152,14 @@ def test_commands_stats_and_home_assistant_discovery(broker, image_ir, image_cli
     publish(broker.port, "homeassistant/status", "online")
     assert wait_for(lambda: len(ha.messages) >= before + 3, 10), "discovery is sent again when Home Assistant comes online"
     publish(broker.port, "gym/cmd/exercise", "nonsense")
+    import paho.mqtt.publish as pub
+
+    flood_from = len(log.lines)
+    pub.multiple([{"topic": "gym/cmd/reset", "payload": "bogus", "qos": 1}] * 90, hostname="127.0.0.1", port=broker.port)
+    assert wait_for(lambda: any("reset" in line for line in log.lines[flood_from:]), 10)
     assert d.wait(120) == 0, "".join(log.lines)[-2000:]
+    flood = [line for line in log.lines[flood_from:] if "reset" in line or "ignored commands" in line]
+    assert 1 <= len(flood) <= 6, flood  # 90 bad commands: a line per kind every 10 s, saying how many were held back
     after_reset = [r for r in dedupe(phone.reps()) if r["seq"] not in before_reset]
     assert after_reset and after_reset[0]["total"] == 1, "the first rep after a reset of the day is today's first"
     assert any("cmd/exercise: expected 'auto' or one of" in line for line in log.lines)
