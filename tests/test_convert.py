@@ -48,17 +48,10 @@ def test_fp16_ir_agrees_with_keras(small_model, tmp_path_factory) -> None:
 
 
 @pytest.mark.slow
-def test_int8_ir_agrees_with_keras_and_keeps_accuracy(small_model, tmp_path_factory) -> None:
-    _, rep = _convert(small_model, tmp_path_factory, "int8")
-    p = rep["parity"]
-    assert p["top1_agreement_decided"] >= 0.99 and p["near_ties"] <= 0.05 * p["frames"]
-    acc = rep["held_out_accuracy"]
-    assert acc["fp32"] - acc["int8"] <= 0.01
-
-
-@pytest.mark.slow
 def test_an_ir_converts_to_int8_without_its_keras_model_or_tensorflow(small_ir, tmp_path) -> None:
-    """The shipped model's case: only the IR and its training report are at hand."""
+    """The shipped model's case: only the IR and its training report are at hand. INT8 is tested from an IR only: NNCF's
+    quantization is the same from a Keras source (whose conversion the FP32 and FP16 tests hold to Keras), and each
+    INT8 conversion costs minutes of CI."""
     src = tmp_path / "fp32"
     src.mkdir()
     for f in ("model.xml", "model.bin", "train_report.json"):
@@ -71,7 +64,8 @@ def test_an_ir_converts_to_int8_without_its_keras_model_or_tensorflow(small_ir, 
     assert "parity vs the source IR" in r.stdout
     rep = json.loads((out / "convert_report.json").read_text())
     assert rep["reference"] == "ir" and rep["precision"] == "int8"
-    assert rep["parity"]["top1_agreement_decided"] >= 0.99
+    p = rep["parity"]
+    assert p["top1_agreement_decided"] >= 0.99 and p["near_ties"] <= 0.05 * p["frames"]
     acc = rep["held_out_accuracy"]
     assert acc["source"] - acc["int8"] <= 0.01
     assert (out / "train_report.json").exists()
