@@ -41,11 +41,11 @@ def test_events_are_frozen_and_numbered_once() -> None:
 def test_the_outbox_numbers_published_events_and_keeps_them_as_numbered(tmp_path) -> None:
     box = Outbox(tmp_path / "outbox.sqlite3").open()
     try:
-        partial = PartialRepEvent(t=1.0, frame=1)
-        assert box.record(partial) is partial and topic_of(partial) is None, "the log's only: no number of the ones subscribers see"
         first, second = box.record(_rep()), box.record(SetEndEvent(t=2.0, frame=2, reps=1))
-        assert (first.seq, second.seq) == (1, 2)
-        assert [(p.suffix, json.loads(p.payload)) for p in box.pending()] == [("reps", first.to_dict()), ("sets", second.to_dict())]
+        partial = box.record(PartialRepEvent(t=3.0, frame=3, reason="no_down"))
+        assert (first.seq, second.seq, partial.seq) == (1, 2, 3) and topic_of(partial) == "partials"
+        assert [(p.suffix, json.loads(p.payload)) for p in box.pending()] == [("reps", first.to_dict()), ("sets", second.to_dict()),
+                                                                              ("partials", partial.to_dict())]
     finally:
         box.close()
 

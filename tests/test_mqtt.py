@@ -364,3 +364,21 @@ def test_tls_file_errors_name_their_key(tmp_path, image_ir, lines: str, message:
                    f"mqtt:\n  port: 8883\n" + lines.format(tmp=tmp_path))
     line = one_line_error(run_cli("run", "--config", str(cfg)))
     assert message.format(tmp=tmp_path) in line, line
+
+
+@pytest.mark.slow
+def test_partial_reps_go_out_on_their_own_topic_with_a_seq(broker, image_ir, image_clips, tmp_path) -> None:
+    """Reps faster than counter.min_rep_s are partial: not on gym/reps, but on gym/partials, numbered like the reps."""
+    row = next(c for c in counted_rows(image_clips) if int(c["reps"]) >= 2)
+    phone = Subscriber(broker.port)
+    cfg = write_config(tmp_path, image_clips / row["file"], image_ir, broker.port, tmp_path / "state")
+    cfg.write_text(cfg.read_text() + "counter:\n  min_rep_s: 8\n  max_rep_s: 10\n  per_exercise: {}\n")
+    d = start_daemon(cfg)
+    log = Stderr(d)
+    assert d.wait(120) == 0, log.text()[-2000:]
+    assert wait_for(lambda: any(t == "gym/partials" for t, _, _ in list(phone.messages)), 10), log.text()[-2000:]
+    partials = [json.loads(p) for t, p, _ in list(phone.messages) if t == "gym/partials"]
+    assert phone.reps() == [] and len(partials) >= int(row["reps"]) - 1
+    assert all(p["type"] == "partial" and p["reason"] == "too_fast" and p["seq"] >= 1 for p in partials), partials
+    assert len({p["seq"] for p in partials}) == len(partials)
+    phone.close()

@@ -59,7 +59,7 @@ class RepEvent(Event):
 
 
 class PartialRepEvent(Event):
-    """A movement that left the start position and came back without a rep (the log; not published)."""
+    """A movement that left the start position and came back without a rep (``gym/partials``)."""
 
     type: Literal["partial"] = "partial"
     exercise: str = Field("", description="the exercise it was a part of")
@@ -81,7 +81,7 @@ class SetEndEvent(Event):
     reason: str = Field("", description="pause (counter.set_timeout_s), exercise_change, reset (a command), stop")
 
 
-PUBLISHED: dict[str, type[Event]] = {"reps": RepEvent, "sets": SetEndEvent}  # topic under the prefix -> its event
+PUBLISHED: dict[str, type[Event]] = {"reps": RepEvent, "sets": SetEndEvent, "partials": PartialRepEvent}  # topic -> event
 
 
 def topic_of(event: Event) -> str | None:

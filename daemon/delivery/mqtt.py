@@ -111,7 +111,8 @@ class Publisher:
         from paho's thread; ``exercises()``: the exercises counted now, each with its Home Assistant sensor."""
         self.cfg = cfg
         self.outbox = outbox
-        self.topic = {k: f"{cfg.topic_prefix}/{k}" for k in ("reps", "sets", "state", "status", "stats", "cmd/reset", "cmd/exercise")}
+        self.topic = {k: f"{cfg.topic_prefix}/{k}" for k in ("reps", "sets", "partials", "state", "status", "stats",
+                                                                  "cmd/reset", "cmd/exercise")}
         self.on_command = on_command
         self.on_delivered = on_delivered
         self.exercises = exercises
@@ -325,7 +326,7 @@ class Publisher:
         a reconnect if not now). Never blocks on the broker."""
         topic = topic_of(event)
         if topic is None or event.seq is None:
-            return  # partial reps go to the log only
+            return
         if self.connected.is_set():
             self._publish(self.topic[topic], event.to_json(), event.seq)
 
