@@ -146,3 +146,46 @@ def test_the_page_comes_back_by_itself_after_the_daemon_restarts(tmp_path, live_
         assert len(pictures) > opened, "the picture's stream was opened again"
         page.wait_for_timeout(1000)
         shot(page, "reconnected")
+
+
+# A local voice for the page (headless chromium has none where no speech engine is installed), and a spy on speak:
+# the words the page asks the browser to say. The voice is a plain object, so the utterance's voice setter is relaxed.
+SPEECH_SPY = """
+window.__spoken = [];
+const voices = %s;
+Object.defineProperty(speechSynthesis, "getVoices", { value: () => voices });
+Object.defineProperty(SpeechSynthesisUtterance.prototype, "voice", { set(v) { this.__voice = v; }, get() { return this.__voice; } });
+speechSynthesis.speak = (u) => window.__spoken.push([u.text, u.voice && u.voice.localService]);
+"""
+LOCAL = '[{ name: "Local", lang: "en-US", localService: true, default: true, voiceURI: "local" }]'
+REMOTE = '[{ name: "Cloud", lang: "en-US", localService: false, default: true, voiceURI: "cloud" }]'
+
+
+def test_the_count_is_spoken_in_a_local_voice_once_turned_on_and_the_choice_is_kept(tmp_path, live_clips, browser) -> None:
+    port = free_port()
+    context = browser.new_context(viewport={"width": 1100, "height": 760})
+    context.add_init_script(SPEECH_SPY % LOCAL)
+    page = context.new_page()
+    with Daemon(tmp_path, live_clips / "pushup.mp4", port):
+        page.goto(f"http://127.0.0.1:{port}/display")
+        page.wait_for_selector("#conn.up", state="attached", timeout=30_000)  # display mode hides the header
+        assert page.get_attribute("#speak", "aria-pressed") == "false", "off by default"
+        page.click("#speak")
+        assert page.get_attribute("#speak", "aria-pressed") == "true"
+        until(page, lambda pg: number(pg, "#reps") >= 3, 30)
+        page.wait_for_timeout(300)
+        spoken = page.evaluate("window.__spoken")
+        assert [w for w, _ in spoken][:3] == ["1", "2", "3"] and all(local for _, local in spoken), spoken
+        page.reload()
+        page.wait_for_selector("#conn.up", state="attached", timeout=30_000)
+        assert page.get_attribute("#speak", "aria-pressed") == "true", "the page remembers the choice"
+    context.close()
+    remote_only = browser.new_context()
+    remote_only.add_init_script(SPEECH_SPY % REMOTE)
+    page = remote_only.new_page()
+    (tmp_path / "again").mkdir()
+    with Daemon(tmp_path / "again", live_clips / "stand.mp4", port):
+        page.goto(f"http://127.0.0.1:{port}/")
+        page.wait_for_selector("#conn.up", timeout=30_000)
+        assert page.is_disabled("#speak") and "no local voice" in page.text_content("#speak")
+    remote_only.close()

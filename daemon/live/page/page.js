@@ -35,6 +35,7 @@ function render(s) {
   text("reps", reps);
   text("reps-unit", plural(reps, " rep in this set", " reps in this set"));
   text("phase", "phase " + (st.phase || "–") + (st.set ? " · set " + st.set : ""));
+  announce(st, s.sets || []);
   text("total", st.total_today || 0);
   text("total-unit", plural(st.total_today || 0, "rep", "reps"));
   const per = Object.entries(st.today || {}).filter(([, n]) => n > 0).map(([ex, n]) => named(ex).toLowerCase() + " " + n);
@@ -78,6 +79,64 @@ function render(s) {
     return [dt, dd];
   }));
 }
+
+// The spoken count: each rep's number, and the set's reps when it ends, in one of the browser's own voices. Off
+// until turned on (the choice is remembered); local voices only (localService), so no word leaves the box's network.
+const speech = window.speechSynthesis;
+let speaking = localStorage.getItem("homegym.speak") === "on";
+let heard = null;  // what was last announced: the set, its reps, the last finished set's end
+
+function localVoice() {
+  return speech ? speech.getVoices().find((v) => v.localService) : undefined;
+}
+
+function say(words) {
+  const voice = localVoice();
+  if (!speaking || !voice) return;
+  const u = new SpeechSynthesisUtterance(words);
+  u.voice = voice;
+  speech.speak(u);
+}
+
+function updateToggle() {
+  const b = $("speak");
+  const voice = localVoice();
+  b.disabled = !voice;
+  b.textContent = !voice ? "Count aloud: this browser has no local voice" : "Count aloud: " + (speaking ? "on" : "off");
+  b.setAttribute("aria-pressed", String(speaking && !!voice));
+}
+
+$("speak").addEventListener("click", () => {
+  speaking = !speaking;
+  localStorage.setItem("homegym.speak", speaking ? "on" : "off");
+  updateToggle();
+});
+if (speech) speech.addEventListener("voiceschanged", updateToggle);  // voices load after the page in some browsers
+updateToggle();
+
+function announce(st, sets) {
+  const now = { set: st.set || null, reps: st.reps_in_set || 0, ended: sets.length ? sets[0].ended : null };
+  if (heard !== null) {  // the first state only sets where things stand: nothing said for what happened before
+    if (now.reps > 0 && (now.set !== heard.set || now.reps > heard.reps)) say(String(now.reps));
+    if (now.ended !== null && now.ended !== heard.ended) say(sets[0].reps + " " + named(sets[0].exercise).toLowerCase());
+  }
+  heard = now;
+  restSince = now.set === null && now.ended !== null ? now.ended : null;
+  showRest();
+}
+
+// A rest timer between sets: from the last set's end until the next set's first rep (a rest, not the hours since
+// yesterday's last set: gone after REST_S).
+const REST_S = 15 * 60;
+let restSince = null;
+function showRest() {
+  const r = $("rest");
+  const s = restSince === null ? null : Math.max(0, Math.floor(Date.now() / 1000 - restSince));
+  r.hidden = s === null || s > REST_S;
+  if (r.hidden) return;
+  r.textContent = "Rest " + Math.floor(s / 60) + ":" + String(s % 60).padStart(2, "0");
+}
+setInterval(showRest, 1000);
 
 // The picture: an MJPEG stream, opened only while the page is visible (nothing is encoded for a hidden tab).
 let pictureRetry = null;
