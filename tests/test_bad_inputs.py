@@ -201,7 +201,7 @@ def test_a_sighup_right_after_start_does_not_kill_the_daemon(tmp_path, live_clip
     python_start = time.perf_counter() - t0
     cfg = live_config(tmp_path, live_clips / "long.mp4", free_port())
     proc = start_daemon(cfg)
-    time.sleep(python_start + 0.03)
+    time.sleep(python_start + 0.08)  # the old handler came after some 200 ms of imports
     proc.send_signal(signal.SIGHUP)
     log = Stderr(proc)
     try:
