@@ -10,7 +10,8 @@ from support import run_cli
 
 from homegym.cli import build_parser
 
-SUBCOMMANDS = ["count", "run", "status", "check-config", "config-reference", "install-service", "uninstall-service", "eval", "tune",
+SUBCOMMANDS = ["count", "run", "status", "check-config", "config-reference", "install-service", "uninstall-service", "history",
+               "eval", "tune",
                "bench", "synth", "join", "extract", "label", "train", "convert", "pose", "poses", "pose-parity"]
 
 

@@ -189,3 +189,24 @@ def test_the_count_is_spoken_in_a_local_voice_once_turned_on_and_the_choice_is_k
         page.wait_for_selector("#conn.up", timeout=30_000)
         assert page.is_disabled("#speak") and "no local voice" in page.text_content("#speak")
     remote_only.close()
+
+
+def test_a_wrong_set_is_deleted_from_the_page_and_todays_count_follows(tmp_path, live_clips, page) -> None:
+    import datetime
+
+    from homegym.daemon.delivery.state import StateStore
+
+    today = datetime.date.today().isoformat()
+    store = StateStore(tmp_path / "state" / "state.sqlite3").open()
+    for total, reps in ((7, 7), (19, 12)):
+        store.save(today, {"pushup": total}, {"exercise": "pushup", "reps": reps, "duration_s": 20.0, "ended": 1e9 + total})
+    store.close()
+    port = free_port()
+    with Daemon(tmp_path, live_clips / "long.mp4", port):
+        page.goto(f"http://127.0.0.1:{port}/")
+        page.wait_for_selector("#conn.up", timeout=30_000)
+        until(page, lambda pg: number(pg, "#total") == 19)
+        page.on("dialog", lambda d: d.accept())
+        page.click("#sets li:first-child button.delete")  # the newest: 12 push-ups
+        until(page, lambda pg: number(pg, "#total") == 7, 10)
+        assert page.locator("#sets li").count() == 1 and page.text_content("#sets li").startswith("7 push-ups")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from homegym.core.errors import UserError
-from homegym.daemon.delivery.state import KEEP_DAYS, StateStore
+from homegym.daemon.delivery.state import KEEP_S, StateStore
 
 
 def test_totals_per_day_survive_a_reopen(tmp_path) -> None:
@@ -18,13 +18,16 @@ def test_totals_per_day_survive_a_reopen(tmp_path) -> None:
     assert again.totals("2026-11-23") == {"pushup": 13, "squat": 3} and again.totals("2026-11-24") == {}
 
 
-def test_old_days_are_pruned(tmp_path) -> None:
+def test_more_than_a_year_is_kept_and_older_days_are_pruned(tmp_path) -> None:
+    import datetime
+
     store = StateStore(tmp_path / "state.sqlite3").open()
-    days = [f"2026-{m:02d}-{d:02d}" for m in (10, 11) for d in range(1, 29)]
-    for i, day in enumerate(days):
-        store.save(day, {"squat": i})
-    assert store.totals(days[-1]) == {"squat": len(days) - 1}
-    assert store.totals(days[-KEEP_DAYS]) != {} and store.totals(days[-KEEP_DAYS - 1]) == {}
+    today = datetime.date.today()
+    kept, gone = (today - datetime.timedelta(days=366)).isoformat(), (today - datetime.timedelta(days=KEEP_S // 86400 + 2)).isoformat()
+    for day in (gone, kept, today.isoformat()):
+        store.save(day, {"squat": 3}, {"ended": 1.0, "exercise": "squat", "reps": 3, "duration_s": 5.0})
+    assert store.totals(kept) == {"squat": 3} and store.totals(gone) == {}
+    assert sorted(s["day"] for s in store.last_sets(10)) == [kept, today.isoformat()]
 
 
 def test_a_state_dir_that_cannot_be_made_names_the_key(tmp_path) -> None:

@@ -21,7 +21,7 @@ from pathlib import Path
 
 from ..config.settings import StateConfig
 from ..counting.events import Event, topic_of
-from .state import open_db, transaction
+from .db import open_db, transaction
 
 _LIMITS = StateConfig()  # the bounds' defaults are the config's
 
@@ -69,7 +69,8 @@ class Outbox:
         self._failing: str | None = None  # why the last write failed
 
     def open(self) -> Outbox:
-        self._db = open_db(self.path, "MQTT outbox", SCHEMA)
+        self._db = open_db(self.path, "MQTT outbox")
+        self._db.executescript(SCHEMA)
         self.dropped = int(self._meta("dropped", "0"))
         self._last = int(self._meta("last_seq", "0"))
         return self

@@ -2,7 +2,8 @@
 
 Routes: ``/`` the page, ``/display`` the same page in display mode, ``/static/`` its files (package data, no build
 step, nothing from the internet), ``/api/state`` everything but the picture as JSON, ``/events`` the same as
-server-sent events whenever it changes, ``/video.mjpg`` the picture (MJPEG), ``/frame.jpg`` one picture. Off
+server-sent events whenever it changes, ``/video.mjpg`` the picture (MJPEG), ``/frame.jpg`` one picture,
+``POST /api/sets/ID/delete`` forgets a set (the page's and ``homegym history delete``'s). Off
 loopback every route but ``/static/`` wants the token (``?token=`` or ``Authorization: Bearer``); a wrong one gets
 401. A frame is encoded once, in a worker thread, however many pages show it, and only while one does.
 """
@@ -112,6 +113,7 @@ class LiveServer:
         app = web.Application(middlewares=[self._guard])
         app.add_routes([web.get("/", self._page), web.get("/display", self._page), web.get("/api/state", self._state),
                         web.get("/events", self._events), web.get("/video.mjpg", self._video), web.get("/frame.jpg", self._frame),
+                        web.post("/api/sets/{set_id}/delete", self._delete_set),
                         web.static("/static", PAGE)])
         runner = web.AppRunner(app, access_log=None, handle_signals=False, shutdown_timeout=1.0)
         await runner.setup()
@@ -196,6 +198,23 @@ class LiveServer:
         finally:
             self.view.detach(picture=False)
         return resp
+
+    async def _delete_set(self, request: web.Request) -> web.StreamResponse:
+        """Forget a set (POST: a wrong one, someone else's); the daemon's pipeline thread does it, the day's totals with it."""
+        try:
+            set_id = int(request.match_info["set_id"])
+        except ValueError:
+            return web.json_response({"error": "a set's id is a number"}, status=400)
+        if self.view.delete_set is None:
+            return web.json_response({"error": "no history on this daemon"}, status=503)
+        future = self.view.delete_set(set_id)
+        try:
+            gone = await asyncio.wait_for(asyncio.wrap_future(future), 10)
+        except TimeoutError:
+            return web.json_response({"error": "the daemon did not answer in time"}, status=503)
+        if gone is None:
+            return web.json_response({"error": f"no set {set_id}"}, status=404)
+        return web.json_response({"deleted": gone})
 
     async def _encoded(self, p: Preview) -> bytes:
         """The preview as JPEG, encoded once however many pages show it, off the event loop."""

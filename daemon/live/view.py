@@ -12,6 +12,7 @@ from __future__ import annotations
 import threading
 from collections import deque
 from collections.abc import Callable
+from concurrent.futures import Future
 from dataclasses import dataclass
 
 import cv2
@@ -65,6 +66,7 @@ class LiveView(Observer):
         self._state: dict = {}
         self._health: dict = {}
         self._sets: deque[dict] = deque(sets or [], maxlen=LAST_SETS)
+        self.delete_set: Callable[[int], Future] | None = None  # the service's: a set forgotten, the day's totals with it
         self._preview: Preview | None = None
         self._next_preview: float | None = None
         self.placement = Placement()
@@ -123,10 +125,16 @@ class LiveView(Observer):
             self._changed()
 
     def on_event(self, event: Event) -> None:
-        if isinstance(event, SetEndEvent) and event.reps:
+        if isinstance(event, SetEndEvent) and event.reps and self.delete_set is None:  # no store: the page keeps its own
             with self._lock:
                 self._sets.appendleft(set_row(event))
                 self._changed()
+
+    def on_sets(self, sets: list[dict]) -> None:
+        """The last sets as the state store has them (with their ids, so the page can delete one)."""
+        with self._lock:
+            self._sets = deque(sets, maxlen=LAST_SETS)
+            self._changed()
 
     def health(self, figures: dict) -> None:
         with self._lock:

@@ -15,6 +15,8 @@ from __future__ import annotations
 import datetime
 import logging
 import time
+from collections import deque
+from concurrent.futures import Future
 from pathlib import Path
 
 from homegym.core.errors import UserError
@@ -76,6 +78,7 @@ class Service(Observer):
         self._ready = False
         self._next_status = 0.0
         self._next_retry = 0.0
+        self._deletions: deque[tuple[int, Future]] = deque()  # sets to forget, from the page's thread
         self._status_frames = 0
         self._status_t = time.monotonic()
         self._live_at = 0.0  # when the live page's health was last refreshed
@@ -164,6 +167,7 @@ class Service(Observer):
         pipe = self.pipe
         token = load_token(cfg, create=True)
         view = LiveView(cfg.live, lambda: pipe.letterbox, self.state_store.last_sets(LAST_SETS))
+        view.delete_set = self.request_delete
         view.on_state(pipe.state())
         server = LiveServer(cfg.live, view, token)
         server.start()
@@ -209,8 +213,10 @@ class Service(Observer):
         store = self.state_store
         assert store is not None
         if isinstance(event, (RepEvent, SetEndEvent)) and totals.day:
-            store.save(totals.day, totals.by_exercise if isinstance(event, RepEvent) else None,
-                       set_row(event) if isinstance(event, SetEndEvent) and event.reps else None, event.seq or 0)
+            finished = set_row(event) if isinstance(event, SetEndEvent) and event.reps else None
+            store.save(totals.day, totals.by_exercise if isinstance(event, RepEvent) else None, finished, event.seq or 0)
+            if finished is not None and self.live is not None:
+                self.live.on_sets(store.last_sets(LAST_SETS))
         if self.live is not None:
             self.live.on_event(event)
         if self.publisher is not None:
@@ -237,6 +243,8 @@ class Service(Observer):
     def on_tick(self, now: float) -> None:
         """Every turn of the pipeline's loop: the watchdog ping, the status line, a pending reload."""
         self.notify.watchdog(now)
+        while self._deletions:
+            self._delete(*self._deletions.popleft())
         if now >= self._next_retry:
             self._next_retry = now + RETRY_WRITE_S
             self._retry_writes()
@@ -253,6 +261,28 @@ class Service(Observer):
             else:
                 self.notify.extend_start(START_EXTEND_S)
                 self.notify.status(self._waiting_line())
+
+    def request_delete(self, set_id: int) -> Future:
+        """From another thread (the page's): forget a set in the pipeline's thread; the future holds it, or None."""
+        future: Future = Future()
+        self._deletions.append((set_id, future))
+        return future
+
+    def _delete(self, set_id: int, future: Future) -> None:
+        """The set goes from the history and its reps from its day's totals; today's count follows at once."""
+        assert self.state_store is not None
+        try:
+            gone = self.state_store.delete_set(set_id)
+        except Exception as e:  # a full disk: the page says so, counting goes on
+            future.set_exception(e)
+            return
+        pipe = self._pipe
+        if gone is not None and gone["day"] == pipe.totals().day:
+            pipe.restore_totals(self.state_store.totals(gone["day"]))
+            self.on_state(pipe.state())
+        if self.live is not None:
+            self.live.on_sets(self.state_store.last_sets(LAST_SETS))
+        future.set_result(gone)
 
     def _retry_writes(self) -> None:
         for store in (self.outbox, self.state_store):

@@ -18,7 +18,7 @@ from homegym import __version__
 from homegym.core import logsetup
 from homegym.core.errors import UserError
 
-from . import daemon_commands, data_commands, measure_commands, model_commands
+from . import daemon_commands, data_commands, history_commands, measure_commands, model_commands
 from .parsing import LOG_LEVELS, log_level
 
 log = logging.getLogger("homegym")
@@ -34,7 +34,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--version", action="version", version=f"homegym {__version__}")
     p.add_argument("--log-level", default=None, choices=LOG_LEVELS, help="default INFO (run: logging.level of the config)")
     sub = p.add_subparsers(dest="command", metavar="COMMAND", required=True)
-    for group in (daemon_commands, measure_commands, data_commands, model_commands):
+    for group in (daemon_commands, history_commands, measure_commands, data_commands, model_commands):
         group.register(sub)
     return p
 

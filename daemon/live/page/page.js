@@ -47,6 +47,7 @@ function render(s) {
     const at = new Date(x.ended * 1000).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
     li.textContent = x.reps + " " + named(x.exercise).toLowerCase() + " in " + Math.round(x.duration_s) +
       " s, at " + at;
+    if (x.id !== null && x.id !== undefined) li.append(" ", deleteButton(x));
     return li;
   }));
   $("no-sets").hidden = (s.sets || []).length > 0;
@@ -78,6 +79,23 @@ function render(s) {
     if (bad) dd.className = "bad";
     return [dt, dd];
   }));
+}
+
+// A wrong set (a false one, someone else's) is deleted from the history; the day's totals follow, and the state
+// event that follows shows them.
+function deleteButton(x) {
+  const b = document.createElement("button");
+  b.type = "button";
+  b.className = "delete";
+  b.textContent = "Delete";
+  b.title = "Delete this set from the history; its reps leave that day's totals";
+  b.addEventListener("click", async () => {
+    if (!confirm("Delete the set of " + x.reps + " " + named(x.exercise).toLowerCase() + "?")) return;
+    b.disabled = true;
+    const r = await fetch("api/sets/" + x.id + "/delete" + q, { method: "POST" });
+    if (!r.ok) { b.disabled = false; b.textContent = "Not deleted"; }
+  });
+  return b;
 }
 
 // The spoken count: each rep's number, and the set's reps when it ends, in one of the browser's own voices. Off
