@@ -60,16 +60,24 @@ def test_docs_payload_reference_is_the_models_rendering() -> None:
 
 def test_home_assistant_discovery_is_a_pure_function_of_the_config() -> None:
     cfg = MqttConfig(client_id="box1", topic_prefix="home/gym", ha_prefix="ha")
-    topics = {k: f"home/gym/{k}" for k in ("reps", "state", "status")}
+    topics = {k: f"home/gym/{k}" for k in ("reps", "state", "status", "history")}
     msgs = dict(discovery.messages(cfg, topics, ("pushup", "jumping_jack")))
     sent = [t for t, p in msgs.items() if p]
     assert sent == ["ha/sensor/box1/total_today/config", "ha/sensor/box1/exercise/config", "ha/event/box1/rep/config",
-                    "ha/sensor/box1/pushup_today/config", "ha/sensor/box1/jumping_jack_today/config"]
+                    "ha/sensor/box1/last_set/config", "ha/sensor/box1/last_set_end/config",
+                    "ha/sensor/box1/pushup_today/config", "ha/sensor/box1/pushup_week/config",
+                    "ha/sensor/box1/jumping_jack_today/config", "ha/sensor/box1/jumping_jack_week/config"]
     jacks = json.loads(msgs["ha/sensor/box1/jumping_jack_today/config"])
     assert jacks["name"] == "Jumping jack reps today" and "value_json.today.jumping_jack" in jacks["value_template"]
     # every other exercise's sensor is cleared by an empty retained message: switched off, or never counted
-    assert sorted(t for t, p in msgs.items() if not p) == sorted(f"ha/sensor/box1/{ex}_today/config" for ex in
-                                                                 ("squat", "lunge", "situp", "pullup", "curl", "shoulder_press"))
+    assert sorted(t for t, p in msgs.items() if not p) == sorted(f"ha/sensor/box1/{ex}_{when}/config" for ex in
+                                                                 ("squat", "lunge", "situp", "pullup", "curl", "shoulder_press")
+                                                                 for when in ("today", "week"))
+    week = json.loads(msgs["ha/sensor/box1/jumping_jack_week/config"])
+    assert (week["state_topic"], week["state_class"], week["unit_of_measurement"]) == ("home/gym/history", "total_increasing", "reps")
+    assert "value_json.this_week.jumping_jack" in week["value_template"] and week["availability_topic"] == "home/gym/status"
+    end = json.loads(msgs["ha/sensor/box1/last_set_end/config"])
+    assert end["device_class"] == "timestamp" and "unit_of_measurement" not in end
     total = json.loads(msgs["ha/sensor/box1/total_today/config"])
     assert total["state_topic"] == "home/gym/state" and total["availability_topic"] == "home/gym/status"
     assert total["unique_id"] == "homegym_sensor_box1_total_today" and total["device"]["identifiers"] == ["homegym_box1"]

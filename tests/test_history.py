@@ -215,3 +215,15 @@ def test_a_set_deleted_while_the_daemon_runs_leaves_todays_count_at_once(tmp_pat
         proc.send_signal(signal.SIGTERM)
         proc.wait(30)
     assert StateStore(state / "state.sqlite3").open().totals(day(0)) == {"pushup": 7}, "and the file agrees"
+
+
+def test_the_summary_has_eight_weeks_to_this_one_empty_weeks_included(tmp_path) -> None:
+    store = StateStore(tmp_path / "state.sqlite3").open()
+    workouts(store)
+    s = history.summary(store.days(), store.sets(), day(0))
+    store.close()
+    assert len(s["weeks"]) == 8 and s["weeks"][-1]["week"] == history.week_of(day(0))
+    assert sum(sum(w["by_exercise"].values()) for w in s["weeks"]) == 70 and s["this_week"] == {"squat": 20}
+    assert s["last_set"]["reps"] == 5 and s["last_set"]["ended_at"].endswith("+00:00")
+    assert any(w["by_exercise"] == {} for w in s["weeks"]), "a week without reps is there, empty"
+    json.dumps(s)  # what gym/history and the page carry

@@ -210,3 +210,32 @@ def test_a_wrong_set_is_deleted_from_the_page_and_todays_count_follows(tmp_path,
         page.click("#sets li:first-child button.delete")  # the newest: 12 push-ups
         until(page, lambda pg: number(pg, "#total") == 7, 10)
         assert page.locator("#sets li").count() == 1 and page.text_content("#sets li").startswith("7 push-ups")
+
+
+def test_the_history_view_draws_the_weeks_this_week_and_the_bests(tmp_path, live_clips, page) -> None:
+    import datetime
+
+    from homegym.daemon.delivery.state import StateStore
+
+    today = datetime.date.today()
+    store = StateStore(tmp_path / "state" / "state.sqlite3").open()
+    for ago, ex, reps in [(20, "pushup", 25), (20, "squat", 30), (13, "pushup", 30), (12, "squat", 40), (11, "lunge", 16),
+                          (6, "pushup", 35), (5, "curl", 24), (1, "squat", 45), (0, "pushup", 20), (0, "jumping_jack", 40)]:
+        when = (today - datetime.timedelta(days=ago)).isoformat()
+        ended = datetime.datetime.fromisoformat(when + "T07:30").timestamp()
+        store.save(when, {**store.totals(when), ex: store.totals(when).get(ex, 0) + reps},
+                   {"exercise": ex, "reps": reps, "duration_s": 2.0 * reps, "ended": ended})
+    store.close()
+    port = free_port()
+    with Daemon(tmp_path, live_clips / "stand.mp4", port):
+        page.goto(f"http://127.0.0.1:{port}/")
+        page.wait_for_selector("#conn.up", timeout=30_000)
+        until(page, lambda pg: pg.locator("#weeks rect").count() >= 8)
+        assert page.text_content("#this-week").startswith("This week: ")
+        assert "push-ups 35" in page.text_content("#bests") and "Jumping jacks" in page.text_content("#legend")
+        labels = page.locator("#weeks text").all_text_contents()
+        assert len([t for t in labels if not t.isdigit()]) == 8, labels  # a label under each of the eight weeks
+        page.locator("#history-card").scroll_into_view_if_needed()
+        if SHOTS:
+            Path(SHOTS).mkdir(parents=True, exist_ok=True)
+            page.locator("#history-card").screenshot(path=str(Path(SHOTS) / "live-history.png"))

@@ -166,8 +166,19 @@ def test_commands_stats_and_home_assistant_discovery(broker, image_ir, image_cli
     stats = json.loads(phone.last("gym/stats"))
     assert stats["fps_in"] > 0 and stats["fps_inferred"] > 0 and "infer_latency_ms" in stats and "outbox_pending" in stats
     configs = {t: json.loads(p) for t, p, _ in ha.messages if t.endswith("/config") and p}
-    assert {t.split("/")[1] for t in configs} == {"sensor", "event"} and len(configs) == 5, sorted(configs)
-    assert {t.split("/")[3] for t in configs} == {"total_today", "exercise", "rep", "pushup_today", "squat_today"}
+    assert {t.split("/")[1] for t in configs} == {"sensor", "event"} and len(configs) == 9, sorted(configs)
+    assert {t.split("/")[3] for t in configs} == {"total_today", "exercise", "rep", "pushup_today", "squat_today", "pushup_week",
+                                                  "squat_week", "last_set", "last_set_end"}
+    week = configs["homeassistant/sensor/homegym/pushup_week/config"]
+    assert (week["state_topic"], week["unit_of_measurement"], week["state_class"]) == ("gym/history", "reps", "total_increasing")
+    end = configs["homeassistant/sensor/homegym/last_set_end/config"]
+    assert end["device_class"] == "timestamp" and "ended_at" in end["value_template"]
+    last = configs["homeassistant/sensor/homegym/last_set/config"]
+    assert last["json_attributes_topic"] == "gym/history" and last["unit_of_measurement"] == "reps"
+    summary = json.loads(phone.last("gym/history") or "{}")  # retained, what those sensors read
+    assert set(summary) == {"weeks", "this_week", "bests", "last_set"} and len(summary["weeks"]) == 8
+    assert summary["last_set"]["reps"] >= 1 and summary["last_set"]["ended_at"].endswith("+00:00")
+    assert sum(summary["this_week"].values()) >= summary["last_set"]["reps"]
     for c in configs.values():
         assert c["availability_topic"] == "gym/status" and c["device"]["identifiers"] == ["homegym_homegym"]
     assert retained(broker.port, "homeassistant/sensor/homegym/total_today/config") is not None

@@ -70,3 +70,21 @@ def bests(days: dict[str, dict[str, int]], sets: list[dict]) -> Bests:
                 out.day[ex] = Best(n, day)
     out.streak_days, out.streak_ended = longest_streak(days)
     return out
+
+
+WEEKS_SHOWN = 8
+
+
+def summary(days: dict[str, dict[str, int]], sets: list[dict], today: str, weeks: int = WEEKS_SHOWN) -> dict:
+    """What the page's history view and the retained ``gym/history`` say: the last ``weeks`` weeks per exercise
+    (oldest first, a week without reps included), this week's, the personal bests and the last set."""
+    monday = datetime.date.fromisoformat(week_of(today))
+    shown = [(monday - datetime.timedelta(weeks=k)).isoformat() for k in range(weeks - 1, -1, -1)]
+    totals = by_week(days)
+    last = sets[-1] if sets else None
+    return {"weeks": [{"week": w, "by_exercise": totals.get(w, {})} for w in shown],
+            "this_week": totals.get(shown[-1], {}),
+            "bests": bests(days, sets).to_dict(),
+            "last_set": None if last is None else dict(
+                {k: last.get(k) for k in ("id", "day", "ended", "exercise", "reps", "duration_s", "partials", "measures")},
+                ended_at=datetime.datetime.fromtimestamp(last["ended"], datetime.UTC).isoformat(timespec="seconds"))}

@@ -112,7 +112,7 @@ class Publisher:
         self.cfg = cfg
         self.outbox = outbox
         self.topic = {k: f"{cfg.topic_prefix}/{k}" for k in ("reps", "sets", "partials", "state", "status", "stats",
-                                                                  "cmd/reset", "cmd/exercise")}
+                                                                  "history", "cmd/reset", "cmd/exercise")}
         self.on_command = on_command
         self.on_delivered = on_delivered
         self.exercises = exercises
@@ -132,6 +132,7 @@ class Publisher:
         self._failures = 0  # attempts in a row that failed for the cause last reported
         self._refused = False
         self._state: str | None = None
+        self._history: str | None = None
 
     # -- lifecycle ---------------------------------------------------------------------------
 
@@ -197,6 +198,8 @@ class Publisher:
         self._publish(self.topic["status"], "online", retain=True)
         if self._state is not None:
             self._publish(self.topic["state"], self._state, retain=True)
+        if self._history is not None:
+            self._publish(self.topic["history"], self._history, retain=True)
         self._resend()
 
     def _on_connect_fail(self, client, userdata) -> None:
@@ -336,6 +339,13 @@ class Publisher:
             stats = dict(stats, mqtt_reconnects=self.reconnects, outbox_pending=self.outbox.pending_count(),
                          outbox_dropped=self.outbox.dropped)
             self._publish(self.topic["stats"], json.dumps(stats, sort_keys=True, separators=(",", ":")), qos=0)
+
+    def history(self, summary: dict) -> None:
+        """The retained history summary (the weeks, bests, the last set: Home Assistant's sensors read it), kept for the
+        next connect too."""
+        self._history = json.dumps(summary, sort_keys=True, separators=(",", ":"))
+        if self.connected.is_set():
+            self._publish(self.topic["history"], self._history, retain=True)
 
     def state(self, state: dict) -> None:
         """Publish the retained state if it changed (and remember it for the next connect)."""

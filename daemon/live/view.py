@@ -66,6 +66,7 @@ class LiveView(Observer):
         self._state: dict = {}
         self._health: dict = {}
         self._sets: deque[dict] = deque(sets or [], maxlen=LAST_SETS)
+        self._history: dict | None = None
         self.delete_set: Callable[[int], Future] | None = None  # the service's: a set forgotten, the day's totals with it
         self._preview: Preview | None = None
         self._next_preview: float | None = None
@@ -101,10 +102,12 @@ class LiveView(Observer):
     def snapshot(self) -> dict:
         """Everything the page shows but the picture, as JSON-ready data."""
         with self._lock:
-            state, sets = dict(self._state), list(self._sets)
-            named = [*state.get("today", {}), state.get("exercise"), *(x["exercise"] for x in sets)]
+            state, sets, hist = dict(self._state), list(self._sets), self._history
+            weeks = [ex for w in (hist or {}).get("weeks", []) for ex in w["by_exercise"]]
+            named = [*state.get("today", {}), state.get("exercise"), *(x["exercise"] for x in sets), *weeks,
+                     *(hist or {}).get("bests", {}).get("set", {})]
             return {"version": self.version, "state": state, "health": dict(self._health),
-                    "placement": [h.to_dict() for h in self.placement.hints], "sets": sets,
+                    "placement": [h.to_dict() for h in self.placement.hints], "sets": sets, "history": hist,
                     "picture": self._preview is not None, "names": {ex: exercises.words(ex) for ex in named if ex}}
 
     def preview(self) -> Preview | None:
@@ -129,6 +132,12 @@ class LiveView(Observer):
             with self._lock:
                 self._sets.appendleft(set_row(event))
                 self._changed()
+
+    def on_history(self, summary: dict) -> None:
+        """The weeks, bests and last set (``delivery.history.summary``) for the page's history view."""
+        with self._lock:
+            self._history = summary
+            self._changed()
 
     def on_sets(self, sets: list[dict]) -> None:
         """The last sets as the state store has them (with their ids, so the page can delete one)."""

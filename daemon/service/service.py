@@ -25,9 +25,10 @@ from ..classify.factory import hint_for, open_model
 from ..config import settings as config_mod
 from ..config.settings import Config
 from ..counting.events import Event, RepEvent, SetEndEvent
+from ..delivery import history
 from ..delivery.mqtt import Publisher, check_files
 from ..delivery.outbox import Outbox
-from ..delivery.state import StateStore
+from ..delivery.state import KEEP_S, StateStore
 from ..live.access import load_token, page_url, qr_code
 from ..live.server import LiveServer
 from ..live.view import LAST_SETS, LiveView, set_row
@@ -158,6 +159,9 @@ class Service(Observer):
         pipe = self.pipe
         publisher = Publisher(cfg.mqtt, outbox, on_command=pipe.command, exercises=lambda: pipe.counter.exercises)
         publisher.state(pipe.state())
+        if self.state_store is not None:
+            store = self.state_store
+            publisher.history(history.summary(store.days(), store.sets(), pipe.totals().day or today()))
         publisher.start()
         self.publisher = publisher
 
@@ -169,6 +173,8 @@ class Service(Observer):
         view = LiveView(cfg.live, lambda: pipe.letterbox, self.state_store.last_sets(LAST_SETS))
         view.delete_set = self.request_delete
         view.on_state(pipe.state())
+        if self.state_store is not None:
+            view.on_history(history.summary(self.state_store.days(), self.state_store.sets(), pipe.totals().day or today()))
         server = LiveServer(cfg.live, view, token)
         server.start()
         self.live, self.live_server = view, server
@@ -215,8 +221,8 @@ class Service(Observer):
         if isinstance(event, (RepEvent, SetEndEvent)) and totals.day:
             finished = set_row(event) if isinstance(event, SetEndEvent) and event.reps else None
             store.save(totals.day, totals.by_exercise if isinstance(event, RepEvent) else None, finished, event.seq or 0)
-            if finished is not None and self.live is not None:
-                self.live.on_sets(store.last_sets(LAST_SETS))
+            if finished is not None:
+                self._history_changed()
         if self.live is not None:
             self.live.on_event(event)
         if self.publisher is not None:
@@ -280,9 +286,20 @@ class Service(Observer):
         if gone is not None and gone["day"] == pipe.totals().day:
             pipe.restore_totals(self.state_store.totals(gone["day"]))
             self.on_state(pipe.state())
-        if self.live is not None:
-            self.live.on_sets(self.state_store.last_sets(LAST_SETS))
+        self._history_changed()
         future.set_result(gone)
+
+    def _history_changed(self) -> None:
+        """The last sets and the history's summary to the page and to the retained gym/history."""
+        store = self.state_store
+        assert store is not None
+        since = (datetime.date.today() - datetime.timedelta(days=KEEP_S // 86400)).isoformat()
+        summary = history.summary(store.days(since), store.sets(since), self._pipe.totals().day or today())
+        if self.live is not None:
+            self.live.on_sets(store.last_sets(LAST_SETS))
+            self.live.on_history(summary)
+        if self.publisher is not None:
+            self.publisher.history(summary)
 
     def _retry_writes(self) -> None:
         for store in (self.outbox, self.state_store):

@@ -61,6 +61,8 @@ function render(s) {
     return li;
   }));
 
+  renderHistory(s.history);
+
   const h = s.health || {};
   const rows = [
     ["Source", h.source, h.source !== undefined && h.source !== "connected" && h.source !== "ended"],
@@ -77,6 +79,69 @@ function render(s) {
     const dd = document.createElement("dd");
     dd.textContent = v === undefined ? "–" : v;
     if (bad) dd.className = "bad";
+    return [dt, dd];
+  }));
+}
+
+// The history view: the last weeks as stacked bars, one colour an exercise, drawn in the page (inline SVG, nothing
+// loaded); this week's reps; the personal bests.
+const COLOURS = ["#5cc47a", "#4aa3df", "#f2b84b", "#ef6b5b", "#b48ead", "#88c0d0", "#d08770", "#a3be8c"];
+const SVG = "http://www.w3.org/2000/svg";
+
+function svg(tag, attrs, text) {
+  const e = document.createElementNS(SVG, tag);
+  for (const [k, v] of Object.entries(attrs)) e.setAttribute(k, v);
+  if (text !== undefined) e.textContent = text;
+  return e;
+}
+
+function renderHistory(hist) {
+  if (!hist) return;
+  const weeks = hist.weeks || [];
+  const all = [...new Set(weeks.flatMap((w) => Object.keys(w.by_exercise)))].sort();
+  const colour = (ex) => COLOURS[all.indexOf(ex) % COLOURS.length];
+  const sums = weeks.map((w) => Object.values(w.by_exercise).reduce((a, b) => a + b, 0));
+  const top = Math.max(1, ...sums);
+  const chart = $("weeks");
+  const bars = [];
+  const step = 300 / Math.max(1, weeks.length), width = step * 0.7, base = 130;
+  weeks.forEach((w, i) => {
+    let y = base;
+    const x = 16 + i * step;
+    for (const ex of all) {
+      const n = w.by_exercise[ex] || 0;
+      if (!n) continue;
+      const hgt = (n / top) * 110;
+      y -= hgt;
+      const bar = svg("rect", { x: x, y: y, width: width, height: hgt, fill: colour(ex) });
+      bar.append(svg("title", {}, named(ex) + ": " + n));
+      bars.push(bar);
+    }
+    if (sums[i]) bars.push(svg("text", { x: x + width / 2, y: y - 3, "text-anchor": "middle" }, String(sums[i])));
+    const d = new Date(w.week + "T12:00");
+    bars.push(svg("text", { x: x + width / 2, y: base + 12, "text-anchor": "middle" },
+      d.toLocaleDateString([], { month: "short", day: "numeric" })));
+  });
+  chart.replaceChildren(svg("line", { x1: 10, y1: base, x2: 316, y2: base, stroke: "#555" }), ...bars);
+  $("legend").replaceChildren(...all.map((ex) => {
+    const li = document.createElement("li");
+    li.textContent = named(ex);
+    li.style.setProperty("--swatch", colour(ex));
+    return li;
+  }));
+  const week = Object.entries(hist.this_week || {}).filter(([, n]) => n > 0);
+  const total = week.reduce((a, [, n]) => a + n, 0);
+  text("this-week", total ? "This week: " + total + " " + plural(total, "rep", "reps") + " (" +
+    week.map(([ex, n]) => named(ex).toLowerCase() + " " + n).join(", ") + ")" : "No reps this week yet.");
+  const b = hist.bests || {};
+  const list = (m) => Object.entries(m || {}).map(([ex, v]) => named(ex).toLowerCase() + " " + v.reps + " (" + v.day + ")").join("; ");
+  const rows = [["Best set", list(b.set)], ["Best day", list(b.day)],
+    ["Longest streak", b.streak_days ? b.streak_days + " " + plural(b.streak_days, "day", "days") + " in a row" : ""]];
+  $("bests").replaceChildren(...rows.filter(([, v]) => v).flatMap(([k, v]) => {
+    const dt = document.createElement("dt");
+    dt.textContent = k;
+    const dd = document.createElement("dd");
+    dd.textContent = v;
     return [dt, dd];
   }));
 }
