@@ -27,7 +27,7 @@ def test_a_rep_event_is_the_schema_1_payload_subscribers_know() -> None:
         '"total":41,"exercise_total":30,"confidence":0.91,"duration_s":1.4}')
     end = SetEndEvent(t=20.0, frame=600, ts=5.0, exercise="squat", set=1, reps=5, duration_s=10.0, avg_rep_s=2.0, reason="pause")
     assert list(json.loads(end.to_json())) == ["schema", "type", "t", "frame", "ts", "seq", "exercise", "set", "reps",
-                                               "duration_s", "avg_rep_s", "reason"]
+                                               "duration_s", "avg_rep_s", "reason", "partials"]  # a new field goes last
 
 
 def test_events_are_frozen_and_numbered_once() -> None:

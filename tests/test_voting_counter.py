@@ -70,6 +70,20 @@ def test_partial_rep_is_reported_not_counted() -> None:
     assert len(partial) == 1 and partial[0].reason == "no_down"
 
 
+def test_a_sets_partial_movements_are_counted_in_its_end() -> None:
+    """A full rep, a shallow dip of the same exercise, a full rep: the set ends with 2 reps and 1 partial."""
+    voter = Voter(LABELS, VotingConfig())
+    counter = RepCounter(LabelSet.of(LABELS), CounterConfig())
+    up, down = [probs("pushup_up")] * 20, [probs("pushup_down")] * 10
+    dip = [0.5 * probs("pushup_up") + 0.5 * probs("pushup_down")] * 10
+    events = []
+    for i, p in enumerate(up + down + up + dip + up + down + up):
+        events += counter.update(voter.update(p), i / FPS, i)
+    events += counter.stop(200 / FPS, 200)
+    end = [e for e in events if isinstance(e, SetEndEvent)]
+    assert len(reps(events)) == 2 and len(end) == 1 and (end[0].reps, end[0].partials) == (2, 1)
+
+
 def test_rep_duration_bounds_and_set_timeout_and_exercise_switch() -> None:
     cfg = CounterConfig(min_rep_s=1.0, max_rep_s=3.0, set_timeout_s=2.0)
     fast = seq(("squat_up", 10), ("squat_down", 6), ("squat_up", 10))  # ~0.4 s: too fast

@@ -34,6 +34,7 @@ class _Set:
     reps: int = 0
     last_rep_t: float = 0.0
     rep_time_sum: float = 0.0
+    partials: int = 0  # movements of this set's exercise that came back without a rep
 
 
 @dataclass
@@ -97,7 +98,8 @@ class RepCounter:
         if s is None or s.reps == 0:
             return []
         return [SetEndEvent(t=t, frame=frame, exercise=s.exercise, set=s.number, reps=s.reps,
-                            duration_s=round(s.last_rep_t - s.start_t, 3), avg_rep_s=round(s.rep_time_sum / s.reps, 3), reason=reason)]
+                            duration_s=round(s.last_rep_t - s.start_t, 3), avg_rep_s=round(s.rep_time_sum / s.reps, 3), reason=reason,
+                            partials=s.partials)]
 
     def stop(self, t: float, frame: int) -> list[Event]:
         """The session ends: close the open set."""
@@ -185,8 +187,8 @@ class RepCounter:
         if rep.depth < least or vote.smoothed[self._down_index[phase[0]]] >= least / 2:
             return []
         depth, rep.depth = rep.depth, 0.0
-        return [PartialRepEvent(t=t, frame=frame, exercise=phase[0], set=self._set_number(), reason="no_down",
-                                depth=round(depth, 3))]
+        return [self._partial(PartialRepEvent(t=t, frame=frame, exercise=phase[0], set=self._set_number(), reason="no_down",
+                                              depth=round(depth, 3)))]
 
     def _at_bottom(self, exercise: str, t: float) -> None:
         rep = self._rep
@@ -212,10 +214,16 @@ class RepCounter:
                 out += self._count(exercise, t, frame, duration, rep.confidence)
             elif rep.reached_bottom or rep.depth >= self.cfg.get(exercise, "partial_min"):
                 reason = "no_down" if not rep.reached_bottom else ("too_fast" if duration < low else "too_slow")
-                out.append(PartialRepEvent(t=t, frame=frame, exercise=exercise, set=self._set_number(), reason=reason,
-                                           depth=round(rep.depth, 3), duration_s=round(duration, 3)))
+                out.append(self._partial(PartialRepEvent(t=t, frame=frame, exercise=exercise, set=self._set_number(),
+                                                         reason=reason, depth=round(rep.depth, 3), duration_s=round(duration, 3))))
         self._rep = _RepInProgress(exercise, top_t=t)
         return out
+
+    def _partial(self, event: PartialRepEvent) -> PartialRepEvent:
+        """A partial movement, counted in the set in progress where it is of the set's exercise."""
+        if self.current is not None and self.current.exercise == event.exercise:
+            self.current.partials += 1
+        return event
 
     def _set_number(self) -> int:
         return self.current.number if self.current else 0

@@ -79,6 +79,7 @@ class SetEndEvent(Event):
     duration_s: float = Field(0.0, description="seconds from the first rep's start to the last rep's end")
     avg_rep_s: float = Field(0.0, description="mean rep duration")
     reason: str = Field("", description="pause (counter.set_timeout_s), exercise_change, reset (a command), stop")
+    partials: int = Field(0, description="movements of the set's exercise during the set that came back without a rep (gym/partials)")
 
 
 PUBLISHED: dict[str, type[Event]] = {"reps": RepEvent, "sets": SetEndEvent, "partials": PartialRepEvent}  # topic -> event

@@ -172,4 +172,5 @@ class LiveView(Observer):
 
 def set_row(e: SetEndEvent) -> dict:
     """A finished set as the page lists it (and the state store keeps it)."""
-    return {"exercise": e.exercise, "reps": e.reps, "duration_s": round(e.duration_s, 1), "ended": round(e.ts, 1)}
+    return {"exercise": e.exercise, "reps": e.reps, "duration_s": round(e.duration_s, 1), "ended": round(e.ts, 1),
+            "partials": e.partials}

@@ -46,7 +46,7 @@ function render(s) {
     const li = document.createElement("li");
     const at = new Date(x.ended * 1000).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
     li.textContent = x.reps + " " + named(x.exercise).toLowerCase() + " in " + Math.round(x.duration_s) +
-      " s, at " + at;
+      " s, at " + at + (x.partials ? " (" + x.partials + " partial)" : "");
     if (x.id !== null && x.id !== undefined) li.append(" ", deleteButton(x));
     return li;
   }));
