@@ -210,7 +210,7 @@ def test_off_this_box_every_route_but_the_pages_files_wants_the_token(network_da
 def test_the_page_loads_nothing_from_the_internet() -> None:
     page = ROOT / "daemon" / "live" / "page"
     for f in page.iterdir():
-        text = f.read_text()
+        text = f.read_text().replace('"http://www.w3.org/2000/svg"', "SVG_NAMESPACE")  # a name for createElementNS, never fetched
         assert not re.search(r"(https?:)?//[a-z0-9.-]+\.[a-z]{2,}", text, re.I), f"{f.name} names an outside address"
         assert "@import" not in text and "cdn" not in text.lower()
 
