@@ -42,11 +42,11 @@ def resolve_model_path(path: str | None, precision: str | None) -> Path:
     return base
 
 
-def hint_for(source: SourceConfig) -> str:
+def hint_for(source: SourceConfig, live: bool = False) -> str:
     """OpenVINO's performance hint for a source: a file read as fast as it decodes wants frames per
     second (THROUGHPUT: a stream per core, no barrier for the decoder to stall); a camera wants
-    each frame soon (LATENCY)."""
-    return "LATENCY" if classify(source.uri).live or source.realtime else "THROUGHPUT"
+    each frame soon (LATENCY), and so does a file counted as the daemon counts live (``live``)."""
+    return "LATENCY" if live or classify(source.uri).live or source.realtime else "THROUGHPUT"
 
 
 def open_model(cfg: ModelConfig, override: Path | None = None, hint: str = "LATENCY") -> Classifier:

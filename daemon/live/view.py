@@ -23,7 +23,7 @@ from homegym.core.keypoint_features import TIME_TOLERANCE_S
 from homegym.core.letterbox import Box, Letterbox
 
 from ..config.settings import LiveConfig
-from ..counting.events import Event, SetEndEvent
+from ..counting.events import SetEndEvent
 from ..pipeline.observer import FrameView, Observer
 from ..pose.draw import draw_pose
 from ..pose.stage import Pose
@@ -126,12 +126,6 @@ class LiveView(Observer):
         with self._lock:
             self._state = state
             self._changed()
-
-    def on_event(self, event: Event) -> None:
-        if isinstance(event, SetEndEvent) and event.reps and self.delete_set is None:  # no store: the page keeps its own
-            with self._lock:
-                self._sets.appendleft(set_row(event))
-                self._changed()
 
     def on_history(self, summary: dict) -> None:
         """The weeks, bests and last set (``delivery.history.summary``) for the page's history view."""

@@ -89,8 +89,7 @@ class Pipeline:
     def open(cls, cfg: Config, model: Path | None = None, observer: Observer | None = None,
              clock: Callable[[], str] | None = None, pose: bool = False, live: bool = False) -> Pipeline:
         """A pipeline on the configured model (``model``: the command line's --model instead), compiled."""
-        hint = "LATENCY" if live else hint_for(cfg.source)
-        return cls(cfg, open_model(cfg.model, model, hint), observer, clock, pose, live=live)
+        return cls(cfg, open_model(cfg.model, model, hint_for(cfg.source, live)), observer, clock, pose, live=live)
 
     def start(self) -> None:
         """Open the pose stage (where it runs) and the ring; ``run`` starts it where nobody did."""
@@ -117,7 +116,7 @@ class Pipeline:
         cfg = self.cfg
         self.pose, self.letterbox = None, None
         if self._pose_forced or cfg.pose.enabled or self.classifier.uses_pose:
-            live = self.live or hint_for(cfg.source) == "LATENCY"
+            live = hint_for(cfg.source, self.live) == "LATENCY"
             self.pose = open_pose(cfg.pose, live, cfg.model.cache_path(), cfg.model.cpu_precision == "f32")
             self.letterbox = Letterbox(cfg.pose.frame_size)
 

@@ -28,7 +28,7 @@ from ..counting.events import Event, RepEvent, SetEndEvent
 from ..delivery import history
 from ..delivery.mqtt import Publisher, check_files
 from ..delivery.outbox import Outbox
-from ..delivery.state import KEEP_S, StateStore
+from ..delivery.state import StateStore
 from ..live.access import load_token, page_url, qr_code
 from ..live.server import LiveServer
 from ..live.view import LAST_SETS, LiveView, set_row
@@ -80,6 +80,7 @@ class Service(Observer):
         self._next_status = 0.0
         self._next_retry = 0.0
         self._deletions: deque[tuple[int, Future]] = deque()  # sets to forget, from the page's thread
+        self._summary: dict = {}  # the history's summary (weeks, bests, last set), made at start and after each set
         self._status_frames = 0
         self._status_t = time.monotonic()
         self._live_at = 0.0  # when the live page's health was last refreshed
@@ -101,6 +102,7 @@ class Service(Observer):
             self._live_counts = pipe.health.counts()
             pipe.restore_totals(self.state_store.totals(pipe.totals().day or today()))
             log.info("today's totals so far: %s", pipe.totals().by_exercise)
+            self._summary = self._history_summary()  # the page's and gym/history's, until a set ends or is deleted
             if cfg.live.enabled:  # before MQTT: a port that is taken stops the start before MQTT connects
                 self._start_live(cfg)
             if self.outbox is not None:
@@ -159,9 +161,7 @@ class Service(Observer):
         pipe = self.pipe
         publisher = Publisher(cfg.mqtt, outbox, on_command=pipe.command, exercises=lambda: pipe.counter.exercises)
         publisher.state(pipe.state())
-        if self.state_store is not None:
-            store = self.state_store
-            publisher.history(history.summary(store.days(), store.sets(), pipe.totals().day or today()))
+        publisher.history(self._summary)
         publisher.start()
         self.publisher = publisher
 
@@ -173,8 +173,7 @@ class Service(Observer):
         view = LiveView(cfg.live, lambda: pipe.letterbox, self.state_store.last_sets(LAST_SETS))
         view.delete_set = self.request_delete
         view.on_state(pipe.state())
-        if self.state_store is not None:
-            view.on_history(history.summary(self.state_store.days(), self.state_store.sets(), pipe.totals().day or today()))
+        view.on_history(self._summary)
         server = LiveServer(cfg.live, view, token)
         server.start()
         self.live, self.live_server = view, server
@@ -223,8 +222,6 @@ class Service(Observer):
             store.save(totals.day, totals.by_exercise if isinstance(event, RepEvent) else None, finished, event.seq or 0)
             if finished is not None:
                 self._history_changed()
-        if self.live is not None:
-            self.live.on_event(event)
         if self.publisher is not None:
             self.publisher.handle(event)
         log.info("%s", event.to_json())
@@ -289,12 +286,17 @@ class Service(Observer):
         self._history_changed()
         future.set_result(gone)
 
+    def _history_summary(self) -> dict:
+        """The weeks, bests and last set (``history.summary``) from the store's whole history."""
+        store = self.state_store
+        assert store is not None
+        return history.summary(store.days(), store.sets(), self._pipe.totals().day or today())
+
     def _history_changed(self) -> None:
         """The last sets and the history's summary to the page and to the retained gym/history."""
         store = self.state_store
         assert store is not None
-        since = (datetime.date.today() - datetime.timedelta(days=KEEP_S // 86400)).isoformat()
-        summary = history.summary(store.days(since), store.sets(since), self._pipe.totals().day or today())
+        self._summary = summary = self._history_summary()
         if self.live is not None:
             self.live.on_sets(store.last_sets(LAST_SETS))
             self.live.on_history(summary)
@@ -330,8 +332,9 @@ class Service(Observer):
         line = f"{fps:.1f} fps inferred; {c.total} reps today ({per}); source {pipe.source_state()}"
         if self.publisher is not None:
             line += f"; mqtt {'connected' if self.publisher.connected.is_set() else 'disconnected'}"
-        if self.unwritten:
-            line += f"; {self.unwritten} events not yet on disk"
+        unwritten = self.unwritten
+        if unwritten:
+            line += f"; {unwritten} events not yet on disk"
         return line
 
     # -- signals: flags the pipeline's next loop turn acts on ---------------------------------------

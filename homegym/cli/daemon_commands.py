@@ -11,7 +11,7 @@ from typing import Any
 from homegym.core import exercises
 from homegym.core.errors import UserError
 
-from .parsing import add, load_config, log_level
+from .parsing import add, load_config, log_level, service_config_path
 
 log = logging.getLogger("homegym")
 
@@ -41,7 +41,7 @@ def count_cmd(a: argparse.Namespace) -> int:
     if a.live == "realtime":
         cfg = cfg.with_values("source", realtime=True)
     printer = _Printer(a.json)
-    classifier = open_model(cfg.model, a.model, "LATENCY" if a.live else hint_for(cfg.source))
+    classifier = open_model(cfg.model, a.model, hint_for(cfg.source, bool(a.live)))
     annot = None
     if a.annotate:
         from homegym.core.video import open_video
@@ -197,9 +197,8 @@ def status_cmd(a: argparse.Namespace) -> int:
     import urllib.request
 
     from homegym.daemon.live.access import load_token, local_url, page_url, qr_code
-    from homegym.daemon.service.install import SERVICE_CONFIG
 
-    path = a.config or (SERVICE_CONFIG if SERVICE_CONFIG.exists() else None)
+    path = service_config_path(a.config)
     cfg = load_config(path)
     if not cfg.live.enabled:
         raise UserError(f"the live page is off in {path or 'the built-in defaults'}: set live.enabled: true (and reload) "

@@ -13,13 +13,11 @@ from typing import Any
 from homegym.core import exercises
 from homegym.core.errors import UserError
 
-from .parsing import add, load_config
+from .parsing import add, load_config, service_config_path
 
 
 def _config(given: Path | None) -> Any:
-    from homegym.daemon.service.install import SERVICE_CONFIG
-
-    return load_config(given or (SERVICE_CONFIG if SERVICE_CONFIG.exists() else None))
+    return load_config(service_config_path(given))
 
 
 def _store(cfg: Any):

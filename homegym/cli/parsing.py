@@ -38,6 +38,13 @@ def load_config(path: Path | None) -> Any:
     return load(path)
 
 
+def service_config_path(given: Path | None) -> Path | None:
+    """The running daemon's config for a command that talks to it: ``given``, else the service's where installed."""
+    from homegym.daemon.service.install import SERVICE_CONFIG
+
+    return given or (SERVICE_CONFIG if SERVICE_CONFIG.exists() else None)
+
+
 def log_level(args: argparse.Namespace) -> str | None:
     """--log-level, before or after the subcommand; None when not given (the config decides for run)."""
     return getattr(args, "sub_log_level", None) or args.log_level
