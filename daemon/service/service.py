@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import datetime
 import logging
+import math
 import time
 from collections import deque
 from concurrent.futures import Future
@@ -367,10 +368,12 @@ class Service(Observer):
         except Exception as e:  # whatever the file holds, the daemon counts on with the old config
             why = "; ".join(str(e).splitlines()) if isinstance(e, UserError | OSError) else f"{type(e).__name__}: {e}"
             self.reload_error = why[:500]
+            self._live_at = -math.inf  # homegym status and the page say so at the next loop turn, not a refresh later
             log.error("reload of %s rejected, the running config stays: %s", where, self.reload_error)
             self.notify.ready(self._status_line(time.monotonic()) + "; the last reload was refused")
             return
         self.reload_error = None
+        self._live_at = -math.inf
         try:
             self._apply(new, classifier, where)
         finally:
