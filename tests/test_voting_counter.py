@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from hypothesis import assume, given, settings
+from hypothesis import assume, example, given, settings
 from hypothesis import strategies as st
 
 from homegym.core.labels import LabelSet
@@ -167,6 +167,7 @@ def test_count_follows_the_rule_for_any_clean_sequence(segments, bottom_first: b
 
 @settings(max_examples=150, deadline=None)
 @given(st.integers(1, 6), st.lists(st.tuples(st.integers(0, 10_000), st.sampled_from(LABELS), st.integers(1, 2)), max_size=8))
+@example(1, [(28, "pushup_up", 2), (406, "pushup_up", 2)])  # two flickers a frame apart: four of five frames up
 def test_flicker_shorter_than_the_dwell_never_changes_the_count(k: int, flickers) -> None:
     frames = seq(("pushup_up", 25), *[s for _ in range(k) for s in (("pushup_down", 25), ("pushup_up", 25))])
     no_smoothing = VotingConfig(method="window", window=1, min_dwell=3)  # the dwell alone must hold
@@ -175,11 +176,13 @@ def test_flicker_shorter_than_the_dwell_never_changes_the_count(k: int, flickers
         start = pos % len(frames)
         for i in range(start, min(start + n, len(frames))):
             frames[i] = lab
-    changed = [a != b for a, b in zip(frames, base)]
-    longest = max((len(run) for run in "".join("x" if c else " " for c in changed).split()), default=0)
+    changed = "".join("x" if a != b else " " for a, b in zip(frames, base))
+    longest = max((len(run) for run in changed.split()), default=0)
     assume(longest < 3)  # flickers that touch make one longer run: that is a real phase, not a flicker
     assert len(reps(run(frames, no_smoothing)[0])) == k
-    assert len(reps(run(frames)[0])) == k
+    gaps = [len(g) for g in changed.strip().split("x") if g]
+    if min(gaps, default=99) >= 3:  # the default's smoothing remembers a few frames: flickers nearer are one disturbance
+        assert len(reps(run(frames)[0])) == k
 
 
 @settings(max_examples=100, deadline=None)
