@@ -15,7 +15,7 @@ each rep; ``core.exercises`` names E's turn and start positions, e.g. ``pushup_d
   sit-ups, hanging for pull-ups), which are left out (DESIGN.md: those are the start of a rep).
 
 With a pose (the pose stage's keypoints, ``homegym poses``; or a MediaPipe trace, ``poses/<clip>.json``), each
-rep cycle is sharpened: the exercise's signal (``SIGNALS``: the elbow for push-ups, the knee for squats, the hip
+rep cycle is sharpened: the exercise's signal (``core.body.SIGNALS``: the elbow for push-ups, the knee for squats, the hip
 for sit-ups, the armpits' opening for jumping jacks, falling back to a height) is normalised to a depth in
 [0, 1] within the cycle; frames near a turn point with depth >= 0.8 become the turn, frames near a midpoint with
 depth <= 0.2 become the start, and window frames that the pose contradicts (turn with depth < 0.5, start with
@@ -88,25 +88,11 @@ def pose_angles(fields: dict[str, np.ndarray]) -> np.ndarray:
     return ((np.stack(cols, axis=1) - 90.0) / 90.0).astype(np.float32)
 
 
-# What sharpens each exercise's labels: a field that moves between start and turn, and whether it grows towards the
-# turn; then a height to fall back on where the joint is seen in under half the frames (heights: image y, 0 at the top).
-SIGNALS: dict[str, tuple[tuple[str, bool], tuple[str, bool]]] = {
-    "pushup": (("elbow", False), ("sh_y", True)),
-    "squat": (("knee", False), ("hip_y", True)),
-    "lunge": (("knee", False), ("hip_y", True)),
-    "situp": (("hipang", False), ("sh_y", False)),
-    "jumping_jack": (("shoulder", True), ("wr_y", False)),
-    "pullup": (("elbow", False), ("nose_y", False)),
-    "curl": (("elbow_min", False), ("wr_y", False)),
-    "shoulder_press": (("elbow", True), ("wr_y", False)),
-}
-
-
 def pose_signal(fields: dict[str, np.ndarray], exercise: str) -> Signal | None:
     """The exercise's signal from the fields: its joint where seen in half the frames or more, else its height."""
-    if exercise not in SIGNALS:
+    if exercise not in body.SIGNALS:
         return None
-    (joint, grows), (height, rises) = SIGNALS[exercise]
+    (joint, grows), (height, rises) = body.SIGNALS[exercise]
     angle = visible_angle(fields, joint)
     if np.isfinite(angle).mean() >= 0.5:
         return Signal(angle, "angle", grows)
