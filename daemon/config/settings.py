@@ -273,9 +273,7 @@ class CounterConfig(Section):
     @field_validator("per_exercise")
     @classmethod
     def _known_overrides(cls, v: dict[str, ExerciseOverride]) -> dict[str, ExerciseOverride]:
-        unknown = [n for n in v if n not in EXERCISES]
-        if unknown:
-            raise ValueError(f"{', '.join(unknown)} is not an exercise (choose from {', '.join(EXERCISES)})")
+        _known_names(v)
         return v
 
     @model_validator(mode="after")
@@ -292,6 +290,88 @@ class CounterConfig(Section):
         override = self.per_exercise.get(exercise) if exercise else None
         value = getattr(override, key) if override is not None else None
         return getattr(self, key) if value is None else value
+
+
+def _known_names(names: Any) -> None:
+    """A ValueError naming every key of ``names`` that is not an exercise."""
+    unknown = [str(n) for n in names if n not in EXERCISES]
+    if unknown:
+        raise ValueError(f"{', '.join(unknown)} is not an exercise (choose from {', '.join(EXERCISES)})")
+
+
+Degrees = Annotated[float, Field(ge=0.0, le=180.0)]
+Slope = Annotated[float, Field(ge=-90.0, le=90.0)]
+
+
+class FullRange(Section):
+    """What a full rep reaches at its turn point, in degrees (a joint's angle: 180 = straight); a key left out is not
+    checked."""
+
+    elbow_max: Degrees | None = None
+    elbow_min: Degrees | None = None
+    knee_max: Degrees | None = None
+    knee_min: Degrees | None = None
+    hip_max: Degrees | None = None
+    hip_min: Degrees | None = None
+    shoulder_max: Degrees | None = None
+    shoulder_min: Degrees | None = None
+    thigh_min: Slope | None = None
+    thigh_max: Slope | None = None
+
+    def checks(self) -> list[tuple[str, str, str, float]]:
+        """(key, measure, "min" or "max", limit) of every key set."""
+        out = []
+        for key in type(self).model_fields:
+            limit = getattr(self, key)
+            if limit is not None:
+                measure, bound = key.rsplit("_", 1)
+                out.append((key, measure, bound, float(limit)))
+        return out
+
+
+# A full rep by default (docs/form.md): a push-up's elbows at 90 degrees or less; a squat's hips at or below the knees,
+# judged as a coach does, by the hip crease against the top of the knee: the pose's hip and knee points are the joints'
+# centres, and crease level with knee top puts the centres' line about 10 degrees above level; a lunge's front knee near
+# a right angle; a sit-up's torso up past 100 degrees at the hip (a crunch stops short of it); a jumping jack's arms up
+# past 120 degrees; a pull-up's elbows bent past 90; a curl's elbow closed past 80; a press locked out at 160 or more.
+FULL: dict[str, dict[str, float]] = {
+    "pushup": {"elbow_max": 90.0},
+    "squat": {"thigh_min": -10.0},
+    "lunge": {"knee_max": 110.0},
+    "situp": {"hip_max": 100.0},
+    "jumping_jack": {"shoulder_min": 120.0},
+    "pullup": {"elbow_max": 90.0},
+    "curl": {"elbow_max": 80.0},
+    "shoulder_press": {"elbow_min": 160.0},
+}
+
+
+class FormConfig(Section):
+    """Each counted rep measured from the pose stage's keypoints: its tempo, its range of motion, and whether it was full
+    (docs/form.md). The measures join the rep's event on <prefix>/reps; the set's averages join <prefix>/sets."""
+
+    enabled: bool = True
+    """Measure each rep. It needs the pose stage: the default model runs it; with the image model set pose.enabled (else
+    its reps carry no measures)."""
+    count_short: bool = True
+    """Count a rep that falls short of form.full (its event says full: false and which threshold it missed). false: such
+    a rep is not counted; it goes to <prefix>/partials with reason short and the threshold it missed."""
+    min_visibility: Probability = 0.5
+    """A joint seen with less visibility than this is not measured: its angle is left out, not guessed, and the event's
+    unmeasured says so."""
+    full: dict[str, FullRange] = Field(default_factory=lambda: {ex: FullRange(**v) for ex, v in FULL.items()})
+    """Per exercise, what a full rep reaches at its turn point: elbow_, knee_, hip_ (the angle at the hip between torso
+    and thigh) or shoulder_ (the armpit's opening) with max or min, in degrees (180 = straight), and thigh_min or
+    thigh_max, the thighs' slope below level (0: hips at knee height; -10: hip crease at the top of the knee). An
+    exercise given here replaces its default ({} checks nothing); the others keep theirs. Why each default: docs/form.md."""
+
+    @field_validator("full", mode="before")
+    @classmethod
+    def _over_defaults(cls, v: Any) -> Any:
+        if not isinstance(v, dict):
+            return v
+        _known_names(v)
+        return {**{ex: FullRange(**d) for ex, d in FULL.items()}, **v}
 
 
 class MqttConfig(Section):
@@ -449,6 +529,7 @@ class Config(Section):
     voting: VotingConfig = Field(default_factory=VotingConfig)
     periodicity: PeriodicityConfig = Field(default_factory=PeriodicityConfig)
     counter: CounterConfig = Field(default_factory=CounterConfig)
+    form: FormConfig = Field(default_factory=FormConfig)
     mqtt: MqttConfig = Field(default_factory=MqttConfig)
     state: StateConfig = Field(default_factory=StateConfig)
     live: LiveConfig = Field(default_factory=LiveConfig)
@@ -467,6 +548,8 @@ def _known(loc: tuple[Any, ...]) -> list[str]:
         return list(LabelOverride.model_fields)
     if loc[:2] == ("counter", "per_exercise"):
         return list(ExerciseOverride.model_fields)
+    if loc[:2] == ("form", "full"):
+        return list(FullRange.model_fields)
     model: type[BaseModel] = Config
     for part in loc:
         factory = model.model_fields[part].default_factory if part in model.model_fields else None

@@ -20,6 +20,7 @@ from ..config.settings import Config, CounterConfig, VotingConfig
 from .counter import RepCounter
 from .events import Event
 from .exercise import ExerciseFold
+from .form import FormMeter
 from .periodicity import Periodicity
 from .voting import Vote, Voter
 
@@ -48,7 +49,9 @@ class Chain:
         self.voter = Voter(labels, cfg.voting)
         self.fold = self._make_fold()
         self.periodicity = self._make_periodicity()
-        self.counter = RepCounter(self.labels, cfg.counter, clock)  # a clock: the live daemon's totals start again at midnight
+        self._posed = True  # the pipeline runs a pose stage (pose_stage says otherwise)
+        self.form = self._make_form()
+        self.counter = RepCounter(self.labels, cfg.counter, clock, self.form)  # a clock: the live daemon's totals start again at midnight
 
     def _make_fold(self) -> ExerciseFold | None:
         fold = ExerciseFold(self.labels, self.cfg.voting.exercise_alpha)
@@ -59,8 +62,12 @@ class Chain:
             return None  # off, or a model without pooled features (the pipeline says so at start)
         return Periodicity(self.labels, self.feature_dim, self.cfg.periodicity)
 
-    def step(self, probs: np.ndarray, feats: np.ndarray | None, t: float, frame: int) -> tuple[Vote, list[Event]]:
-        """One inferred frame through folding, periodicity, voting and counting."""
+    def step(self, probs: np.ndarray, feats: np.ndarray | None, t: float, frame: int,
+             landmarks: np.ndarray | None = None) -> tuple[Vote, list[Event]]:
+        """One inferred frame through folding, periodicity, voting and counting; ``landmarks``: the pose stage's
+        (33, 4) where it found someone, for the rep measures."""
+        if self.form is not None:
+            self.form.add(t, landmarks)
         if self.fold is not None:
             probs = self.fold.update(probs)
         if self.periodicity is not None and feats is not None:
@@ -75,6 +82,8 @@ class Chain:
         if self.fold is not None:
             self.fold.reset()
         self.periodicity = self._make_periodicity()
+        if self.form is not None:
+            self.form.reset()
         self.counter.forget_rep()
 
     def totals(self) -> Totals:
@@ -121,6 +130,25 @@ class Chain:
             self.periodicity = self._make_periodicity()  # a new window starts afresh
         if cfg.counter != old.counter:
             self._set_counter(cfg.counter)
+        if cfg.form != old.form:
+            self._set_form(cfg)
+
+    def _make_form(self) -> FormMeter | None:
+        return FormMeter(self.cfg.form) if self.cfg.form.enabled and self._posed else None
+
+    def _set_form(self, cfg: Config) -> None:
+        """New thresholds at once; measuring on or off (the poses kept so far go with it)."""
+        if self.form is not None and cfg.form.enabled:
+            self.form.cfg = cfg.form
+        else:
+            self.form = self._make_form()
+        self.counter.form = self.form
+
+    def pose_stage(self, runs: bool) -> None:
+        """Whether a pose stage runs: without one there is nothing to measure, and the reps carry no measures."""
+        if runs != self._posed:
+            self._posed = runs
+            self._set_form(self.cfg)
 
     def _set_voting(self, cfg: VotingConfig) -> None:
         self.voter.reconfigure(cfg)
@@ -147,7 +175,7 @@ class Chain:
     def _rebuild(self, labels: tuple[str, ...], cfg: CounterConfig) -> None:
         old = self.counter
         self.labels = LabelSet.of(labels, cfg.exercise)
-        self.counter = RepCounter(self.labels, cfg, old.today)
+        self.counter = RepCounter(self.labels, cfg, old.today, self.form)
         self.counter.day = old.day
         self.counter.restore({ex: n for ex, n in old.by_exercise.items() if ex in self.counter.exercises})
 

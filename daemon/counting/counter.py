@@ -14,7 +14,7 @@ longer than ``set_timeout_s`` ends the set, and so does a phase of another exerc
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from homegym.core import exercises
 from homegym.core.errors import UserError
@@ -23,7 +23,10 @@ from homegym.core.labels import LabelSet
 
 from ..config.settings import CounterConfig
 from .events import Event, PartialRepEvent, RepEvent, SetEndEvent
+from .form import FormMeter, RepMeasures
 from .voting import Vote
+
+AVERAGED = ("to_turn_s", "hold_s", "back_s", "turn_deg", "travel_deg")  # rep measures a set's end gives the mean of
 
 
 @dataclass
@@ -35,6 +38,26 @@ class _Set:
     last_rep_t: float = 0.0
     rep_time_sum: float = 0.0
     partials: int = 0  # movements of this set's exercise that came back without a rep
+    judged: int = 0  # reps whose full could be told
+    full: int = 0
+    sums: dict[str, list[float]] = field(default_factory=dict)  # measure -> its values over the set's reps
+
+    def add(self, m: RepMeasures | None) -> None:
+        if m is None:
+            return
+        if m.full is not None:
+            self.judged += 1
+            self.full += int(m.full)
+        for key in AVERAGED:
+            v = getattr(m, key)
+            if v is not None:
+                self.sums.setdefault(key, []).append(float(v))
+
+    def averages(self) -> dict[str, float | int]:
+        """The set's measures (SetEndEvent's SetMeasures): only those its reps had."""
+        out: dict[str, float | int] = {f"avg_{k}": round(sum(v) / len(v), 3 if k.endswith("_s") else 1)
+                                              for k, v in self.sums.items() if v}
+        return out | ({"full_reps": self.full} if self.judged else {})
 
 
 @dataclass
@@ -73,9 +96,12 @@ def counted_exercises(labels: LabelSet, cfg: CounterConfig) -> tuple[str, ...]:
 
 
 class RepCounter:
-    def __init__(self, labels: LabelSet, cfg: CounterConfig, clock: Callable[[], str] | None = None) -> None:
-        """``clock``: today's date, for a live daemon whose totals start again at midnight (None: one run's totals)."""
+    def __init__(self, labels: LabelSet, cfg: CounterConfig, clock: Callable[[], str] | None = None,
+                 form: FormMeter | None = None) -> None:
+        """``clock``: today's date, for a live daemon whose totals start again at midnight (None: one run's totals);
+        ``form``: what measures each rep (None: reps are not measured)."""
         self.cfg = cfg
+        self.form = form
         self.labelset = labels
         self.exercises = counted_exercises(labels, cfg)
         self._role_of: list[tuple[str, str] | None] = [  # (exercise, role) of each label counted
@@ -99,7 +125,7 @@ class RepCounter:
             return []
         return [SetEndEvent(t=t, frame=frame, exercise=s.exercise, set=s.number, reps=s.reps,
                             duration_s=round(s.last_rep_t - s.start_t, 3), avg_rep_s=round(s.rep_time_sum / s.reps, 3), reason=reason,
-                            partials=s.partials)]
+                            partials=s.partials, **s.averages())]
 
     def stop(self, t: float, frame: int) -> list[Event]:
         """The session ends: close the open set."""
@@ -211,13 +237,25 @@ class RepCounter:
             duration = rep.duration(t)
             low, high = self.cfg.get(exercise, "min_rep_s"), self.cfg.get(exercise, "max_rep_s")
             if rep.reached_bottom and low <= duration <= high:
-                out += self._count(exercise, t, frame, duration, rep.confidence)
+                m = self._measure(rep, t)
+                if m is not None and m.full is False and self.form is not None and not self.form.cfg.count_short:
+                    out.append(self._partial(PartialRepEvent(t=t, frame=frame, exercise=exercise, set=self._set_number(),
+                                                             reason="short", depth=round(rep.depth, 3),
+                                                             duration_s=round(duration, 3), **m.fields())))
+                else:
+                    out += self._count(exercise, t, frame, duration, rep.confidence, m)
             elif rep.reached_bottom or rep.depth >= self.cfg.get(exercise, "partial_min"):
                 reason = "no_down" if not rep.reached_bottom else ("too_fast" if duration < low else "too_slow")
                 out.append(self._partial(PartialRepEvent(t=t, frame=frame, exercise=exercise, set=self._set_number(),
                                                          reason=reason, depth=round(rep.depth, 3), duration_s=round(duration, 3))))
         self._rep = _RepInProgress(exercise, top_t=t)
         return out
+
+    def _measure(self, rep: _RepInProgress, t: float) -> RepMeasures | None:
+        """The rep's tempo and range of motion, from its start to when the start led again (None: not measured)."""
+        if self.form is None or rep.left_t is None:
+            return None
+        return self.form.measure(rep.exercise, rep.left_t, rep.back_t if rep.back_t is not None else t, t)
 
     def _partial(self, event: PartialRepEvent) -> PartialRepEvent:
         """A partial movement, counted in the set in progress where it is of the set's exercise."""
@@ -228,7 +266,8 @@ class RepCounter:
     def _set_number(self) -> int:
         return self.current.number if self.current else 0
 
-    def _count(self, ex: str, t: float, frame: int, duration: float, confidence: float) -> list[Event]:
+    def _count(self, ex: str, t: float, frame: int, duration: float, confidence: float,
+               measures: RepMeasures | None = None) -> list[Event]:
         if self.today is not None and self.today() != self.day:
             self.day = self.today()
             self.total = 0
@@ -240,7 +279,9 @@ class RepCounter:
         s.reps += 1
         s.last_rep_t = t
         s.rep_time_sum += duration
+        s.add(measures)
         self.total += 1
         self.by_exercise[ex] += 1
         return [RepEvent(t=t, frame=frame, exercise=ex, rep=s.reps, set=s.number, total=self.total,
-                         exercise_total=self.by_exercise[ex], confidence=round(confidence, 3), duration_s=round(duration, 3))]
+                         exercise_total=self.by_exercise[ex], confidence=round(confidence, 3), duration_s=round(duration, 3),
+                         **(measures.fields() if measures is not None else {}))]

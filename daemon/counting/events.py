@@ -9,8 +9,10 @@ from these models (``markdown_reference``), and a test holds the two equal.
 
 from __future__ import annotations
 
+import json
 import time
-from typing import Any, Literal
+from types import NoneType, UnionType
+from typing import Any, Literal, get_args, get_origin
 
 from pydantic import BaseModel, ConfigDict, Field, field_serializer
 
@@ -38,14 +40,48 @@ class Event(BaseModel):
         """The same event with its ``seq`` (the pipeline's one numbering)."""
         return self.model_copy(update={"seq": seq})
 
+    def _unset(self) -> set[str]:
+        """Measures nobody set: left out of the payload, so an event without them is what a schema-1 subscriber knew."""
+        return {n for n in type(self).model_fields if n in OPTIONAL and n not in self.model_fields_set}
+
     def to_dict(self) -> dict[str, Any]:
-        return self.model_dump(by_alias=True)
+        """The payload: the envelope first, then the event's own fields, then its measures (the order a log reads)."""
+        d = self.model_dump(mode="json", by_alias=True, exclude=self._unset())
+        return dict(sorted(d.items(), key=lambda kv: (kv[0] not in ENVELOPE, kv[0] in OPTIONAL)))
 
     def to_json(self) -> str:
-        return self.model_dump_json(by_alias=True)
+        return json.dumps(self.to_dict(), separators=(",", ":"), ensure_ascii=False)
 
 
-class RepEvent(Event):
+class Shortfall(BaseModel):
+    """A threshold of form.full a rep did not reach."""
+
+    model_config = ConfigDict(frozen=True)
+
+    key: str = Field(description="form.full's key, e.g. thigh_min")
+    value: float = Field(description="what the rep reached, in degrees")
+    limit: float = Field(description="what a full rep reaches")
+
+
+class Measured(BaseModel):
+    """A rep's measures (daemon/counting/form.py): optional fields, null where not measured (``unmeasured`` says why),
+    absent from an older daemon's events."""
+
+    turn_t: float | None = Field(None, description="when the rep turned (the middle of a hold there), seconds as `t`")
+    to_turn_s: float | None = Field(None, description="tempo: seconds from leaving the start position to the turn")
+    hold_s: float | None = Field(None, description="tempo: seconds held at the turn")
+    back_s: float | None = Field(None, description="tempo: seconds from the turn back to the start position")
+    joint: str | None = Field(None, description="the joint whose angle is the range of motion: knee (squat, lunge), elbow "
+                              "(push-up, pull-up, curl, press), hip (sit-up), shoulder (jumping jack)")
+    start_deg: float | None = Field(None, description="range of motion: the joint's angle at the start, degrees (180 = straight)")
+    turn_deg: float | None = Field(None, description="range of motion: the joint's angle at the turn")
+    travel_deg: float | None = Field(None, description="range of motion: degrees travelled from the start to the turn")
+    full: bool | None = Field(None, description="every threshold of form.full reached; null where one could not be measured")
+    short: list[Shortfall] = Field(default_factory=list, description="the thresholds missed: key, value, limit")
+    unmeasured: str | None = Field(None, description="what could not be measured and why (a joint not seen)")
+
+
+class RepEvent(Event, Measured):
     """A counted rep (``gym/reps``)."""
 
     type: Literal["rep"] = "rep"
@@ -58,18 +94,30 @@ class RepEvent(Event):
     duration_s: float = Field(0.0, description="seconds from leaving the start position to being back")
 
 
-class PartialRepEvent(Event):
+class PartialRepEvent(Event, Measured):
     """A movement that left the start position and came back without a rep (``gym/partials``)."""
 
     type: Literal["partial"] = "partial"
     exercise: str = Field("", description="the exercise it was a part of")
     set: int = Field(0, description="the set's number (0: no set yet)")
-    reason: str = Field("", description="no_down (never reached the turn point), too_fast, too_slow")
+    reason: str = Field("", description="no_down (never reached the turn point), too_fast, too_slow, short (a whole rep "
+                        "short of form.full, with form.count_short false: `short` says which threshold)")
     depth: float = Field(0.0, description="the highest smoothed probability of the turn point seen")
     duration_s: float = Field(0.0, description="seconds away from the start position")
 
 
-class SetEndEvent(Event):
+class SetMeasures(BaseModel):
+    """A set's averages of its reps' measures: optional fields, absent where the reps were not measured."""
+
+    full_reps: int | None = Field(None, description="reps judged full (form.full), of those whose depth could be told")
+    avg_to_turn_s: float | None = Field(None, description="mean to_turn_s of the reps measured")
+    avg_hold_s: float | None = Field(None, description="mean hold_s")
+    avg_back_s: float | None = Field(None, description="mean back_s")
+    avg_turn_deg: float | None = Field(None, description="mean turn_deg")
+    avg_travel_deg: float | None = Field(None, description="mean travel_deg")
+
+
+class SetEndEvent(Event, SetMeasures):
     """A set ended (``gym/sets``)."""
 
     type: Literal["set_end"] = "set_end"
@@ -82,6 +130,8 @@ class SetEndEvent(Event):
     partials: int = Field(0, description="movements of the set's exercise during the set that came back without a rep (gym/partials)")
 
 
+OPTIONAL = frozenset(Measured.model_fields) | frozenset(SetMeasures.model_fields)  # absent unless the counter set them
+ENVELOPE = frozenset(f.alias or n for n, f in Event.model_fields.items())
 PUBLISHED: dict[str, type[Event]] = {"reps": RepEvent, "sets": SetEndEvent, "partials": PartialRepEvent}  # topic -> event
 
 
@@ -90,15 +140,27 @@ def topic_of(event: Event) -> str | None:
     return next((topic for topic, kind in PUBLISHED.items() if isinstance(event, kind)), None)
 
 
+def _type_name(annotation: Any) -> str:
+    """A field's JSON type in words: "number or null", "list of {key, value, limit}"."""
+    if isinstance(annotation, UnionType):
+        return " or ".join(_type_name(a) if a is not NoneType else "null" for a in get_args(annotation))
+    if get_origin(annotation) is list:
+        item = get_args(annotation)[0]
+        return "list of {" + ", ".join(item.model_fields) + "}"
+    return {int: "integer", float: "number", str: "string", bool: "boolean"}.get(annotation, "integer")
+
+
 def markdown_reference() -> str:
     """docs/mqtt.md's payload reference: every published event's fields, from the models above."""
     lines = ["<!-- payloads: rendered from daemon/counting/events.py by events.markdown_reference(); a test holds them equal -->"]
     for topic, kind in PUBLISHED.items():
         lines += ["", f"### `<prefix>/{topic}`: {kind.__doc__.split('(')[0].strip().rstrip('.') if kind.__doc__ else ''}", "",
                   "| field | type | meaning |", "| --- | --- | --- |"]
-        for name, f in kind.model_fields.items():
+        fields = kind.model_fields
+        order = sorted(fields, key=lambda n: (n not in Event.model_fields, n in OPTIONAL))  # as to_dict orders them
+        for name, f in ((n, fields[n]) for n in order):
             key = f.alias or name
-            typ = {int: "integer", float: "number", str: "string"}.get(f.annotation, "integer")  # type: ignore[arg-type]
+            typ = _type_name(f.annotation)
             if key == "type":
                 typ, meaning = "string", f"`{f.default}`"
             else:

@@ -97,6 +97,8 @@ class Pipeline:
         if self.cfg.periodicity.enabled and not self.classifier.feature_dim:
             log.info("periodicity: off with this model (it reads an image classifier's pooled features; this one has none)")
         self._open_pose()
+        if self.cfg.form.enabled and self.pose is None:
+            log.info("form: reps are not measured without the pose stage (this model does not read it: set pose.enabled)")
         self.ring = self._new_ring()
 
     @property
@@ -119,6 +121,7 @@ class Pipeline:
             live = hint_for(cfg.source, self.live) == "LATENCY"
             self.pose = open_pose(cfg.pose, live, cfg.model.cache_path(), cfg.model.cpu_precision == "f32")
             self.letterbox = Letterbox(cfg.pose.frame_size)
+        self.chain.pose_stage(self.pose is not None)
 
     def _canvas(self) -> Letterbox:
         """The pose stage's canvas (pose.frame_size, which a reload may change while the model stays)."""
@@ -199,14 +202,15 @@ class Pipeline:
             t = self._time(int(fid), float(res.times[i]))
             self._last_t, self._last_frame = t, int(fid)
             feats = res.feats[i] if res.feats is not None else None
-            vote, events = self.chain.step(res.probs[i], feats, t, int(fid))
+            pose, canvas = self._poses.pop(int(fid), (None, None))
+            landmarks = pose.landmarks if pose is not None and pose.found else None
+            vote, events = self.chain.step(res.probs[i], feats, t, int(fid), landmarks)
             if vote.changed:
                 log.debug("frame %d (%.2f s): phase %s", fid, t, vote.phase)
             self._emit(events)
             if vote.changed or events:
                 self.observer.on_state(self.chain.state())
             pixels = res.frames[i] if res.frames is not None else None
-            pose, canvas = self._poses.pop(int(fid), (None, None))
             if canvas is not None:
                 pixels = canvas  # the stage's picture, where its skeleton is drawn
             self.observer.on_frame(FrameView(int(fid), t, pixels, res.probs[i], feats, vote, self.counter, pose))
