@@ -12,8 +12,10 @@ import sqlite3
 import pytest
 from support import one_line_error, run_cli
 
+from homegym.daemon.counting.events import SetEndEvent
 from homegym.daemon.delivery import history, schema
 from homegym.daemon.delivery.state import StateStore
+from homegym.daemon.live.view import set_row
 
 TODAY = datetime.date.today()
 
@@ -30,13 +32,17 @@ def a_set(exercise: str, reps: int, when: str, partials: int = 0, measures: dict
 
 
 def workouts(store: StateStore) -> None:
-    """Three days in a row two weeks ago, then today: push-ups and squats."""
+    """Three days in a row two weeks ago, then today: push-ups and squats; today's last set with its measures."""
     totals: dict[str, dict[str, int]] = {}
     for when, ex, reps in [(day(15), "pushup", 10), (day(14), "pushup", 12), (day(14), "squat", 20), (day(13), "pushup", 8),
                            (day(0), "squat", 15), (day(0), "squat", 5)]:
         t = totals.setdefault(when, {})
         t[ex] = t.get(ex, 0) + reps
-        store.save(when, dict(t), a_set(ex, reps, when), seq=1)
+        measures = MEASURES if (when, reps) == (day(0), 5) else None
+        store.save(when, dict(t), a_set(ex, reps, when, measures=measures), seq=1)
+
+
+MEASURES = {"full_reps": 4, "avg_to_turn_s": 0.93, "avg_hold_s": 0.21, "avg_back_s": 0.84, "avg_turn_deg": 81.5, "avg_travel_deg": 92.0}
 
 
 @pytest.fixture
@@ -76,11 +82,11 @@ def test_deleting_a_set_takes_its_reps_from_its_days_totals(tmp_path) -> None:
 
 
 def test_a_heavy_users_year_stays_under_10_mb(tmp_path) -> None:
-    """20 sets a day for 365 days, each with per-rep measures the size the rep events carry."""
+    """20 sets a day for 365 days, each with its measures (the averages of its reps' tempo and range)."""
     store = StateStore(tmp_path / "state.sqlite3").open()
     store._db.execute("PRAGMA synchronous=OFF")  # speed only: 7,300 commits; the size is what is measured
-    measures = {"tempo_s": [1.1, 0.2, 1.3], "rom_deg": [165.0, 88.0, 77.0], "full": True, "reps": [
-        {"down_s": 1.1, "hold_s": 0.2, "up_s": 1.3, "start_deg": 165.0, "turn_deg": 88.0} for _ in range(3)]}
+    measures = set_row(SetEndEvent(t=1.0, frame=1, exercise="pushup", reps=15, full_reps=14, avg_to_turn_s=1.123, avg_hold_s=0.213,
+                                   avg_back_s=1.311, avg_turn_deg=88.4, avg_travel_deg=77.1))["measures"]
     for d in range(365):
         when = day(364 - d)
         for k in range(20):
@@ -155,7 +161,12 @@ def test_history_prints_days_weeks_and_bests_and_its_csv_round_trips(state) -> N
     weeks = json.loads(run_cli("history", "--config", str(state), "--weeks", "4", "--json").stdout)
     assert sum(sum(t.values()) for t in weeks["weeks"].values()) == 70 and weeks["bests"]["streak_days"] == 3
     sets = json.loads(run_cli("history", "sets", "--config", str(state), "--days", "20", "--json").stdout)
-    assert len(sets) == 6
+    assert len(sets) == 6 and sets[-1]["measures"] == MEASURES
+    rows = list(csv.DictReader(io.StringIO(run_cli("history", "sets", "--config", str(state), "--days", "20", "--csv").stdout)))
+    assert len(rows) == 6 and rows[0]["avg_to_turn_s"] == "" and float(rows[-1]["avg_to_turn_s"]) == 0.93
+    assert {k: float(rows[-1][k]) for k in MEASURES} == MEASURES  # each measure a column of its own
+    table = run_cli("history", "sets", "--config", str(state), "--days", "20").stdout
+    assert "0.9/0.2/0.8" in table and "92°" in table and "4/5" in table, table
 
 
 def test_history_delete_without_a_daemon_edits_the_file(state) -> None:

@@ -212,7 +212,7 @@ def test_a_wrong_set_is_deleted_from_the_page_and_todays_count_follows(tmp_path,
         assert page.locator("#sets li").count() == 1 and page.text_content("#sets li").startswith("7 push-ups")
 
 
-def test_the_history_view_draws_the_weeks_this_week_and_the_bests(tmp_path, live_clips, page) -> None:
+def test_the_history_view_draws_the_weeks_the_last_sets_and_the_bests(tmp_path, live_clips, page) -> None:
     import datetime
 
     from homegym.daemon.delivery.state import StateStore
@@ -223,8 +223,10 @@ def test_the_history_view_draws_the_weeks_this_week_and_the_bests(tmp_path, live
                           (6, "pushup", 35), (5, "curl", 24), (1, "squat", 45), (0, "pushup", 20), (0, "jumping_jack", 40)]:
         when = (today - datetime.timedelta(days=ago)).isoformat()
         ended = datetime.datetime.fromisoformat(when + "T07:30").timestamp()
+        measures = {"full_reps": reps - 2, "avg_to_turn_s": 0.82, "avg_hold_s": 0.14, "avg_back_s": 0.71, "avg_turn_deg": 74.0,
+                    "avg_travel_deg": 98.6}
         store.save(when, {**store.totals(when), ex: store.totals(when).get(ex, 0) + reps},
-                   {"exercise": ex, "reps": reps, "duration_s": 2.0 * reps, "ended": ended})
+                   {"exercise": ex, "reps": reps, "duration_s": 2.0 * reps, "ended": ended, "measures": measures})
     store.close()
     port = free_port()
     with Daemon(tmp_path, live_clips / "stand.mp4", port):
@@ -233,6 +235,8 @@ def test_the_history_view_draws_the_weeks_this_week_and_the_bests(tmp_path, live
         until(page, lambda pg: pg.locator("#weeks rect").count() >= 8)
         assert page.text_content("#this-week").startswith("This week: ")
         assert "push-ups 35" in page.text_content("#bests") and "Jumping jacks" in page.text_content("#legend")
+        newest = page.text_content("#history-card #sets li:first-child") or ""
+        assert "tempo 0.8 / 0.1 / 0.7 s · range 99° · 38 of 40 full" in newest, newest  # the last sets, with tempo and range
         labels = page.locator("#weeks text").all_text_contents()
         assert len([t for t in labels if not t.isdigit()]) == 8, labels  # a label under each of the eight weeks
         page.locator("#history-card").scroll_into_view_if_needed()

@@ -86,5 +86,6 @@ def summary(days: dict[str, dict[str, int]], sets: list[dict], today: str, weeks
             "this_week": totals.get(shown[-1], {}),
             "bests": bests(days, sets).to_dict(),
             "last_set": None if last is None else dict(
-                {k: last.get(k) for k in ("id", "day", "ended", "exercise", "reps", "duration_s", "partials", "measures")},
+                {k: last.get(k) for k in ("id", "day", "ended", "exercise", "reps", "duration_s", "partials")},
+                **(last.get("measures") or {}),  # its tempo and range, flat: Home Assistant's attributes
                 ended_at=datetime.datetime.fromtimestamp(last["ended"], datetime.UTC).isoformat(timespec="seconds"))}

@@ -23,7 +23,7 @@ from homegym.core.keypoint_features import TIME_TOLERANCE_S
 from homegym.core.letterbox import Box, Letterbox
 
 from ..config.settings import LiveConfig
-from ..counting.events import SetEndEvent
+from ..counting.events import SetEndEvent, SetMeasures
 from ..pipeline.observer import FrameView, Observer
 from ..pose.draw import draw_pose
 from ..pose.stage import Pose
@@ -166,5 +166,6 @@ class LiveView(Observer):
 
 def set_row(e: SetEndEvent) -> dict:
     """A finished set as the page lists it (and the state store keeps it)."""
+    measures = {k: getattr(e, k) for k in SetMeasures.model_fields if k in e.model_fields_set}
     return {"exercise": e.exercise, "reps": e.reps, "duration_s": round(e.duration_s, 1), "ended": round(e.ts, 1),
-            "partials": e.partials}
+            "partials": e.partials, "measures": measures or None}

@@ -12,6 +12,7 @@ from typing import Any
 
 from homegym.core import exercises
 from homegym.core.errors import UserError
+from homegym.daemon.counting.events import SetMeasures
 
 from .parsing import add, load_config, service_config_path
 
@@ -37,6 +38,15 @@ def _table(rows: list[list[str]]) -> str:
     return "\n".join("  ".join(c.rjust(w) if i else c.ljust(w) for i, (c, w) in enumerate(zip(r, widths))) for r in rows)
 
 
+def _form(m: dict, reps: int) -> list[str]:
+    """A set's tempo (to the turn / held / back), travel and full reps, as the table shows them; – where not measured."""
+    def n(key: str) -> str:
+        return f"{m[key]:.1f}" if m.get(key) is not None else "–"
+    tempo = f"{n('avg_to_turn_s')}/{n('avg_hold_s')}/{n('avg_back_s')}" if m.get("avg_to_turn_s") is not None else "–"
+    travel = f"{m['avg_travel_deg']:.0f}°" if m.get("avg_travel_deg") is not None else "–"
+    return [tempo, travel, f"{m['full_reps']}/{reps}" if m.get("full_reps") is not None else "–"]
+
+
 def show(a: argparse.Namespace) -> int:
     from homegym.daemon.delivery import history
 
@@ -50,17 +60,18 @@ def show(a: argparse.Namespace) -> int:
     if a.what == "sets":
         since = (today - datetime.timedelta(days=a.days or 7)).isoformat()
         chosen = [s for s in sets if s["day"] >= since]
-        fields = ["id", "day", "ended", "exercise", "reps", "duration_s", "partials"]
         if a.json:
             print(json.dumps(chosen, indent=1))
-        elif a.csv:
+        elif a.csv:  # the set's measures flat beside it, a column each: a spreadsheet's shape
+            fields = ["id", "day", "ended", "exercise", "reps", "duration_s", "partials", *SetMeasures.model_fields]
             table = csv.DictWriter(sys.stdout, fieldnames=fields, extrasaction="ignore", lineterminator="\n")
             table.writeheader()
-            table.writerows(chosen)
+            table.writerows({**s, **(s.get("measures") or {})} for s in chosen)
         else:
-            rows = [["id", "day", "at", "exercise", "reps", "seconds"]]
+            rows = [["id", "day", "at", "exercise", "reps", "seconds", "tempo s", "range", "full"]]
             rows += [[str(s["id"] or "–"), s["day"], datetime.datetime.fromtimestamp(s["ended"]).strftime("%H:%M"),
-                      exercises.words(s["exercise"]).lower(), str(s["reps"]), f"{s['duration_s']:.0f}"] for s in chosen]
+                      exercises.words(s["exercise"]).lower(), str(s["reps"]), f"{s['duration_s']:.0f}",
+                      *_form(s.get("measures") or {}, s["reps"])] for s in chosen]
             print(_table(rows) if chosen else f"no sets since {since}")
         return 0
     if a.weeks:

@@ -47,6 +47,14 @@ function render(s) {
     const at = new Date(x.ended * 1000).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
     li.textContent = x.reps + " " + named(x.exercise).toLowerCase() + " in " + Math.round(x.duration_s) +
       " s, at " + at + (x.partials ? " (" + x.partials + " partial)" : "");
+    const how = formOf(x.measures, x.reps);
+    if (how) {
+      const m = document.createElement("span");
+      m.className = "form";
+      m.textContent = how;
+      m.title = "tempo: seconds to the turn / held there / back, averaged over the set; range: the joint's travel";
+      li.append(" ", m);
+    }
     if (x.id !== null && x.id !== undefined) li.append(" ", deleteButton(x));
     return li;
   }));
@@ -144,6 +152,17 @@ function renderHistory(hist) {
     dd.textContent = v;
     return [dt, dd];
   }));
+}
+
+// A set's tempo and range of motion (the averages of its reps, where they were measured), in a few words.
+function formOf(m, reps) {
+  if (!m) return "";
+  const s = (v) => (v === null || v === undefined ? "–" : v.toFixed(1));
+  const parts = [];
+  if (m.avg_to_turn_s !== undefined) parts.push("tempo " + s(m.avg_to_turn_s) + " / " + s(m.avg_hold_s) + " / " + s(m.avg_back_s) + " s");
+  if (m.avg_travel_deg !== undefined) parts.push("range " + Math.round(m.avg_travel_deg) + "°");
+  if (m.full_reps !== null && m.full_reps !== undefined) parts.push(m.full_reps + " of " + reps + " full");
+  return parts.join(" · ");
 }
 
 // A wrong set (a false one, someone else's) is deleted from the history; the day's totals follow, and the state
