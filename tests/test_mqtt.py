@@ -15,7 +15,6 @@ from homegym.measure.broker import Mosquitto, mosquitto_path
 
 pytestmark = pytest.mark.skipif(mosquitto_path() is None, reason="mosquitto is not installed (.ci/run installs it)")
 Broker = Mosquitto
-Broker = Mosquitto
 
 
 @pytest.fixture
@@ -393,3 +392,57 @@ def test_partial_reps_go_out_on_their_own_topic_with_a_seq(broker, image_ir, ima
     assert all(p["type"] == "partial" and p["reason"] == "too_fast" and p["seq"] >= 1 for p in partials), partials
     assert len({p["seq"] for p in partials}) == len(partials)
     phone.close()
+
+
+# -- rendered squats 15 degrees above parallel, through the daemon and a real Mosquitto ----------------------------------
+
+DEFAULT_MODEL = Path(__file__).parents[1] / "daemon" / "models" / "default"
+SHALLOW_SEED = 302  # a side view whose figure the pose stage reads as drawn (docs/form.md: how often it does)
+
+
+@pytest.fixture(scope="module")
+def shallow_squats(tmp_path_factory) -> tuple[Path, int]:
+    from homegym.train.synth import render_clip
+
+    r = render_clip(tmp_path_factory.mktemp("shallow"), "squat", SHALLOW_SEED, duration=10, fps=15, size=(640, 480),
+                    squat_depth=-15, view="side")
+    assert r.video is not None and len(r.reps) == 5 and not r.partial_reps
+    return r.video, len(r.reps)
+
+
+def run_daemon(tmp_path: Path, clip: Path, port: int, extra: str = "") -> Subscriber:
+    phone = Subscriber(port)
+    cfg = write_config(tmp_path, clip, DEFAULT_MODEL, port, tmp_path / "state")
+    cfg.write_text(cfg.read_text() + extra)
+    d = start_daemon(cfg)
+    log = Stderr(d)
+    assert d.wait(120) == 0, log.text()[-2000:]
+    assert wait_for(lambda: phone.last("gym/status") == "offline", 10)
+    phone.close()
+    return phone
+
+
+@pytest.mark.slow
+def test_squats_above_parallel_are_counted_and_flagged_on_gym_reps(broker, shallow_squats, tmp_path) -> None:
+    clip, rendered = shallow_squats
+    phone = run_daemon(tmp_path, clip, broker.port)
+    reps = phone.reps()
+    assert len(reps) == rendered, reps
+    for r in reps:
+        assert r["full"] is False and r["joint"] == "knee" and r["short"][0]["key"] == "thigh_min", r
+        assert -25 < r["short"][0]["value"] < -10 and r["turn_deg"] < r["start_deg"] and r["to_turn_s"] > 0, r
+    sets = [json.loads(p) for t, p, _ in phone.messages if t == "gym/sets"]
+    assert sets and sets[-1]["full_reps"] == 0 and sets[-1]["avg_travel_deg"] > 60
+    last = json.loads(phone.last("gym/history") or "{}")["last_set"]  # Home Assistant's last-set attributes
+    assert last["full_reps"] == 0 and last["avg_to_turn_s"] == sets[-1]["avg_to_turn_s"] and last["reps"] == rendered
+
+
+@pytest.mark.slow
+def test_with_count_short_off_they_are_partials_with_the_reason_and_no_reps(broker, shallow_squats, tmp_path) -> None:
+    clip, rendered = shallow_squats
+    phone = run_daemon(tmp_path, clip, broker.port, "form:\n  count_short: false\n")
+    partials = [json.loads(p) for t, p, _ in phone.messages if t == "gym/partials"]
+    assert phone.reps() == []
+    short = [p for p in partials if p["reason"] == "short"]
+    assert len(short) == rendered, partials
+    assert all(p["full"] is False and p["short"][0]["key"] == "thigh_min" and p["seq"] >= 1 for p in short)

@@ -12,6 +12,17 @@ from homegym.core.errors import UserError
 from .parsing import add, size
 
 
+def depth_deg(text: str) -> float:
+    """--squat-depth: degrees of the thighs below level, between -60 (a quarter squat) and 30."""
+    try:
+        v = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number of degrees: {text!r}") from None
+    if not -60.0 <= v <= 30.0:
+        raise argparse.ArgumentTypeError(f"{v:g} is outside -60 to 30 degrees")
+    return v
+
+
 def synth(a: argparse.Namespace) -> int:
     from homegym.train.synth import render_clip
     from homegym.train.synth.manifest import write_manifest
@@ -19,7 +30,8 @@ def synth(a: argparse.Namespace) -> int:
     kinds = [k.strip() for k in a.kinds.split(",") if k.strip()]
     results = []
     for i in range(a.count):
-        r = render_clip(a.out, kinds[i % len(kinds)], a.seed + i, a.duration, a.fps, a.size)
+        r = render_clip(a.out, kinds[i % len(kinds)], a.seed + i, a.duration, a.fps, a.size, squat_depth=a.squat_depth,
+                        view=a.view)
         results.append(r)
         reps = f"{len(r.reps)} reps" + (f", {len(r.partial_reps)} partial" if r.partial_reps else "")
         print(f"{r.video}  {r.activity:8s} {reps}")
@@ -97,7 +109,8 @@ def register(sub: Any) -> None:
     s.add_argument("--fps", type=float, default=30.0, help="frames per second (default 30)")
     s = add(sub, "synth", "render workout clips of a 3D figure with exact labels and rep times",
             "  homegym synth clips/ --count 12 --seed 1\n"
-            "  homegym synth clips/ --kinds squat --duration 20 --size 320x240\n", synth)
+            "  homegym synth clips/ --kinds squat --duration 20 --size 320x240\n"
+            "  homegym synth shallow/ --kinds squat --squat-depth -15 --view side  # squats 15 degrees above parallel\n", synth)
     s.add_argument("out", type=Path, help="output folder (NAME.mp4, NAME.labels.csv, NAME.reps.json, clips.csv)")
     s.add_argument("--count", type=int, default=6, help="number of clips (default 6)")
     s.add_argument("--seed", type=int, default=0, help="seed of the first clip; clip i uses seed+i (default 0)")
@@ -107,6 +120,12 @@ def register(sub: Any) -> None:
     s.add_argument("--duration", type=float, default=10.0, help="seconds per clip (default 10)")
     s.add_argument("--fps", type=float, default=30.0, help="frames per second (default 30)")
     s.add_argument("--size", type=size, default=(640, 480), help="WIDTHxHEIGHT (default 640x480)")
+    s.add_argument("--squat-depth", type=depth_deg, metavar="DEG",
+                   help="every full squat ends with the thighs DEG degrees below level (-15: 15 above parallel; "
+                        "default: each rep between level and 8 below)")
+    s.add_argument("--view", choices=("any", "side"), default="any",
+                   help="the camera: any (mostly side and oblique, sometimes front or back; default) or side (square to "
+                        "the side at about hip height: where a squat's depth shows as it is)")
 
     s = add(sub, "extract", "sample frames from videos into one folder per label (the image classifier's image-folder format)",
             "  homegym extract clips/ --out frames/ --stride 5\n"

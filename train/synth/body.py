@@ -175,11 +175,16 @@ def _legs_from_ankles(pose: Pose, body: Body, shin_deg: float, thigh_deg: float,
     return _v(mid[0], mid[1], 0.0)
 
 
-def squat(body: Body, p: float, style: float = 0.5) -> Pose:
-    """Standing (p = 0) down to a parallel squat (p = 1); ``style`` in [0, 1] sets stance and arm use."""
+SQUAT_BOTTOM_DEG = 8.0  # a full squat's thighs below level at its bottom, unless a clip asks for another depth
+
+
+def squat(body: Body, p: float, style: float = 0.5, bottom_deg: float = SQUAT_BOTTOM_DEG) -> Pose:
+    """Standing (p = 0) down to a squat whose thighs end ``bottom_deg`` below level (p = 1; negative: above level);
+    ``style`` in [0, 1] sets stance and arm use."""
     pose: Pose = {}
     stance = 1.2 + 0.8 * style
-    pelvis = _legs_from_ankles(pose, body, shin_deg=38 * p, thigh_deg=98 * p, stance=stance)
+    thigh = 90.0 + bottom_deg  # from upright
+    pelvis = _legs_from_ankles(pose, body, shin_deg=38 * p * thigh / 98, thigh_deg=thigh * p, stance=stance)
     lean = 4 + 38 * p
     _upper_body(pose, body, pelvis, lean)
     arm_raise = (85 * p if style > 0.35 else 15 + 10 * p)  # arms forward for balance, or kept low

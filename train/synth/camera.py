@@ -39,18 +39,26 @@ class Camera:
         return uv, z
 
 
+VIEWS = ("any", "side")
+
+
 def random_camera(
-    rng: np.random.Generator, target: np.ndarray, extent: float, size: tuple[int, int], side_bias: float = 0.6
+    rng: np.random.Generator, target: np.ndarray, extent: float, size: tuple[int, int], side_bias: float = 0.6,
+    view: str = "any",
 ) -> Camera:
     """A camera at a random azimuth, elevation and distance that frames ``extent`` metres around ``target``.
 
-    Side and oblique views are favoured (as in home footage), but front and back views occur.
+    Side and oblique views are favoured (as in home footage), but front and back views occur. ``view="side"``: square
+    to the side at about hip height (within 10 degrees), the placement that shows a squat's depth as it is.
     """
-    if rng.random() < side_bias:
+    if view == "side":
+        az, el = rng.choice([90.0, 270.0]) + rng.uniform(-10, 10), rng.uniform(-3, 10)
+    elif rng.random() < side_bias:
         az = rng.choice([90.0, 270.0]) + rng.uniform(-35, 35)
+        el = rng.uniform(-3, 28)
     else:
         az = rng.uniform(0, 360)
-    el = rng.uniform(-3, 28)
+        el = rng.uniform(-3, 28)
     hfov = rng.uniform(48, 78)
     fill = rng.uniform(0.45, 0.9)  # share of the frame's width the person spans
     dist = extent / (fill * 2 * math.tan(math.radians(hfov) / 2))

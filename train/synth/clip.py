@@ -46,8 +46,9 @@ class ClipResult:
     labels: Path | None = None
 
 
-def _phase_track(rng: np.random.Generator, n: int, fps: float) -> tuple[np.ndarray, list[Rep], list[Rep]]:
-    """Per-frame phase in [0, 1] with reps of random tempo, pauses and partial reps."""
+def _phase_track(rng: np.random.Generator, n: int, fps: float, exact: bool = False) -> tuple[np.ndarray, list[Rep], list[Rep]]:
+    """Per-frame phase in [0, 1] with reps of random tempo, pauses and partial reps; ``exact``: every full rep reaches
+    the bottom (p = 1), so its depth is the clip's."""
     p = np.zeros(n)
     reps: list[Rep] = []
     partial: list[Rep] = []
@@ -59,6 +60,8 @@ def _phase_track(rng: np.random.Generator, n: int, fps: float) -> tuple[np.ndarr
             continue
         is_partial = rng.random() < 0.12
         depth = rng.uniform(0.2, 0.45) if is_partial else rng.uniform(0.88, 1.0)
+        if exact and not is_partial:
+            depth = 1.0
         period = rng.uniform(1.3, 3.0) / speed * (0.6 if is_partial else 1.0)
         down_frac = rng.uniform(0.35, 0.6)
         nd = max(3, round(period * down_frac * fps))
@@ -77,13 +80,13 @@ def _phase_track(rng: np.random.Generator, n: int, fps: float) -> tuple[np.ndarr
     return p, reps, partial
 
 
-def _scenario(activity: str, body: B.Body, rng: np.random.Generator, n: int, fps: float):
+def _scenario(activity: str, body: B.Body, rng: np.random.Generator, n: int, fps: float, squat_depth: float | None = None):
     """Returns (pose_at(i) -> Pose | None, label_at(i) -> str | None, target, extent, reps, partial reps)."""
     h = body.height
     reps: list[Rep] = []
     partial: list[Rep] = []
     if activity in EXERCISES:
-        p, reps, partial = _phase_track(rng, n, fps)
+        p, reps, partial = _phase_track(rng, n, fps, exact=squat_depth is not None and activity == "squat")
 
         def label_at(i: int) -> str | None:
             if p[i] <= UP_BELOW:
@@ -92,7 +95,8 @@ def _scenario(activity: str, body: B.Body, rng: np.random.Generator, n: int, fps
 
         if activity == "squat":
             style = rng.random()
-            return (lambda i: B.squat(body, float(p[i]), style)), label_at, np.array([0.0, 0.5 * h, 0.0]), 1.35 * h, reps, partial
+            bottom = B.SQUAT_BOTTOM_DEG if squat_depth is None else squat_depth
+            return (lambda i: B.squat(body, float(p[i]), style, bottom)), label_at, np.array([0.0, 0.5 * h, 0.0]), 1.35 * h, reps, partial
         hand_w = rng.uniform(1.0, 1.7)
         return (lambda i: B.pushup(body, float(p[i]), hand_w)), label_at, np.array([0.45 * h, 0.2 * h, 0.0]), 1.15 * h, reps, partial
     if activity == "stand":
@@ -132,16 +136,20 @@ def render_clip(
     fps: float = 30.0,
     size: tuple[int, int] = (640, 480),
     name: str | None = None,
+    squat_depth: float | None = None,
+    view: str = "any",
 ) -> ClipResult:
-    """Render one clip deterministically for ``seed``: ``NAME.mp4``, ``NAME.labels.csv``, ``NAME.reps.json``."""
+    """Render one clip deterministically for ``seed``: ``NAME.mp4``, ``NAME.labels.csv``, ``NAME.reps.json``.
+    ``squat_depth``: a squat clip's full reps all end with the thighs this many degrees below level (negative: above;
+    None: each rep between level and 8 below); ``view``: camera.VIEWS."""
     rng = np.random.default_rng(seed)
     activity = pick_activity(kind, rng)
     n = max(1, int(round(duration * fps)))
     name = name or f"{activity}_{seed:05d}"
     body = B.Body.random(rng)
     look = Look.random(rng)
-    pose_at, label_at, target, extent, reps, partial = _scenario(activity, body, rng, n, fps)
-    cam = random_camera(rng, target, extent, size)
+    pose_at, label_at, target, extent, reps, partial = _scenario(activity, body, rng, n, fps, squat_depth)
+    cam = random_camera(rng, target, extent, size, view=view)
     background = (make_background(rng, cam, size) * look.tint).clip(0, 255).astype(np.uint8)
     colours = {k: np.clip(v * look.tint, 0, 255) for k, v in look.colours.items()}
     look = Look(colours, look.light, look.ambient, look.tint)
