@@ -185,3 +185,28 @@ def test_bad_thresholds_are_one_line_naming_the_key(tmp_path, yaml: str, message
     assert message in line, line
 
 
+
+def test_matching_pairs_closest_first_one_to_one() -> None:
+    from homegym.measure.form_check import match
+
+    # a rep before the first labelled turn must not push every later rep onto the next label
+    assert match([0.27, 1.2, 2.07, 2.97], [1.2, 2.1, 2.97]) == [(1, 0), (2, 1), (3, 2)]
+    assert match([5.0], [3.0]) == []
+
+
+@pytest.mark.slow
+def test_form_check_times_real_reps_against_their_labelled_turns(shared_data) -> None:
+    """Three real clips of three exercises: every rep matched to its labelled turn, as docs/form.md reports for all."""
+    import json
+
+    r = run_cli("form-check", str(shared_data / "clips.csv"), "--clips", "vengaza_squats", "kratika_squat", "divyansh_pullup",
+                "--json")
+    assert r.returncode == 0, r.stderr[-2000:]
+    report = json.loads(r.stdout)
+    overall = report["overall"]
+    assert overall["reps"] == 18 and overall["matched"] >= 17 and overall["unmatched_reps"] == 0
+    assert overall["timing"]["median"] <= 0.15 and overall["timing"]["p95"] <= 0.4
+    assert overall["side_angle"]["n"] >= 15 and overall["side_angle"]["median"] <= 8.0
+    assert {c["clip"] for c in report["clips"]} == {"vengaza_squats", "kratika_squat", "divyansh_pullup"}
+    bad = run_cli("form-check", str(shared_data / "clips.csv"), "--clips", "no_such_clip")
+    assert "--clips: no_such_clip is not a rep clip" in one_line_error(bad)

@@ -11,7 +11,7 @@ from support import run_cli
 from homegym.cli import build_parser
 
 SUBCOMMANDS = ["count", "run", "status", "check-config", "config-reference", "install-service", "uninstall-service", "history",
-               "eval", "tune",
+               "eval", "tune", "form-check",
                "bench", "synth", "join", "extract", "label", "train", "convert", "pose", "poses", "pose-parity"]
 
 

@@ -32,6 +32,21 @@ def eval_cmd(a: argparse.Namespace) -> int:
     return 0
 
 
+def form_check_cmd(a: argparse.Namespace) -> int:
+    from homegym.measure import form_check
+
+    if a.jobs < 1:
+        raise UserError(f"--jobs must be 1 or more, got {a.jobs}")
+    report = form_check.run(a.manifest, load_config(a.config), a.model, a.split, a.poses, a.jobs, a.clips)
+    print(report.to_json() if a.json else form_check.markdown(report))
+    if a.out:
+        a.out.mkdir(parents=True, exist_ok=True)
+        (a.out / "form.md").write_text(form_check.markdown(report) + "\n")
+        (a.out / "form.json").write_text(report.to_json() + "\n")
+        log.info("wrote %s and %s", a.out / "form.md", a.out / "form.json")
+    return 0
+
+
 def pose_parity_cmd(a: argparse.Namespace) -> int:
     from homegym.daemon.pose.stage import open_pose
     from homegym.measure import pose_parity
@@ -118,6 +133,17 @@ def register(sub: Any) -> None:
                    "tune on those instead of running the model")
     s.add_argument("--top", type=int, default=10, help="candidates shown (default 10)")
     s.add_argument("--json", action="store_true", help="every candidate's figures as JSON instead of markdown")
+
+    s = add(sub, "form-check", "the rep measures against hand-labelled clips: each rep's turn time against the labelled "
+                               "turn points, its angle against MediaPipe traces, the share of reps flagged full",
+             "  homegym form-check ../shared/data/clips.csv --jobs 2          # every rep clip, both splits (docs/form.md)\n"
+             "  homegym form-check ../shared/data/clips.csv --clips austinlhx_pushups vengaza_squats\n", form_check_cmd)
+    _manifest_args(s, "only the clips of this split (default: both)", "config.yaml: form.full's thresholds and the rest")
+    s.add_argument("--poses", type=Path, help="MediaPipe traces for the angles (default: poses/ beside the manifest)")
+    s.add_argument("--clips", nargs="+", help="only these clips (file names without extension)")
+    s.add_argument("--jobs", type=int, default=1, help="clips counted at once, one process each (default 1)")
+    s.add_argument("--json", action="store_true", help="every clip's and rep's figures as JSON instead of the tables")
+    s.add_argument("--out", type=Path, help="also write form.md and form.json here")
 
     s = add(sub, "pose-parity", "the pose stage against MediaPipe's own Python solution on real clips (found share, landmark error)",
              "  scripts/pose_reference_venv.sh /tmp/mp\n"

@@ -24,6 +24,7 @@ from homegym.core import labelfile, manifest
 from homegym.core.errors import UserError
 
 if TYPE_CHECKING:
+    from homegym.daemon.counting.events import Event
     from homegym.daemon.pipeline.health import Summary
 
 log = logging.getLogger(__name__)
@@ -100,6 +101,8 @@ class Recording:
     labels: tuple[str, ...]
     exercises: tuple[str, ...]  # what the model counts: the clips are scored on these
     frames: list[tuple[int, float, np.ndarray, np.ndarray | None]]
+    landmarks: list[np.ndarray | None] = field(default_factory=list)  # per frame, the pose stage's (33, 4) where it found someone
+    events: list[Event] = field(default_factory=list)  # what the pipeline emitted, in order
 
 
 LIVE_MODES = {
@@ -115,17 +118,23 @@ def record_clip(row: manifest.ClipRow, cfg, model: Path | None, live: str | None
     from homegym.daemon.pipeline.pipeline import Pipeline
 
     frames: list[tuple[int, float, np.ndarray, np.ndarray | None]] = []
+    landmarks: list[np.ndarray | None] = []
+    events: list[Event] = []
 
     class Recorder(Observer):
         def on_frame(self, f: FrameView) -> None:
             frames.append((f.frame_id, f.t, f.probs, f.feats))
+            landmarks.append(f.pose.landmarks.copy() if f.pose is not None and f.pose.found else None)
+
+        def on_event(self, e: Event) -> None:
+            events.append(e)
 
     run_cfg = for_file(cfg, row.path)
     if live == "realtime":
         run_cfg = run_cfg.with_values("source", realtime=True)
     pipe = Pipeline.open(run_cfg, model, Recorder(), live=live == "media")
     s = pipe.run()
-    return Recording(s, pipe.classifier.labels, pipe.chain.labels.exercises, frames)
+    return Recording(s, pipe.classifier.labels, pipe.chain.labels.exercises, frames, landmarks, events)
 
 
 def evaluate_clip(row: manifest.ClipRow, cfg, model: Path | None, poses: Path | None, tracks: Path | None = None,
