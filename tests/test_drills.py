@@ -29,12 +29,11 @@ def _small_disk(folder) -> bool:
 
 
 def _fill(folder) -> None:
-    """Write zeros until the disk is full."""
-    with open(folder / "filler", "wb") as f:
+    """Write zeros until the disk is full (unbuffered: a buffer the full disk refused would fail again at close)."""
+    with open(folder / "filler", "wb", buffering=0) as f:
         try:
             while True:
                 f.write(bytes(1 << 16))
-                f.flush()
         except OSError:
             pass
 
