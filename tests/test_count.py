@@ -79,6 +79,7 @@ def test_count_prints_reps_and_writes_an_annotated_video(image_ir, image_clips, 
     lines = r.stdout.strip().splitlines()
     assert len(lines) == int(c["reps"]) + 1
     assert lines[0].split()[1:4] == [c["exercise"], "rep", "1"] and "confidence" in lines[0]
+    assert " tempo " in lines[0] or " not measured: " in lines[0], lines[0]  # --annotate runs the pose stage: reps are measured
     assert lines[-1].startswith(f"total {c['reps']} ")
     cap = cv2.VideoCapture(str(out))
     assert int(cap.get(cv2.CAP_PROP_FRAME_COUNT)) == int(c["frames"]) and cap.get(cv2.CAP_PROP_FRAME_HEIGHT) >= 360

@@ -16,6 +16,17 @@ from .parsing import add, load_config, log_level, service_config_path
 log = logging.getLogger("homegym")
 
 
+def _how(e: Any) -> str:
+    """How a rep went, for count's line: tempo, the joint's travel, full or what fell short ("" where not measured)."""
+    if "turn_t" not in e.model_fields_set:
+        return ""
+    if e.to_turn_s is None:
+        return f"  not measured: {e.unmeasured}"
+    verdict = "full" if e.full else ", ".join(f"short of {s.key} {s.limit:g} ({s.value:g})" for s in e.short) or "not judged"
+    return (f"  tempo {e.to_turn_s:.1f}/{e.hold_s:.1f}/{e.back_s:.1f} s  {e.joint} {e.start_deg:.0f}->{e.turn_deg:.0f}°"
+            f"  {verdict}")
+
+
 def count_cmd(a: argparse.Namespace) -> int:
     from homegym.daemon.classify.factory import hint_for, open_model
     from homegym.daemon.config.settings import for_file
@@ -34,8 +45,8 @@ def count_cmd(a: argparse.Namespace) -> int:
                 return
             e = event
             print(e.to_json() if self.json_lines else
-                  f"{e.t:8.2f}s  {e.exercise:8s} rep {e.rep:3d}  set {e.set:2d}  total {e.total:3d}  confidence {e.confidence:.2f}",
-                  flush=True)
+                  f"{e.t:8.2f}s  {e.exercise:8s} rep {e.rep:3d}  set {e.set:2d}  total {e.total:3d}  confidence {e.confidence:.2f}"
+                  f"{_how(e)}", flush=True)
 
     cfg = for_file(load_config(a.config), a.video)
     if a.live == "realtime":
