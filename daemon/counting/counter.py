@@ -22,11 +22,11 @@ from homegym.core.exercises import START, TURN
 from homegym.core.labels import LabelSet
 
 from ..config.settings import CounterConfig
-from .events import Event, PartialRepEvent, RepEvent, SetEndEvent
-from .form import FormMeter, RepMeasures
+from .events import Event, Measured, PartialRepEvent, RepEvent, SetEndEvent, SetMeasures
+from .form import FormMeter
 from .voting import Vote
 
-AVERAGED = ("to_turn_s", "hold_s", "back_s", "turn_deg", "travel_deg")  # rep measures a set's end gives the mean of
+AVERAGED = tuple(k.removeprefix("avg_") for k in SetMeasures.model_fields if k.startswith("avg_"))  # a set's means of these
 
 
 @dataclass
@@ -42,7 +42,7 @@ class _Set:
     full: int = 0
     sums: dict[str, list[float]] = field(default_factory=dict)  # measure -> its values over the set's reps
 
-    def add(self, m: RepMeasures | None) -> None:
+    def add(self, m: Measured | None) -> None:
         if m is None:
             return
         if m.full is not None:
@@ -241,7 +241,7 @@ class RepCounter:
                 if m is not None and m.full is False and self.form is not None and not self.form.cfg.count_short:
                     out.append(self._partial(PartialRepEvent(t=t, frame=frame, exercise=exercise, set=self._set_number(),
                                                              reason="short", depth=round(rep.depth, 3),
-                                                             duration_s=round(duration, 3), **m.fields())))
+                                                             duration_s=round(duration, 3), **dict(m))))
                 else:
                     out += self._count(exercise, t, frame, duration, rep.confidence, m)
             elif rep.reached_bottom or rep.depth >= self.cfg.get(exercise, "partial_min"):
@@ -251,7 +251,7 @@ class RepCounter:
         self._rep = _RepInProgress(exercise, top_t=t)
         return out
 
-    def _measure(self, rep: _RepInProgress, t: float) -> RepMeasures | None:
+    def _measure(self, rep: _RepInProgress, t: float) -> Measured | None:
         """The rep's tempo and range of motion, from its start to when the start led again (None: not measured)."""
         if self.form is None or rep.left_t is None:
             return None
@@ -267,7 +267,7 @@ class RepCounter:
         return self.current.number if self.current else 0
 
     def _count(self, ex: str, t: float, frame: int, duration: float, confidence: float,
-               measures: RepMeasures | None = None) -> list[Event]:
+               measures: Measured | None = None) -> list[Event]:
         if self.today is not None and self.today() != self.day:
             self.day = self.today()
             self.total = 0
@@ -284,4 +284,4 @@ class RepCounter:
         self.by_exercise[ex] += 1
         return [RepEvent(t=t, frame=frame, exercise=ex, rep=s.reps, set=s.number, total=self.total,
                          exercise_total=self.by_exercise[ex], confidence=round(confidence, 3), duration_s=round(duration, 3),
-                         **(measures.fields() if measures is not None else {}))]
+                         **(dict(measures) if measures is not None else {}))]

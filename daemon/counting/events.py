@@ -67,6 +67,8 @@ class Measured(BaseModel):
     """A rep's measures (daemon/counting/form.py): optional fields, null where not measured (``unmeasured`` says why),
     absent from an older daemon's events."""
 
+    model_config = ConfigDict(frozen=True)
+
     turn_t: float | None = Field(None, description="when the rep turned (the middle of a hold there), seconds as `t`")
     to_turn_s: float | None = Field(None, description="tempo: seconds from leaving the start position to the turn")
     hold_s: float | None = Field(None, description="tempo: seconds held at the turn")

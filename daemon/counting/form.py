@@ -22,7 +22,7 @@ from homegym.core import body
 from homegym.core.pose_info import POSE_LANDMARKS
 
 from ..config.settings import FormConfig, FullRange
-from .events import Shortfall
+from .events import Measured, Shortfall
 
 CAPACITY = 2048  # frames of pose kept: 136 s at 15 inferred frames a second, longer than any counted rep
 PAD_S = 0.6  # seconds searched beyond the counter's span for where the rep left its start and came back
@@ -37,31 +37,16 @@ JOINT_NAME = {"elbow": "elbow", "elbow_min": "elbow", "elbow_max": "elbow", "kne
 ANGLE = {ex: signal for ex, (signal, _) in body.SIGNALS.items()} | {"shoulder_press": ("elbow_max", True)}
 
 
-@dataclass(frozen=True)
-class RepMeasures:
-    """One rep's measures; None where it could not be measured (``unmeasured`` says why)."""
-
-    turn_t: float | None = None
-    to_turn_s: float | None = None
-    hold_s: float | None = None
-    back_s: float | None = None
-    joint: str | None = None
-    start_deg: float | None = None
-    turn_deg: float | None = None
-    travel_deg: float | None = None
-    full: bool | None = None
-    short: tuple[Shortfall, ...] = ()
-    unmeasured: str | None = None
-
-    def fields(self) -> dict:
-        """The event fields (rounded: milliseconds, tenths of a degree)."""
-        def r(v: float | None, n: int) -> float | None:
-            return None if v is None else round(float(v), n)
-        return {"turn_t": r(self.turn_t, 3), "to_turn_s": r(self.to_turn_s, 3), "hold_s": r(self.hold_s, 3),
-                "back_s": r(self.back_s, 3), "joint": self.joint, "start_deg": r(self.start_deg, 1),
-                "turn_deg": r(self.turn_deg, 1), "travel_deg": r(self.travel_deg, 1), "full": self.full,
-                "short": [s.model_copy(update={"value": round(s.value, 1)}) for s in self.short],
-                "unmeasured": self.unmeasured}
+def _measured(joint: str | None = None, timing: _Timing | None = None, towards: float = 1.0, full: bool | None = None,
+              short: tuple[Shortfall, ...] = (), unmeasured: str | None = None) -> Measured:
+    """The rep event's measures, rounded as they are published (milliseconds, tenths of a degree)."""
+    m: dict = {"joint": joint, "full": full, "unmeasured": unmeasured,
+               "short": [s.model_copy(update={"value": round(s.value, 1)}) for s in short]}
+    if timing is not None:
+        m |= {"turn_t": round(timing.turn_t, 3), "to_turn_s": round(timing.to_turn_s, 3), "hold_s": round(timing.hold_s, 3),
+              "back_s": round(timing.back_s, 3), "start_deg": round(towards * timing.start, 1),
+              "turn_deg": round(towards * timing.turn, 1), "travel_deg": round(timing.turn - timing.start, 1)}
+    return Measured(**m)
 
 
 @dataclass
@@ -106,27 +91,26 @@ class FormMeter:
         lm = self._lm[rows].astype(np.float64)
         return _Span(self._t[rows], body.fields_of(lm[..., :2], lm[..., 3], lm[..., 1]))
 
-    def measure(self, exercise: str, start_t: float, end_t: float, now: float) -> RepMeasures:
+    def measure(self, exercise: str, start_t: float, end_t: float, now: float) -> Measured:
         """The rep the counter timed from ``start_t`` to ``end_t`` (it decides at ``now``)."""
         if exercise not in ANGLE:
-            return RepMeasures(unmeasured="no measures for this exercise")
+            return _measured(unmeasured="no measures for this exercise")
         span = self._span(start_t - PAD_S, min(now, end_t + PAD_S))
         if span is None:
-            return RepMeasures(unmeasured="nobody seen (the pose stage is off, or lost the person)")
+            return _measured(unmeasured="nobody seen (the pose stage is off, or lost the person)")
         angle, grows = ANGLE[exercise]
         inside = (span.t >= start_t) & (span.t <= end_t)
         seen = self._seen(span.fields, angle)
         joint = JOINT_NAME[angle]
         if not inside.any() or seen[inside].mean() < 0.5:
-            return RepMeasures(joint=joint, unmeasured=f"{joint} not seen (visibility under {self.cfg.min_visibility:g})")
+            return _measured(joint, unmeasured=f"{joint} not seen (visibility under {self.cfg.min_visibility:g})")
         towards = 1.0 if grows else -1.0
         span.depth = _median3(towards * np.where(seen, span.fields[angle], np.nan))
         timing = _timing(span, inside, MIN_TRAVEL)
         if isinstance(timing, str):
-            return RepMeasures(joint=joint, unmeasured=timing.format(joint=joint))
+            return _measured(joint, unmeasured=timing.format(joint=joint))
         full, short, missing = self._judge(exercise, span, timing.hold)
-        return RepMeasures(timing.turn_t, timing.to_turn_s, timing.hold_s, timing.back_s, joint, towards * timing.start,
-                           towards * timing.turn, timing.turn - timing.start, full, short, "; ".join(missing) or None)
+        return _measured(joint, timing, towards, full, short, "; ".join(missing) or None)
 
     def _seen(self, fields: dict[str, np.ndarray], angle: str) -> np.ndarray:
         return np.isfinite(fields[angle]) & (fields[body.GRADE[angle]] >= self.cfg.min_visibility)
