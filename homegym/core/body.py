@@ -37,6 +37,15 @@ SIGNALS: dict[str, tuple[tuple[str, bool], tuple[str, bool]]] = {
 }
 
 
+# Each angle's landmarks on the left and the right side: (the far end, the joint, the other end).
+SIDES: dict[str, tuple[tuple[int, int, int], tuple[int, int, int]]] = {
+    "elbow": ((L_SH, L_EL, L_WR), (R_SH, R_EL, R_WR)),
+    "knee": ((L_HIP, L_KN, L_AN), (R_HIP, R_KN, R_AN)),
+    "hipang": ((L_SH, L_HIP, L_KN), (R_SH, R_HIP, R_KN)),
+    "shoulder": ((L_HIP, L_SH, L_EL), (R_HIP, R_SH, R_EL)),
+}
+
+
 def degrees(a: np.ndarray, j: np.ndarray, b: np.ndarray) -> np.ndarray:
     return 180.0 * _angle(a, j, b)  # the features' angle (radians / pi), in degrees
 
@@ -69,10 +78,10 @@ def _thigh(xy: np.ndarray, vis: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 def fields_of(xy: np.ndarray, vis: np.ndarray, y: np.ndarray) -> dict[str, np.ndarray]:
     """Every field for n rows of landmarks: ``xy`` (n, 33, 2) in one unit along x and y (pixels, or a square
     canvas's share), ``vis`` (n, 33), ``y`` (n, 33) the heights the height fields are given in."""
-    el, vel, er, ver = _sides(xy, vis, (L_SH, L_EL, L_WR), (R_SH, R_EL, R_WR))
-    kl, vkl, kr, vkr = _sides(xy, vis, (L_HIP, L_KN, L_AN), (R_HIP, R_KN, R_AN))
-    hl, vhl, hr, vhr = _sides(xy, vis, (L_SH, L_HIP, L_KN), (R_SH, R_HIP, R_KN))
-    sl, vsl, sr, vsr = _sides(xy, vis, (L_HIP, L_SH, L_EL), (R_HIP, R_SH, R_EL))
+    el, vel, er, ver = _sides(xy, vis, *SIDES["elbow"])
+    kl, vkl, kr, vkr = _sides(xy, vis, *SIDES["knee"])
+    hl, vhl, hr, vhr = _sides(xy, vis, *SIDES["hipang"])
+    sl, vsl, sr, vsr = _sides(xy, vis, *SIDES["shoulder"])
     elbow, ve = _better(el, vel, er, ver)
     knee, vk = _better(kl, vkl, kr, vkr)
     hipang, vh = _better(hl, vhl, hr, vhr)

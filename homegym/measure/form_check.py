@@ -26,7 +26,6 @@ import numpy as np
 
 from homegym.core import body, manifest
 from homegym.core.errors import UserError
-from homegym.core.keypoint_features import L_AN, L_EL, L_HIP, L_KN, L_SH, L_WR, R_AN, R_EL, R_HIP, R_KN, R_SH, R_WR
 
 from . import evaluate
 
@@ -35,12 +34,7 @@ MATCH_S = 1.0  # a rep and a labelled turn point further apart than this are not
 FULL_SHARE = 0.8  # clips with fewer of their hand-counted reps flagged full are named
 TRACE_FIELD = {"elbow": ("elbow", "ve"), "elbow_min": ("elbow", "ve"), "elbow_max": ("elbow", "ve"), "knee": ("knee", "vk"),
                "hipang": ("hipang", "vk")}  # the rep's angle -> the trace's angle and the visibility that grades its side
-SIDES = {  # trace field -> (left, right) landmark triples
-    "elbow": ((L_SH, L_EL, L_WR), (R_SH, R_EL, R_WR)),
-    "knee": ((L_HIP, L_KN, L_AN), (R_HIP, R_KN, R_AN)),
-    "hipang": ((L_SH, L_HIP, L_KN), (R_SH, R_HIP, R_KN)),
-}
-SIDE_GRADE = {"ve": SIDES["elbow"], "vk": SIDES["knee"]}  # the trace's visibility field -> the triples it grades
+SIDE_GRADE = {"ve": body.SIDES["elbow"], "vk": body.SIDES["knee"]}  # the trace's visibility field -> the triples it grades
 
 
 @dataclass
@@ -141,7 +135,7 @@ def _side_angle(lm: np.ndarray, trace_row: dict, field_name: str, grade: str) ->
     xy, vis = lm[None, :, :2].astype(np.float64), lm[None, :, 3].astype(np.float64)
     graded = [float(vis[0, list(tri)].min()) for tri in SIDE_GRADE[grade]]
     side = int(np.argmin([abs(g - float(trace_row[grade])) for g in graded]))
-    a, j, b = SIDES[field_name][side]
+    a, j, b = body.SIDES[field_name][side]
     return float(body.degrees(xy[:, a], xy[:, j], xy[:, b])[0])
 
 
