@@ -101,7 +101,7 @@ class Recording:
     labels: tuple[str, ...]
     exercises: tuple[str, ...]  # what the model counts: the clips are scored on these
     frames: list[tuple[int, float, np.ndarray, np.ndarray | None]]
-    landmarks: list[np.ndarray | None] = field(default_factory=list)  # per frame, the pose stage's (33, 4) where it found someone
+    landmarks: list[np.ndarray | None] = field(default_factory=list)  # per frame (record_clip's poses), the stage's (33, 4) or None
     events: list[Event] = field(default_factory=list)  # what the pipeline emitted, in order
 
 
@@ -111,8 +111,9 @@ LIVE_MODES = {
 }
 
 
-def record_clip(row: manifest.ClipRow, cfg, model: Path | None, live: str | None = None) -> Recording:
-    """The clip through the pipeline: offline as ``homegym count`` (``live`` None), or live (a key of LIVE_MODES)."""
+def record_clip(row: manifest.ClipRow, cfg, model: Path | None, live: str | None = None, poses: bool = False) -> Recording:
+    """The clip through the pipeline: offline as ``homegym count`` (``live`` None), or live (a key of LIVE_MODES);
+    ``poses``: keep each frame's landmarks too (form-check reads them; eval and tune need not copy them)."""
     from homegym.daemon.config.settings import for_file
     from homegym.daemon.pipeline.observer import FrameView, Observer
     from homegym.daemon.pipeline.pipeline import Pipeline
@@ -124,7 +125,8 @@ def record_clip(row: manifest.ClipRow, cfg, model: Path | None, live: str | None
     class Recorder(Observer):
         def on_frame(self, f: FrameView) -> None:
             frames.append((f.frame_id, f.t, f.probs, f.feats))
-            landmarks.append(f.pose.landmarks.copy() if f.pose is not None and f.pose.found else None)
+            if poses:
+                landmarks.append(f.pose.landmarks.copy() if f.pose is not None and f.pose.found else None)
 
         def on_event(self, e: Event) -> None:
             events.append(e)

@@ -199,7 +199,7 @@ def summarise(results: list[tuple[ClipForm, list[RepMatch]]]) -> FormReport:
 
 def _one(args: tuple[manifest.ClipRow, object, Path | None, Path | None]) -> tuple[ClipForm, list[RepMatch]]:
     row, cfg, model, traces = args
-    rec = evaluate.record_clip(row, cfg, model)
+    rec = evaluate.record_clip(row, cfg, model, poses=True)
     return clip_form(row, rec, traces)
 
 
