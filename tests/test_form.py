@@ -211,3 +211,18 @@ def test_form_check_times_real_reps_against_their_labelled_turns(shared_data) ->
     assert {c["clip"] for c in report["clips"]} == {"vengaza_squats", "kratika_squat", "divyansh_pullup"}
     bad = run_cli("form-check", str(shared_data / "clips.csv"), "--clips", "no_such_clip")
     assert "--clips: no_such_clip is not a rep clip" in one_line_error(bad)
+
+
+@pytest.mark.slow
+def test_form_check_scores_a_model_only_on_the_exercises_it_knows(shared_data) -> None:
+    """The image model counts push-ups and squats: a pull-up clip is scored as other, as eval scores it, and left out."""
+    import json
+    from pathlib import Path
+
+    image = Path(__file__).parents[1] / "daemon" / "models" / "image"
+    r = run_cli("form-check", str(shared_data / "clips.csv"), "--model", str(image), "--clips", "vengaza_squats",
+                "divyansh_pullup", "--json")
+    assert r.returncode == 0, r.stderr[-2000:]
+    report = json.loads(r.stdout)
+    assert [c["clip"] for c in report["clips"]] == ["vengaza_squats"] and list(report["by_exercise"]) == ["squat"]
+    assert "divyansh_pullup: a pullup clip, which this model does not count: left out" in r.stderr

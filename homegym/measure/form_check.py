@@ -1,4 +1,5 @@
-"""``homegym form-check``: the rep measures (daemon/counting/form.py) against ../shared/data, on every rep clip.
+"""``homegym form-check``: the rep measures (daemon/counting/form.py) against ../shared/data, on every rep clip of an
+exercise the model counts (a clip of one it lacks is scored as other, as ``homegym eval`` scores it, and left out).
 
 Each clip runs through the pipeline exactly as ``homegym count`` runs it. Then, per exercise:
 
@@ -197,10 +198,12 @@ def summarise(results: list[tuple[ClipForm, list[RepMatch]]]) -> FormReport:
     return report
 
 
-def _one(args: tuple[manifest.ClipRow, object, Path | None, Path | None]) -> tuple[ClipForm, list[RepMatch]]:
+def _one(args: tuple[manifest.ClipRow, object, Path | None, Path | None]) -> tuple[ClipForm, list[RepMatch]] | None:
+    """One clip's figures; None for a clip of an exercise the model does not count (scored as other, as eval does)."""
     row, cfg, model, traces = args
     rec = evaluate.record_clip(row, cfg, model, poses=True)
-    return clip_form(row, rec, traces)
+    row = row.scored_for(rec.exercises)
+    return None if row.exercise == manifest.OTHER else clip_form(row, rec, traces)
 
 
 def run(manifest_path: Path, cfg, model: Path | None, split: str | None, traces: Path | None, jobs: int = 1,
@@ -217,11 +220,16 @@ def run(manifest_path: Path, cfg, model: Path | None, split: str | None, traces:
     work = [(r, cfg, model, traces) for r in rows]
     if jobs > 1:
         with ProcessPoolExecutor(jobs) as pool:
-            results = list(pool.map(_one, work))
+            done = list(pool.map(_one, work))
     else:
-        results = [_one(w) for w in work]
-    for row, (c, _) in zip(rows, results):
-        log.info("%s: %d reps, %d counted, %d matched, %d full", row.name, c.true, c.counted, c.matched, c.full)
+        done = [_one(w) for w in work]
+    results = [r for r in done if r is not None]
+    for row, r in zip(rows, done):
+        if r is None:
+            log.info("%s: a %s clip, which this model does not count: left out", row.name, row.exercise)
+        else:
+            c = r[0]
+            log.info("%s: %d reps, %d counted, %d matched, %d full", row.name, c.true, c.counted, c.matched, c.full)
     return summarise(results)
 
 
