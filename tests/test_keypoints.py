@@ -15,6 +15,7 @@ from homegym.core import keypoint_features as kf
 from homegym.core.errors import UserError
 from homegym.core.pose_track import PoseTrack, video_digest
 from homegym.daemon.classify.factory import DEFAULT_MODEL_DIR, IMAGE_MODEL_DIR
+from homegym.daemon.config.settings import PoseConfig
 
 LABELS = ("neither", "pushup_up", "pushup_down", "squat_up", "squat_down")
 
@@ -128,7 +129,7 @@ def test_homegym_poses_writes_every_clip_once_and_resumes(image_clips, tmp_path)
     rows = counted_rows(image_clips)
     assert sorted(p.name for p in out.iterdir()) == sorted(f"{row['name']}.npz" for row in rows)
     first = PoseTrack.load(out / f"{rows[0]['name']}.npz")
-    assert first.model.startswith("mediapipe 0.10.14") and len(first.t) == int(rows[0]["frames"])
+    assert f"pose_landmark_{PoseConfig().model}.tflite" in first.model and len(first.t) == int(rows[0]["frames"])
     assert first.video_sha256 == video_digest(image_clips / rows[0]["file"])
     (out / f"{rows[1]['name']}.npz").write_bytes(b"cut short")  # a damaged file is made again, the others kept
     r = run_cli("poses", str(image_clips / "clips.csv"), "-o", str(out))

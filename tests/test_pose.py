@@ -3,9 +3,13 @@ with MediaPipe's own Python solution on real clips (docs/pose.md)."""
 
 from __future__ import annotations
 
+import io
+import json
 import math
+import shutil
 import subprocess
 import sys
+import tarfile
 from pathlib import Path
 
 import cv2
@@ -14,7 +18,7 @@ import pytest
 from support import ROOT, counted_rows, one_line_error, run_cli
 
 from homegym.core.letterbox import Letterbox
-from homegym.core.pose_info import Anchors, Decoding
+from homegym.core.pose_info import NPM_PACKAGE, Anchors, Decoding
 from homegym.daemon.config.settings import PoseConfig
 from homegym.daemon.pose.detect import decode, make_anchors, weighted_nms
 from homegym.daemon.pose.roi import Roi, crop_to_canvas, roi_from_points, warp
@@ -138,7 +142,7 @@ def test_convert_makes_the_shipped_pose_irs_from_the_wheel(mediapipe_wheel, tmp_
     assert r.returncode == 0, r.stderr[-2000:]
     assert "max coordinate diff" in r.stdout
     core = ov.Core()
-    for name in ("detector.xml", "landmarks.xml"):
+    for name in ("detector.xml", "landmarks_full.xml"):
         made, shipped = core.read_model(str(tmp_path / "pose" / name)), core.read_model(str(DEFAULT_POSE_DIR / name))
         for key in ("kind", "model_version", "licence", "input"):
             assert made.get_rt_info(["homegym", key]).astype(str) == shipped.get_rt_info(["homegym", key]).astype(str)
@@ -149,6 +153,102 @@ def test_convert_makes_the_shipped_pose_irs_from_the_wheel(mediapipe_wheel, tmp_
     assert '"strides": [8, 16, 32, 32, 32]' in det.get_rt_info(["homegym", "anchors"]).astype(str)
     assert "Apache License" in (tmp_path / "pose" / "LICENSE").read_text()
     assert "converted" in (tmp_path / "pose" / "NOTICE").read_text()
+
+
+@pytest.fixture(scope="module")
+def npm_pose_package(tmp_path_factory) -> Path:
+    """The npm package @mediapipe/pose as ``npm pack`` writes it (the lite, full and heavy landmark models)."""
+    out = tmp_path_factory.mktemp("npm")
+    try:
+        r = subprocess.run(["npm", "pack", "-q", NPM_PACKAGE], cwd=out, capture_output=True, text=True, timeout=600)
+    except FileNotFoundError:
+        pytest.skip("npm is not installed here")
+    tarballs = list(out.glob("mediapipe-pose-*.tgz"))
+    if r.returncode != 0 or not tarballs:
+        pytest.skip(f"{NPM_PACKAGE} not downloadable here: {r.stderr.strip()[-200:]}")
+    return tarballs[0]
+
+
+def test_convert_makes_the_shipped_lite_ir_from_the_npm_package(mediapipe_wheel, npm_pose_package, tmp_path):
+    import openvino as ov
+
+    out = tmp_path / "pose"
+    r = run_cli("convert", str(mediapipe_wheel), str(npm_pose_package), "-o", str(out), "--precision", "fp16")
+    assert r.returncode == 0, r.stderr[-2000:]
+    assert {p.name for p in out.glob("*.xml")} == {"detector.xml", "landmarks_lite.xml", "landmarks_full.xml"}, "heavy: on demand"
+    for name in ("detector", "landmarks_lite", "landmarks_full"):
+        assert (out / f"{name}.bin").read_bytes() == (DEFAULT_POSE_DIR / f"{name}.bin").read_bytes(), name
+    version = ov.Core().read_model(str(out / "landmarks_lite.xml")).get_rt_info(["homegym", "model_version"]).astype(str)
+    assert version.startswith("@mediapipe/pose 0.5.1675469404 pose_landmark_lite.tflite sha256:")
+    notice = (out / "NOTICE").read_text()
+    assert "pose_landmark_lite.tflite (@mediapipe/pose 0.5.1675469404)" in notice and "Apache License 2.0" in notice
+    assert "Apache License" in (out / "LICENSE").read_text()
+    report = json.loads((out / "convert_report.json").read_text())
+    assert report == json.loads((DEFAULT_POSE_DIR / "convert_report.json").read_text()) | {"sources": report["sources"]}
+
+
+@pytest.mark.realdata
+def test_heavy_is_converted_on_demand_beside_the_shipped_models_and_tracks(npm_pose_package, shared_data, tmp_path):
+    folder = tmp_path / "pose"
+    shutil.copytree(DEFAULT_POSE_DIR, folder)
+    r = run_cli("convert", str(npm_pose_package), "-o", str(folder), "--precision", "fp16", "--pose-models", "heavy")
+    assert r.returncode == 0, r.stderr[-2000:]
+    assert "landmarks_heavy.xml from @mediapipe/pose" in r.stdout and "detector" not in r.stdout
+    report = json.loads((folder / "convert_report.json").read_text())
+    assert set(report["models"]) == {"detector", "landmarks_lite", "landmarks_full", "landmarks_heavy"} and report["passed"]
+    assert "pose_landmark_heavy.tflite" in (folder / "NOTICE").read_text()
+    heavy = open_pose(PoseConfig(model="heavy", path=str(folder)), live=False, cache_dir=None)
+    poses = [heavy.step(Letterbox(512)(f), i / 30) for i, f in enumerate(frames_of(shared_data / SIDE_SQUAT, 30))]
+    assert sum(p.found for p in poses) >= 28 and heavy.detections == 1
+
+
+def test_convert_refuses_a_tarball_without_the_models_or_a_detector_in_one_line(npm_pose_package, tmp_path):
+    empty = tmp_path / "empty.tgz"
+    with tarfile.open(empty, "w:gz") as t:
+        meta = json.dumps({"name": "@mediapipe/pose", "version": "0.5.1675469404", "license": "Apache-2.0"}).encode()
+        info = tarfile.TarInfo("package/package.json")
+        info.size = len(meta)
+        t.addfile(info, io.BytesIO(meta))
+    assert "holds no pose landmark model" in one_line_error(run_cli("convert", str(empty), "-o", str(tmp_path / "o")))
+    (tmp_path / "bad.tgz").write_text("not a tarball")
+    assert "not an npm package tarball" in one_line_error(run_cli("convert", str(tmp_path / "bad.tgz"), "-o", str(tmp_path / "o")))
+    alone = one_line_error(run_cli("convert", str(npm_pose_package), "-o", str(tmp_path / "o")))
+    assert "no pose_detection.tflite" in alone and "mediapipe 0.10.14 wheel" in alone
+    wrong = one_line_error(run_cli("convert", str(npm_pose_package), "-o", str(tmp_path / "o"), "--pose-models", "huge"))
+    assert "'huge' is not one of lite, full, heavy" in wrong
+
+
+def test_a_pose_model_whose_ir_is_missing_is_one_line_that_says_how_to_convert_it(image_clips, tmp_path):
+    folder = tmp_path / "pose"
+    folder.mkdir()
+    for name in ("detector", "landmarks_full"):
+        for ext in (".xml", ".bin"):
+            shutil.copy(DEFAULT_POSE_DIR / f"{name}{ext}", folder)
+    cfg = tmp_path / "config.yaml"
+    cfg.write_text(f"pose:\n  path: {folder}\n  model: heavy\n")
+    clip = str(image_clips / counted_rows(image_clips)[0]["file"])
+    for cmd in (["count", clip, "--config", str(cfg)], ["check-config", str(cfg)], ["pose", clip, "--config", str(cfg)]):
+        err = one_line_error(run_cli(*cmd))
+        assert "no landmarks_heavy.xml" in err and "homegym convert" in err and "--pose-models heavy" in err, cmd
+    shutil.copy(folder / "landmarks_full.xml", folder / "landmarks_heavy.xml")
+    shutil.copy(folder / "landmarks_full.bin", folder / "landmarks_heavy.bin")
+    assert "is not BlazePose's heavy landmark model" in one_line_error(run_cli("pose", clip, "--config", str(cfg)))
+
+
+def test_pose_precision_auto_is_bf16_where_the_cpu_has_it_and_the_stage_runs_in_it():
+    from homegym.core.runtime import cpu_has_bf16, make_core, pose_precision
+
+    assert pose_precision("auto", has_bf16=True, model="lite") == "bf16"
+    assert pose_precision("auto", has_bf16=True, model="full") == "f32", "full's counts changed under bf16: measured"
+    assert pose_precision("auto", has_bf16=True, model="heavy") == "f32", "not measured"
+    assert pose_precision("auto", has_bf16=False, model="lite") == "f32"
+    assert pose_precision("f32", has_bf16=True, model="lite") == "f32"
+    here = "bf16" if cpu_has_bf16(make_core(None)) else "f32"
+    for model, setting, want in (("lite", "auto", here), ("lite", "f32", "f32"), ("full", "auto", "f32")):
+        stage = open_pose(PoseConfig(model=model, precision=setting), live=True, cache_dir=None)
+        for request in (stage.landmarks.request, stage.detector.request):
+            got = request.get_compiled_model().get_property("INFERENCE_PRECISION_HINT")
+            assert got.to_string() == want, (model, setting, got)
 
 
 def test_convert_refuses_a_wheel_without_the_pose_models_in_one_line(tmp_path):
@@ -275,7 +375,7 @@ def test_homegym_pose_refuses_bad_input_in_one_line(image_clips, tmp_path):
     assert "--stride must be 1 or more" in one_line_error(run_cli("pose", clip, "--stride", "0"))
     cfg = tmp_path / "config.yaml"
     cfg.write_text(f"pose:\n  path: {tmp_path / 'nowhere'}\n")
-    assert "pose model not found" in one_line_error(run_cli("pose", clip, "--config", str(cfg)))
+    assert "pose model not found: no folder" in one_line_error(run_cli("pose", clip, "--config", str(cfg)))
     (tmp_path / "bad").mkdir()
     (tmp_path / "bad" / "detector.xml").write_text("<net></net>")
     (tmp_path / "bad" / "detector.bin").write_bytes(b"")
@@ -309,12 +409,29 @@ def reference_python(tmp_path_factory) -> Path:
     return venv / "bin" / "python"
 
 
+@pytest.fixture(scope="module")
+def heavy_folder(npm_pose_package, tmp_path_factory) -> Path:
+    """The shipped pose folder with the heavy landmark model converted beside it, as a user converts it."""
+    folder = tmp_path_factory.mktemp("heavy") / "pose"
+    shutil.copytree(DEFAULT_POSE_DIR, folder)
+    r = run_cli("convert", str(npm_pose_package), "-o", str(folder), "--precision", "fp16", "--pose-models", "heavy")
+    assert r.returncode == 0, r.stderr[-2000:]
+    return folder
+
+
 @pytest.mark.realdata
 @pytest.mark.slow
-def test_parity_with_mediapipe_on_real_clips(reference_python, shared_data, tmp_path):
+@pytest.mark.parametrize("model", ["full", "lite", "heavy"])
+def test_parity_with_mediapipe_on_real_clips(model, reference_python, shared_data, request, tmp_path):
+    """Each landmark model against MediaPipe's own solution at the same model complexity (heavy on every 3rd frame)."""
     out = tmp_path / "parity.md"
-    r = run_cli("pose-parity", str(shared_data / "clips.csv"), "--reference-python", str(reference_python),
-                "--clips", *PARITY_CLIPS, "-o", str(out), timeout=1200)
+    extra: list[str] = []
+    if model == "heavy":
+        cfg = tmp_path / "heavy.yaml"
+        cfg.write_text(f"pose:\n  path: {request.getfixturevalue('heavy_folder')}\n")
+        extra = ["--config", str(cfg), "--stride", "3"]
+    r = run_cli("pose-parity", str(shared_data / "clips.csv"), "--reference-python", str(reference_python), "--pose-model", model,
+                "--clips", *PARITY_CLIPS, "-o", str(out), *extra, timeout=1200)
     assert r.returncode == 0, r.stderr[-2000:]
     rows = [line.split("|") for line in out.read_text().splitlines() if line.startswith("| ") and ".mp4" in line]
     assert len(rows) == len(PARITY_CLIPS)

@@ -57,5 +57,5 @@ def open_model(cfg: ModelConfig, override: Path | None = None, hint: str = "LATE
     if cfg.precision and cfg.precision != info.precision:
         raise UserError(f"{path} is {info.precision}, but the config asks for {cfg.precision}")
     if isinstance(info, KeypointModelInfo):
-        return KeypointClassifier(model, info, path, cfg.device, cfg.cache_path(), cfg.cpu_precision == "f32")
-    return ImageClassifier(model, info, path, cfg.device, cfg.cache_path(), cfg.infer_requests, hint, cfg.cpu_precision == "f32")
+        return KeypointClassifier(model, info, path, cfg.device, cfg.cache_path(), cfg.cpu_precision)
+    return ImageClassifier(model, info, path, cfg.device, cfg.cache_path(), cfg.infer_requests, hint, cfg.cpu_precision)

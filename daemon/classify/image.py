@@ -32,7 +32,7 @@ class ImageClassifier:
     kind = IMAGE
 
     def __init__(self, model, info: ModelInfo, model_path: Path, device: str = "CPU", cache_dir: Path | None = None,
-                 requests: int = 2, hint: str = "LATENCY", cpu_f32: bool = True) -> None:
+                 requests: int = 2, hint: str = "LATENCY", cpu_precision: str = "f32") -> None:
         """``model`` and ``info``: the IR as ``read_model_ir`` read it (``open_model`` checked its precision)."""
         import openvino as ov
 
@@ -43,7 +43,7 @@ class ImageClassifier:
             log.warning("model %s has no pooled-feature layer before a MatMul head: periodicity is off", model_path)
         single = model.clone() if self.info.batch > 1 else None  # the batch-1 copy, features output included
         t = time.perf_counter()
-        self.compiled = compile_model(core, model, device, hint, cpu_f32=cpu_f32)
+        self.compiled = compile_model(core, model, device, hint, cpu_precision=cpu_precision)
         log.info("model %s (%s, %s, batch %d) compiled on %s in %.2f s", model_path, ", ".join(self.info.labels),
                  self.info.precision, self.info.batch, device, time.perf_counter() - t)
         self.batch = self.info.batch
@@ -58,7 +58,7 @@ class ImageClassifier:
         self._single_queue = None
         if single is not None:
             single.reshape([1, *list(single.input(0).get_partial_shape().to_shape())[1:]])
-            self.compiled_single = compile_model(core, single, device, hint, cpu_threads=1, cpu_f32=cpu_f32)
+            self.compiled_single = compile_model(core, single, device, hint, cpu_threads=1, cpu_precision=cpu_precision)
             self._single_queue = ov.AsyncInferQueue(self.compiled_single, requests)
             self._single_queue.set_callback(self._done)
         self._lock = threading.Lock()

@@ -36,11 +36,11 @@ class KeypointClassifier:
     batch: int = 1
 
     def __init__(self, model, info: KeypointModelInfo, path: Path, device: str = "CPU", cache_dir: Path | None = None,
-                 cpu_f32: bool = True) -> None:
+                 cpu_precision: str = "f32") -> None:
         """No picture size of its own: it reads the pose stage's output, on the canvas pose.frame_size says."""
         self.info = info
         t = time.perf_counter()
-        self.compiled = compile_model(make_core(cache_dir), model, device, "LATENCY", cpu_threads=1, cpu_f32=cpu_f32)
+        self.compiled = compile_model(make_core(cache_dir), model, device, "LATENCY", cpu_threads=1, cpu_precision=cpu_precision)
         self._request = self.compiled.create_infer_request()
         log.info("keypoint classifier %s (%s, %s, %d features) compiled on %s in %.2f s", path, ", ".join(info.labels),
                  info.precision, info.width, device, time.perf_counter() - t)

@@ -84,9 +84,9 @@ class ModelConfig(Section):
     infer_requests: int = Field(2, ge=1, le=16)
     """Inference requests in flight at once (asynchronous, so capture and inference overlap)."""
     cpu_precision: Literal["f32", "auto"] = "f32"
-    """The CPU's floating-point precision: f32 (every IR computes in f32 on the CPU: the counts `homegym eval` measured), or
-    auto (OpenVINO's default: bf16 on a CPU with AVX-512 BF16 or AMX; faster on some CPUs, slower on others, and it changes
-    some counts: docs/benchmarks.md)."""
+    """The classifier's floating-point precision on the CPU: f32 (the counts `homegym eval` measured), or auto (OpenVINO's
+    default: bf16 on a CPU with AVX-512 BF16 or AMX; it changes some of the image classifier's counts: docs/benchmarks.md).
+    The pose stage has its own, pose.precision."""
 
     def cache_path(self) -> Path | None:
         """The cache folder this config names; None: no cache."""
@@ -115,10 +115,19 @@ class PoseConfig(Section):
     enabled: bool = False
     """Run the pose stage. With the image classifier only `--annotate` and `homegym pose` draw or write
     its skeleton, so it is off; `homegym count --annotate` turns it on."""
+    model: Literal["lite", "full", "heavy"] = "full"
+    """BlazePose's landmark model: lite (the lightest: half the CPU of full, and the counts of the eval split within a rep
+    where they change: docs/model-card.md), full (what the classifier was trained on), or heavy (the most exact, for a box
+    with a GPU or NPU; converted on demand: docs/pose.md). lite and full ship."""
     path: str | None = None
-    """A folder with the pose IRs (detector.xml, landmarks.xml) written by `homegym convert`. null = the shipped ones."""
+    """A folder with the pose IRs (detector.xml, landmarks_<model>.xml) written by `homegym convert`. null = the shipped
+    ones."""
     device: str = "CPU"
     """Where the pose models run: CPU, GPU, NPU or AUTO[:list], as model.device."""
+    precision: Literal["auto", "f32"] = "auto"
+    """The pose models' floating-point precision on the CPU: auto = bf16 where the CPU has it (AVX-512 BF16 or AMX) and
+    the landmark model counts the eval split as in f32 (lite; full and heavy stay f32: docs/benchmarks.md), else f32;
+    f32 = always f32. model.cpu_precision is the classifier's alone."""
     threads: int | None = Field(None, ge=1, le=64)
     """CPU threads of each pose model. null = one for a live source (the cheapest in CPU time, a frame at a time) and every
     core for a file read as fast as it decodes."""

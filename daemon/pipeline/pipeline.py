@@ -119,7 +119,7 @@ class Pipeline:
         self.pose, self.letterbox = None, None
         if self._pose_forced or cfg.pose.enabled or self.classifier.uses_pose:
             live = hint_for(cfg.source, self.live) == "LATENCY"
-            self.pose = open_pose(cfg.pose, live, cfg.model.cache_path(), cfg.model.cpu_precision == "f32")
+            self.pose = open_pose(cfg.pose, live, cfg.model.cache_path())
             self.letterbox = Letterbox(cfg.pose.frame_size)
         self.chain.pose_stage(self.pose is not None)
 

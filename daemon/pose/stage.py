@@ -17,8 +17,8 @@ from pathlib import Path
 import numpy as np
 
 from homegym.core.errors import UserError
-from homegym.core.pose_info import FILES, POSE_LANDMARKS, read_pose_ir
-from homegym.core.runtime import compile_model, make_core
+from homegym.core.pose_info import DETECTOR_FILE, POSE_LANDMARKS, read_pose_pair
+from homegym.core.runtime import compile_model, cpu_has_bf16, make_core, pose_precision
 
 from ..config.settings import PoseConfig
 from .detect import PoseDetector
@@ -119,22 +119,22 @@ class PoseTracker:
 
 def resolve_pose_dir(path: str | None) -> Path:
     base = DEFAULT_POSE_DIR if path is None else Path(path).expanduser()
-    if path is None and not (base / FILES["pose_detector"]).exists():
+    if path is None and not (base / DETECTOR_FILE).exists():
         raise UserError("no pose models are shipped in this install: set pose.path to a folder written by 'homegym convert'")
     return base
 
 
-def open_pose(cfg: PoseConfig, live: bool, cache_dir: Path | None = None, cpu_f32: bool = True) -> PoseTracker:
+def open_pose(cfg: PoseConfig, live: bool, cache_dir: Path | None = None) -> PoseTracker:
     """Both pose IRs, compiled: one thread each for a live source (a frame at a time, no cores fighting), else every core."""
     folder = resolve_pose_dir(cfg.path)
     core = make_core(cache_dir)
     threads = cfg.threads or (1 if live else None)
-    det_model, det_info = read_pose_ir(folder / FILES["pose_detector"], "pose_detector")
-    lm_model, lm_info = read_pose_ir(folder / FILES["pose_landmarks"], "pose_landmarks")
-    det = compile_model(core, det_model, cfg.device, "LATENCY", cpu_threads=threads, cpu_f32=cpu_f32)
-    lmk = compile_model(core, lm_model, cfg.device, "LATENCY", cpu_threads=threads, cpu_f32=cpu_f32)
-    log.info("pose models %s (%s) compiled on %s, %s", folder, lm_info.version.split(" sha256")[0], cfg.device,
-             f"{threads} thread(s)" if threads else "every core")
+    cpu_precision = pose_precision(cfg.precision, cpu_has_bf16(core), cfg.model)
+    (det_model, det_info), (lm_model, lm_info) = read_pose_pair(folder, cfg.model)
+    det = compile_model(core, det_model, cfg.device, "LATENCY", cpu_threads=threads, cpu_precision=cpu_precision)
+    lmk = compile_model(core, lm_model, cfg.device, "LATENCY", cpu_threads=threads, cpu_precision=cpu_precision)
+    log.info("pose models %s (%s) compiled on %s, %s%s", folder, lm_info.version.split(" sha256")[0], cfg.device,
+             f"{threads} thread(s)" if threads else "every core", f", {cpu_precision}" if cfg.device.startswith("CPU") else "")
     return PoseTracker(PoseDetector(det, det_info.anchors, det_info.decoding, cfg.min_detection_score),
                        LandmarkModel(lmk, lm_info.input_size, lm_info.version), cfg, det_info.decoding.roi_scale,
                        1.0 / cfg.idle_detect_fps if live else 0.0, cfg.idle_after_s)

@@ -15,7 +15,7 @@ from pathlib import Path
 from homegym.core.errors import UserError
 from homegym.core.labels import LabelSet
 from homegym.core.model_info import KeypointModelInfo, read_model_ir
-from homegym.core.pose_info import FILES, read_pose_ir
+from homegym.core.pose_info import read_pose_pair
 
 from ..classify.factory import resolve_model_path
 from ..config.settings import Config
@@ -57,9 +57,8 @@ def preflight(cfg: Config, model: Path | None = None) -> list[str]:
     done.append(f"model {path}: {len(info.labels)} labels")
     if isinstance(info, KeypointModelInfo) or cfg.pose.enabled:
         folder = resolve_pose_dir(cfg.pose.path)
-        for kind, name in FILES.items():
-            read_pose_ir(folder / name, kind)
-        done.append(f"pose models in {folder}")
+        read_pose_pair(folder, cfg.pose.model)
+        done.append(f"pose models in {folder} ({cfg.pose.model})")
     if cfg.mqtt.enabled:
         check_files(cfg.mqtt)
         done.append(f"MQTT to {cfg.mqtt.host}:{cfg.mqtt.port}: its files readable")

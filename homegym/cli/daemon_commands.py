@@ -105,7 +105,7 @@ def _pose_one(video: Path, out: Path, tracker, cfg, stride: int | None, digest: 
 def _tracker(cfg):
     from homegym.daemon.pose.stage import open_pose
 
-    return open_pose(cfg.pose, live=False, cache_dir=cfg.model.cache_path(), cpu_f32=cfg.model.cpu_precision == "f32")
+    return open_pose(cfg.pose, live=False, cache_dir=cfg.model.cache_path())
 
 
 def pose_cmd(a: argparse.Namespace) -> int:

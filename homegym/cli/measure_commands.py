@@ -52,11 +52,15 @@ def pose_parity_cmd(a: argparse.Namespace) -> int:
     from homegym.measure import pose_parity
 
     cfg = load_config(a.config).pose
+    if a.pose_model:
+        cfg = cfg.model_copy(update={"model": a.pose_model})
+    if a.stride < 1:
+        raise UserError("--stride: at least 1")
     clips = pose_parity.clips_of(a.manifest, a.clips, a.limit)
     tracker = open_pose(cfg, live=False)
     results = []
     for video, view in clips:
-        r = pose_parity.clip_parity(video, view, tracker, cfg.frame_size, a.reference_python, a.same_canvas)
+        r = pose_parity.clip_parity(video, view, tracker, cfg.frame_size, a.reference_python, a.same_canvas, a.stride, cfg.model)
         log.info("%s: found %.1f%%, median error %.4f", r.clip, 100 * r.found_share, r.median_error)
         results.append(r)
         if a.out:  # as it goes: a run over every clip takes hours on a small machine
@@ -155,6 +159,9 @@ def register(sub: Any) -> None:
                    "(scripts/pose_reference_venv.sh)")
     s.add_argument("--clips", nargs="+", help="only these clips (file names without extension)")
     s.add_argument("--limit", type=int, help="only the first N clips")
+    s.add_argument("--pose-model", choices=("lite", "full", "heavy"), help="the landmark model of both sides (MediaPipe's "
+                   "model_complexity 0, 1, 2; default: the config's pose.model)")
+    s.add_argument("--stride", type=int, default=1, help="both sides see every N-th frame only (heavy on a small box)")
     s.add_argument("--same-canvas", action="store_true", help="also run MediaPipe on the stage's own square canvas and "
                    "report its error against itself on the frames: the metric's floor on each clip")
     s.add_argument("--config", type=Path, help="config.yaml: its pose section (default: built-in defaults)")

@@ -80,9 +80,15 @@ def convert(a: argparse.Namespace) -> int:
     from homegym.convert import pose
     from homegym.convert.run import ConvertSettings, run, summary
 
-    if pose.is_pose_source(a.model):
-        print(pose.summary(pose.run(a.model, a.out, a.precision)))
+    if all(pose.is_pose_source(m) for m in a.model):
+        models = [m.strip() for m in a.pose_models.split(",") if m.strip()] if a.pose_models else None
+        print(pose.summary(pose.run(a.model, a.out, a.precision, models)))
         return 0
+    if len(a.model) > 1:
+        raise UserError("convert takes one model (several sources only for MediaPipe's pose models)")
+    if a.pose_models:
+        raise UserError("--pose-models is for MediaPipe's pose models (the wheel, the npm tarball or their .tflite files)")
+    a.model = a.model[0]
     from homegym.convert import keypoint_ir
 
     report = a.report or Path(a.model).parent / "report.json"
@@ -172,11 +178,16 @@ def register(sub: Any) -> None:
              "  homegym convert runs/first/model.keras -o models/int8 --precision int8 --device AUTO:NPU,CPU\n"
              "  homegym convert model.keras -o models/npu --device NPU --batch 1 --working-size 320x240\n"
              "  homegym convert models/first -o models/first_int8 --precision int8      # from an IR: no TensorFlow needed\n"
-             "  homegym convert mediapipe-0.10.14-cp311-cp311-manylinux_2_17_x86_64.manylinux2014_x86_64.whl -o models/pose "
-             "--precision fp16\n", convert)
-    s.add_argument("model", type=Path, help="the model.keras written by 'homegym train' (its report.json beside it), an IR "
-                   "written by convert (model.xml or its folder, train_report.json beside it) to re-convert, e.g. to int8, "
-                   "or MediaPipe's pose models: the mediapipe 0.10.14 wheel, or a folder with its pose .tflite files")
+             "  homegym convert mediapipe-0.10.14-cp311-cp311-manylinux_2_17_x86_64.manylinux2014_x86_64.whl "
+             "mediapipe-pose-0.5.1675469404.tgz -o models/pose --precision fp16\n"
+             "  homegym convert mediapipe-pose-0.5.1675469404.tgz -o models/pose --precision fp16 --pose-models heavy   # beside a "
+             "detector\n", convert)
+    s.add_argument("model", type=Path, nargs="+", help="the model.keras written by 'homegym train' (its report.json beside it), "
+                   "an IR written by convert (model.xml or its folder, train_report.json beside it) to re-convert, e.g. to "
+                   "int8, or MediaPipe's pose models: the mediapipe 0.10.14 wheel (the detector and full), the npm package "
+                   "@mediapipe/pose 0.5.1675469404 as npm pack writes it (lite, full, heavy), or folders of their .tflite files")
+    s.add_argument("--pose-models", metavar="LIST", help="pose sources: the landmark models to convert, of lite,full,heavy "
+                   "(default lite and full, those the sources hold; heavy on demand)")
     s.add_argument("-o", "--out", type=Path, required=True,
                    help="output folder: model.xml, model.bin, convert_report.json, train_report.json")
     s.add_argument("--precision", default="fp32", choices=["fp32", "fp16", "int8"],

@@ -19,7 +19,19 @@ RT = "homegym"
 KINDS = ("pose_detector", "pose_landmarks")
 INPUT_LAYOUT = "uint8 BGR NHWC, 1 x {s} x {s} x 3"  # the IR converts to RGB and scales itself
 POSE_LANDMARKS = 33  # MediaPipe's BlazePose topology
-FILES = {"pose_detector": "detector.xml", "pose_landmarks": "landmarks.xml"}
+LANDMARK_MODELS = ("lite", "full", "heavy")  # BlazePose's three landmark models: one detector serves them all
+DETECTOR_FILE = "detector.xml"
+EARLIER_FULL_FILE = "landmarks.xml"  # the full model's name in folders converted before there were three
+
+
+def landmarks_file(model: str) -> str:
+    """The IR's file name of one landmark model in a pose folder."""
+    return f"landmarks_{model}.xml"
+
+
+def tflite_name(model: str) -> str:
+    """The .tflite MediaPipe names it (the wheel's and the npm package's own name)."""
+    return f"pose_landmark_{model}.tflite"
 
 
 @dataclass(frozen=True)
@@ -100,3 +112,37 @@ def read_pose_ir(path: Path, kind: str):
     if info.kind != kind:
         raise UserError(f"{path} is a {info.kind} model where a {kind} model belongs")
     return model, info
+
+
+NPM_PACKAGE = "@mediapipe/pose@0.5.1675469404"  # the registry package with all three landmark models
+
+
+def how_to_convert(model: str, folder: Path) -> str:
+    return (f"convert it: npm pack {NPM_PACKAGE} && homegym convert mediapipe-pose-0.5.1675469404.tgz "
+            f"-o {folder} --pose-models {model} (docs/pose.md)")
+
+
+def pose_paths(folder: Path, model: str) -> tuple[Path, Path]:
+    """The detector's and one landmark model's IR in a pose folder; a one-line error that says how to convert a missing one."""
+    if model not in LANDMARK_MODELS:
+        raise UserError(f"pose.model: {model!r} is not one of {', '.join(LANDMARK_MODELS)}")
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise UserError(f"pose model not found: no folder {folder}: {how_to_convert(model, folder)}")
+    landmarks = folder / landmarks_file(model)
+    if model == "full" and not landmarks.exists() and (folder / EARLIER_FULL_FILE).exists():
+        landmarks = folder / EARLIER_FULL_FILE
+    if not landmarks.exists():
+        raise UserError(f"pose.model {model}: no {landmarks.name} in {folder}: {how_to_convert(model, folder)}")
+    return folder / DETECTOR_FILE, landmarks
+
+
+def read_pose_pair(folder: Path, model: str):
+    """Both IRs of a pose folder for ``model``, each with its contract; the landmark IR must be that model."""
+    det_path, lm_path = pose_paths(folder, model)
+    det = read_pose_ir(det_path, "pose_detector")
+    lm = read_pose_ir(lm_path, "pose_landmarks")
+    if tflite_name(model) not in lm[1].version:
+        raise UserError(f"{lm_path} is not BlazePose's {model} landmark model ({lm[1].version.split(' sha256')[0]}): "
+                        f"{how_to_convert(model, Path(folder))}")
+    return det, lm

@@ -66,27 +66,49 @@ def _present(device: str, present: list[str]) -> bool:
     return device in present or any(p.split(".")[0] == device for p in present)
 
 
-def compile_model(core, model, device: str, hint: str = "LATENCY", cpu_threads: int | None = None, cpu_f32: bool = True):
+def compile_model(core, model, device: str, hint: str = "LATENCY", cpu_threads: int | None = None,
+                  cpu_precision: str = "f32"):
     """Compile on ``device`` with a performance hint.
 
-    On the CPU, every IR computes its floating-point parts in f32 (``cpu_f32``), FP16 ones too:
-    OpenVINO's default on a CPU with AVX-512 BF16 is bf16, which changes counts on real clips
-    (measured 2026-11-24: no better, no worse, but different from CPU to CPU), and its speed
-    depends on the CPU (0.57-0.72x f32 on an Intel Xeon without AMX, 1.0-3.4x on an AMD Zen 4).
-    ``cpu_f32=False`` leaves the choice to OpenVINO (``model.cpu_precision: auto``; the bench
-    shows both). ``cpu_threads`` caps the threads one request uses on the CPU: a single frame
-    split across cores costs more CPU time in synchronisation than it saves in latency.
+    On the CPU, ``cpu_precision`` is the floating-point precision an IR computes in, FP16 ones too: f32 by
+    default, since OpenVINO's own default on a CPU with AVX-512 BF16 is bf16, which changes the image
+    classifier's counts on real clips (measured 2026-11-24: no better, no worse, but different from CPU
+    to CPU) and whose speed depends on the CPU (0.57-0.72x f32 on an Intel Xeon without AMX, 1.0-3.4x on
+    an AMD Zen 4). ``bf16`` asks for it (the pose stage's measured choice: ``pose_precision``); ``auto``
+    leaves it to OpenVINO (``model.cpu_precision: auto``). ``cpu_threads`` caps the threads one request
+    uses on the CPU: a single frame split across cores costs more CPU time in synchronisation than it
+    saves in latency.
     """
     check_device(core, device)
     config: dict[str, str | int] = {"PERFORMANCE_HINT": hint}
-    if cpu_f32 and device.startswith("CPU"):
-        config["INFERENCE_PRECISION_HINT"] = "f32"
+    if cpu_precision != "auto" and device.startswith("CPU"):
+        config["INFERENCE_PRECISION_HINT"] = cpu_precision
     if cpu_threads and device.startswith("CPU"):
         config["INFERENCE_NUM_THREADS"] = cpu_threads
     try:
         return core.compile_model(model, device, config)
     except RuntimeError as e:
         raise UserError(f"cannot compile the model on {device}: {openvino_reason(e)}") from None
+
+
+def cpu_has_bf16(core) -> bool:
+    """The CPU computes bf16 natively (AVX-512 BF16 or AMX): OpenVINO lists it among the CPU's capabilities."""
+    try:
+        return "BF16" in core.get_property("CPU", "OPTIMIZATION_CAPABILITIES")
+    except RuntimeError:
+        return False
+
+
+# The landmark models whose counts hold under bf16 (the eval split, 2026-12-07, docs/benchmarks.md): lite counts under bf16
+# as under f32 (MAE 0.104 against 0.098, frame accuracy 89.8 % both); full does not (MAE 0.134 against 0.081, OBO 87.8 %
+# against 95.1 %), and heavy was not measured.
+BF16_HOLDS = ("lite",)
+
+
+def pose_precision(setting: str, has_bf16: bool, model: str) -> str:
+    """What ``pose.precision`` computes in on the CPU: ``auto`` is bf16 where the CPU has it and the landmark model's
+    counts were measured to hold under it (``BF16_HOLDS``), else f32. A measured choice, not a probe at run time."""
+    return "bf16" if setting == "auto" and has_bf16 and model in BF16_HOLDS else "f32"
 
 
 def infer_all(compiled, frames: np.ndarray, batch: int) -> np.ndarray:

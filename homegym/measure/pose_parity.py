@@ -62,11 +62,16 @@ def compare(ours: dict, ref: dict) -> tuple[int, int, int, np.ndarray]:
     return int(b.sum()), int(both.sum()), int(a.sum()), err
 
 
-def run_reference(python: Path, video: Path, out: Path, letterbox: int = 0, frames: int = 0) -> float:
+COMPLEXITY = {"lite": 0, "full": 1, "heavy": 2}  # MediaPipe's model_complexity of each landmark model
+
+
+def run_reference(python: Path, video: Path, out: Path, letterbox: int = 0, frames: int = 0, stride: int = 1,
+                  model: str = "full") -> float:
     """MediaPipe over ``video`` (its first ``frames``; 0: all) into ``out``; returns its seconds a frame (decoding excluded)."""
     try:
         r = subprocess.run([str(python), str(REFERENCE), str(video), str(out), "--letterbox", str(letterbox), "--frames",
-                            str(frames)], capture_output=True, text=True, timeout=1800)
+                            str(frames), "--stride", str(stride), "--model-complexity", str(COMPLEXITY[model])],
+                           capture_output=True, text=True, timeout=3600)
     except FileNotFoundError:
         raise UserError(f"no Python at {python}: build the reference venv with scripts/pose_reference_venv.sh") from None
     if r.returncode != 0:
@@ -77,20 +82,21 @@ def run_reference(python: Path, video: Path, out: Path, letterbox: int = 0, fram
     return float(fields.get("busy_s", 0)) / n if n else 0.0
 
 
-def clip_parity(video: Path, view: str, tracker, frame_size: int, python: Path, same_canvas: bool = False) -> ClipParity:
-    """One clip, the stage's ``tracker`` starting afresh."""
+def clip_parity(video: Path, view: str, tracker, frame_size: int, python: Path, same_canvas: bool = False, stride: int = 1,
+                model: str = "full") -> ClipParity:
+    """One clip, the stage's ``tracker`` starting afresh; both see every ``stride``-th frame; MediaPipe runs ``model``."""
     from homegym.daemon.pose.record import record
 
     with tempfile.TemporaryDirectory() as tmp:
         ref_path = Path(tmp) / "ref.npz"
-        ref_s = run_reference(python, video, ref_path)
+        ref_s = run_reference(python, video, ref_path, stride=stride, model=model)
         ref = dict(np.load(ref_path))
         canvas_ref = None
         if same_canvas:
-            run_reference(python, video, Path(tmp) / "canvas.npz", frame_size)
+            run_reference(python, video, Path(tmp) / "canvas.npz", frame_size, stride=stride, model=model)
             canvas_ref = dict(np.load(Path(tmp) / "canvas.npz"))
     tracker.reset()
-    track = record(video, tracker, frame_size, 1)
+    track = record(video, tracker, frame_size, stride)
     ours = {"frame": track.frame, "found": track.found, "landmarks": track.landmarks}
     rf, both, sf, err = compare(ours, ref)
     flat = err.ravel()

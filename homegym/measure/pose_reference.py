@@ -7,7 +7,11 @@ letterbox (``--letterbox``: the pose stage's own square canvas, NumPy and OpenCV
 through the checkout this file lies in. It writes the landmark layout ``homegym pose`` writes (docs/pose.md), so the two compare
 frame by frame, and prints the frames per second of mediapipe's own processing (decoding excluded).
 
-    python pose_reference.py VIDEO OUT.npz [--stride N] [--frames N] [--max-side PX] [--letterbox PX]
+    python pose_reference.py VIDEO OUT.npz [--stride N] [--frames N] [--max-side PX] [--letterbox PX] [--model-complexity 0|1|2]
+
+Model complexity 0 and 2 (lite, heavy) need ``pose_landmark_lite.tflite`` and ``pose_landmark_heavy.tflite`` in
+mediapipe's ``modules/pose_landmark/``: mediapipe downloads them at run time, which cannot work offline, so
+``scripts/pose_reference_venv.sh`` puts the npm package's files there.
 """
 
 from __future__ import annotations
@@ -30,6 +34,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--max-side", type=int, default=0, help="scale frames down to this longest side first (0: as decoded)")
     p.add_argument("--letterbox", type=int, default=0, help="give MediaPipe the pose stage's square canvas of this side "
                    "(the same pixels the stage sees), landmarks mapped back to the frame (0: the frames as decoded)")
+    p.add_argument("--model-complexity", type=int, choices=(0, 1, 2), default=1, help="0 lite, 1 full (default), 2 heavy")
     a = p.parse_args(argv)
     import mediapipe as mp
 
@@ -51,7 +56,7 @@ def main(argv: list[str] | None = None) -> int:
     found: list[bool] = []
     busy = 0.0
     w = h = 0
-    with mp.solutions.pose.Pose(model_complexity=1, smooth_landmarks=True, enable_segmentation=False,
+    with mp.solutions.pose.Pose(model_complexity=a.model_complexity, smooth_landmarks=True, enable_segmentation=False,
                                 min_detection_confidence=0.5, min_tracking_confidence=0.5) as pose:
         i = 0
         while True:
@@ -88,7 +93,7 @@ def main(argv: list[str] | None = None) -> int:
                         landmarks=np.array(lms, np.float32).reshape(n, 33, 4), world=np.array(world, np.float32).reshape(n, 33, 3),
                         found=np.array(found, bool), presence=np.array(found, np.float32), fps=np.float32(fps),
                         width=np.int32(w), height=np.int32(h), source=np.str_(a.video),
-                        model=np.str_(f"mediapipe {mp.__version__} solutions.pose model_complexity=1"))
+                        model=np.str_(f"mediapipe {mp.__version__} solutions.pose model_complexity={a.model_complexity}"))
     print(f"frames {n} found {int(np.sum(found))} busy_s {busy:.3f} fps {n / busy if busy else 0:.1f}")
     return 0
 

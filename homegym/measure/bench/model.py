@@ -26,7 +26,7 @@ def model_figure(core, path: Path, device: str, hint: str, batch: int, frames: n
     if batch != info.batch:
         shape = list(model.input(0).get_partial_shape().to_shape())
         model.reshape([batch, *shape[1:]])
-    compiled = compile_model(core, model, device, hint, cpu_f32=f32)
+    compiled = compile_model(core, model, device, hint, cpu_precision="f32" if f32 else "auto")
     batches = [frames[i: i + batch] for i in range(0, len(frames) - batch + 1, batch)]
     lat: list[float] = []
     done = 0

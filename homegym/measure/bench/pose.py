@@ -15,7 +15,7 @@ import numpy as np
 
 from homegym.core.letterbox import Letterbox
 from homegym.core.model_info import KeypointModelInfo
-from homegym.core.pose_info import FILES, read_pose_ir
+from homegym.core.pose_info import DETECTOR_FILE, LANDMARK_MODELS, landmarks_file, read_pose_ir
 from homegym.core.runtime import compile_model
 from homegym.core.video import iter_frames
 
@@ -39,7 +39,8 @@ def canvases(clip: Path, size: int, limit: int) -> list[np.ndarray]:
 def _tracker(cfg, threads: int | None, f32: bool = True):
     from homegym.daemon.pose.stage import open_pose
 
-    return open_pose(cfg.pose.model_copy(update={"threads": threads}), live=threads == 1, cache_dir=None, cpu_f32=f32)
+    return open_pose(cfg.pose.model_copy(update={"threads": threads, "precision": "f32" if f32 else "auto"}), live=threads == 1,
+                     cache_dir=None)
 
 
 def model_figures(report: BenchReport, core, cfg, canvases: list[np.ndarray], seconds: float, devices: list[str]) -> None:
@@ -51,20 +52,22 @@ def model_figures(report: BenchReport, core, cfg, canvases: list[np.ndarray], se
     tracker = _tracker(cfg, None)
     rois = [p.roi for p in (tracker.step(c, i / 30) for i, c in enumerate(canvases)) if p.found and p.roi is not None]
     crops = [warp(c, r, 256) for c, r in zip(canvases, rois)] or [cv2.resize(canvases[0], (256, 256))]
-    inputs = {"pose_detector": [cv2.resize(c, (224, 224), interpolation=cv2.INTER_AREA) for c in canvases],
-              "pose_landmarks": crops}
+    inputs = {"detector": ("pose_detector", DETECTOR_FILE, [cv2.resize(c, (224, 224), interpolation=cv2.INTER_AREA)
+                                                             for c in canvases])}
+    inputs |= {f"landmarks {m}": ("pose_landmarks", landmarks_file(m), crops) for m in LANDMARK_MODELS
+               if (folder / landmarks_file(m)).exists()}
     for device in devices:
-        for kind, frames in inputs.items():
-            model, _ = read_pose_ir(folder / FILES[kind], kind)
+        for name, (kind, file, frames) in inputs.items():
+            model, _ = read_pose_ir(folder / file, kind)
             for f32 in (True, False):
                 if not f32 and (not device.startswith("CPU") or float_precision(core, device) in (None, "f32")):
                     if device.startswith("CPU"):
-                        report.add(Figure("pose", f"{kind.replace('pose_', '')} alone, OpenVINO's default precision on {device}",
+                        report.add(Figure("pose", f"{name} alone, OpenVINO's default precision on {device}",
                                           None, "fps", note="the default is f32 on this CPU: the f32 rows are it",
-                                          key=f"pose/{kind.replace('pose_', '')}/{device}/default"))
+                                          key=f"pose/{name.replace(' ', '_')}/{device}/default"))
                     continue
                 for threads in ((1, None) if device.startswith("CPU") else (None,)):
-                    compiled = compile_model(core, model, device, "LATENCY", cpu_threads=threads, cpu_f32=f32)
+                    compiled = compile_model(core, model, device, "LATENCY", cpu_threads=threads, cpu_precision="f32" if f32 else "auto")
                     req = compiled.create_infer_request()
                     lat: list[float] = []
                     t0 = time.perf_counter()
@@ -75,9 +78,9 @@ def model_figures(report: BenchReport, core, cfg, canvases: list[np.ndarray], se
                     p50, p95 = percentiles(lat)
                     runs = float_precision(compiled) or "its own precision"
                     where = f"{device}, {'1 thread' if threads == 1 else 'every core'}" if device.startswith("CPU") else device
-                    report.add(Figure("pose", f"{kind.replace('pose_', '')} alone, runs {runs} on {where}"
+                    report.add(Figure("pose", f"{name} alone, runs {runs} on {where}"
                                       f"{'' if f32 else ' (OpenVINO default precision)'}", len(lat) / (time.perf_counter() - t0),
-                                      "fps", p50, p95, key=f"pose/{kind.replace('pose_', '')}/{device}/"
+                                      "fps", p50, p95, key=f"pose/{name.replace(' ', '_')}/{device}/"
                                       f"{'f32' if f32 else 'default'}/{'1' if threads == 1 else 'all'}"))
 
 
