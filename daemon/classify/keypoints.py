@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
+import openvino as ov
 
 from homegym.core.keypoint_features import FeatureStream, gate
 from homegym.core.letterbox import Letterbox
@@ -42,6 +43,8 @@ class KeypointClassifier:
         t = time.perf_counter()
         self.compiled = compile_model(make_core(cache_dir), model, device, "LATENCY", cpu_threads=1, cpu_precision=cpu_precision)
         self._request = self.compiled.create_infer_request()
+        self._x = np.zeros((1, info.width), np.float32)  # the features go straight into the request's input tensor
+        self._request.set_input_tensor(ov.Tensor(self._x, shared_memory=True))
         log.info("keypoint classifier %s (%s, %s, %d features) compiled on %s in %.2f s", path, ", ".join(info.labels),
                  info.precision, info.width, device, time.perf_counter() - t)
         self.stream = FeatureStream(info.features)
@@ -76,8 +79,8 @@ class KeypointClassifier:
         probs = np.empty((len(poses), len(self.labels)), np.float32)
         for i, (pose, t) in enumerate(zip(poses, times)):
             assert pose is not None, "uses_pose: the pipeline runs the pose stage for it"
-            x = self.features(pose, t)[None]
-            probs[i] = gate(self._request.infer({0: x})[0], x, self.labels, self.info.features)[0]
+            self._x[0] = self.features(pose, t)
+            probs[i] = gate(self._request.infer(share_outputs=True)[0], self._x, self.labels, self.info.features)[0]
         self._done.append(Result(batch.ids, batch.times, probs, time.perf_counter() - t0, batch.frames if self.keep_frames else None))
 
     def results(self, wait: bool = False) -> list[Result]:

@@ -83,12 +83,14 @@ class FrameRing:
             self._closed = True
             self._cond.notify_all()
 
-    def read(self, max_n: int, timeout: float | None = None) -> Batch | None:
+    def read(self, max_n: int, timeout: float | None = None, copy: bool = True) -> Batch | None:
         """Up to ``max_n`` unseen frames, oldest first; waits up to ``timeout`` (None: for ever) for one.
 
         Returns None on timeout with nothing new, or when the ring is closed and drained.
         The slot the writer is filling is never handed out, so ``capacity - 1`` frames are
-        readable at once and a frame is never torn.
+        readable at once and a frame is never torn. ``copy=False``: the pictures are views of the
+        ring's slots where they lie in one piece, valid until the writer comes round again
+        (``capacity - 1`` frames on): for a reader done with them before its next read.
         """
         with self._cond:
             if not self._cond.wait_for(lambda: self._written > self._read or self._closed, timeout):
@@ -99,8 +101,10 @@ class FrameRing:
             n = min(max_n, self._written - self._read)
             if n <= 0:
                 return None
-            slots = np.arange(self._read, self._read + n) % self.capacity
-            batch = Batch(self._frames[slots], self._ids[slots], self._times[slots], lost,
+            first = self._read % self.capacity
+            slots: slice | np.ndarray = (slice(first, first + n) if not copy and first + n <= self.capacity
+                                         else np.arange(self._read, self._read + n) % self.capacity)
+            batch = Batch(self._frames[slots], self._ids[slots].copy(), self._times[slots].copy(), lost,
                           self._aux[slots] if self._aux is not None else None)
             self._read += n
             self._cond.notify_all()  # a writer waiting for space

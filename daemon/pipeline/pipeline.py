@@ -306,7 +306,10 @@ class Pipeline:
                 if self.stats_interval_s is not None and now >= next_stats:
                     self.observer.on_stats(self.stats())
                     next_stats = now + self.stats_interval_s
-                batch = self.ring.read(self.classifier.batch, timeout=0.05)
+                # the stage and a classifier of its landmarks are done with a frame before the next read (an image
+                # classifier's requests run on while the next frames are read, and the page may keep a frame)
+                views = self.classifier.uses_pose and not self.observer.wants_frames
+                batch = self.ring.read(self.classifier.batch, timeout=0.05, copy=not views)
                 if batch is not None:
                     if not ready:
                         self.observer.on_ready()

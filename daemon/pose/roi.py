@@ -50,10 +50,10 @@ def crop_to_canvas(roi: Roi, uv: np.ndarray) -> np.ndarray:
     return out
 
 
-def warp(canvas: np.ndarray, roi: Roi, out_size: int) -> np.ndarray:
-    """The crop as an ``out_size`` square picture (edge pixels repeated outside the canvas, as MediaPipe)."""
+def warp(canvas: np.ndarray, roi: Roi, out_size: int, dst: np.ndarray | None = None) -> np.ndarray:
+    """The crop as an ``out_size`` square picture (edge pixels repeated outside the canvas, as MediaPipe), into ``dst``
+    where given (the landmark model's own input tensor)."""
     n = canvas.shape[0]
     src = crop_to_canvas(roi, np.array([[0, 0], [1, 0], [0, 1]], np.float32)) * n
-    dst = np.array([[0, 0], [out_size, 0], [0, out_size]], np.float32)
-    m = cv2.getAffineTransform(src.astype(np.float32), dst)
-    return cv2.warpAffine(canvas, m, (out_size, out_size), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+    m = cv2.getAffineTransform(src.astype(np.float32), np.array([[0, 0], [out_size, 0], [0, out_size]], np.float32))
+    return cv2.warpAffine(canvas, m, (out_size, out_size), dst=dst, flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)

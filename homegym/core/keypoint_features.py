@@ -15,8 +15,6 @@ refuses an IR whose features it does not compute. Change the features: bump it.
 from __future__ import annotations
 
 import functools
-import warnings
-from collections import deque
 from dataclasses import asdict, dataclass
 
 import numpy as np
@@ -33,6 +31,7 @@ ARMS = (L_SH, R_SH, L_EL, R_EL, L_WR, R_WR)
 LEGS = (L_HIP, R_HIP, L_KN, R_KN, L_AN, R_AN)
 # (a, joint, b): the angle at ``joint`` between the limbs to a and to b
 ANGLES = ((L_SH, L_EL, L_WR), (R_SH, R_EL, R_WR), (L_HIP, L_KN, L_AN), (R_HIP, R_KN, R_AN), (L_SH, L_HIP, L_KN), (R_SH, R_HIP, R_KN))
+_ENDS_A, _JOINTS, _ENDS_B = (list(col) for col in zip(*ANGLES))  # every angle in one call: the daemon computes them each frame
 
 
 @dataclass(frozen=True)
@@ -107,8 +106,8 @@ def frame_features(xy: np.ndarray, world: np.ndarray, visibility: np.ndarray, pr
     scale = np.maximum.reduce([np.linalg.norm(shoulders - hips, axis=-1), np.linalg.norm(xy[:, L_SH] - xy[:, R_SH], axis=-1),
                                thighs, np.full(len(xy), 1e-6)])
     shape = (xy[:, BODY] - hips[:, None]) / scale[:, None, None]
-    angles2 = np.stack([_angle(xy[:, a], xy[:, j], xy[:, b]) for a, j, b in ANGLES], axis=1)
-    angles3 = np.stack([_angle(world[:, a], world[:, j], world[:, b]) for a, j, b in ANGLES], axis=1)
+    angles2 = _angle(xy[:, _ENDS_A], xy[:, _JOINTS], xy[:, _ENDS_B])
+    angles3 = _angle(world[:, _ENDS_A], world[:, _JOINTS], world[:, _ENDS_B])
     w_sh, w_hip = (world[:, L_SH] + world[:, R_SH]) / 2, (world[:, L_HIP] + world[:, R_HIP]) / 2
     up2, up3 = upright(shoulders, hips), upright(w_sh, w_hip)
     vis = np.stack([visibility[:, ARMS].mean(1), visibility[:, LEGS].mean(1), presence], axis=1)
@@ -138,13 +137,27 @@ def windowed(swinging: np.ndarray, t: np.ndarray, spec: FeatureSpec, rows: np.nd
     idx = q[:, None] - np.arange(width)[None, :]  # (rows, width): this frame and the ones before it
     inside = idx >= start[:, None]
     win = np.where(inside[..., None], swinging[np.maximum(idx, 0)], np.nan)  # (rows, width, SWINGING)
-    with warnings.catch_warnings():  # a row of NaN only (nobody in the window) warns; it becomes 0 below
-        warnings.simplefilter("ignore", RuntimeWarning)
-        lo, hi = np.nanmin(win, axis=1), np.nanmax(win, axis=1)
+    lo, hi = np.fmin.reduce(win, axis=1), np.fmax.reduce(win, axis=1)  # NaN ignored; a column of NaN only stays NaN
     span = hi - lo
     place = (now - lo) / np.where(span > 1e-6, span, np.nan)
     out += [place, span]
     return np.nan_to_num(np.concatenate(out, axis=1), nan=0.0).astype(np.float32)
+
+
+def windowed_newest(swinging: np.ndarray, t: np.ndarray, spec: FeatureSpec) -> np.ndarray:
+    """``windowed``'s row of the newest frame, the same numbers, in a dozen NumPy calls instead of forty (the daemon's
+    every frame)."""
+    tq, now = float(t[-1]), swinging[-1]
+    out = []
+    for d in spec.deltas_s:
+        j = max(int(np.searchsorted(t, tq - d + TIME_TOLERANCE_S, side="right")) - 1, 0)
+        ok = tq - d + TIME_TOLERANCE_S >= t[0] and tq - t[j] <= d + spec.delta_slack_s + TIME_TOLERANCE_S
+        out.append(now - swinging[j] if ok else np.full_like(now, np.nan))
+    win = swinging[int(np.searchsorted(t, tq - spec.window_s - TIME_TOLERANCE_S, side="left")):]
+    lo, hi = np.fmin.reduce(win, axis=0), np.fmax.reduce(win, axis=0)
+    span = hi - lo
+    place = (now - lo) / np.where(span > 1e-6, span, np.nan)
+    return np.nan_to_num(np.concatenate([*out, place, span]), nan=0.0).astype(np.float32)
 
 
 def features(ff: FrameFeatures, t: np.ndarray, spec: FeatureSpec = FeatureSpec()) -> np.ndarray:
@@ -193,20 +206,31 @@ class FeatureStream:
 
     def __init__(self, spec: FeatureSpec) -> None:
         self.spec = spec
-        self._rows: deque[tuple[float, np.ndarray, np.ndarray]] = deque()  # (t, static, swinging)
+        self._keep_s = max(spec.window_s, max(spec.deltas_s) + spec.delta_slack_s) + 2 * TIME_TOLERANCE_S
+        self._t = np.zeros(256)  # the window's frames, rows [_start, _end): arrays, not a list rebuilt every frame
+        self._swinging = np.zeros((256, SWINGING), np.float32)
+        self._start = self._end = 0
 
     def reset(self) -> None:
-        self._rows.clear()
+        self._start = self._end = 0
+
+    def _append(self, t: float, swinging: np.ndarray) -> None:
+        if self._end == len(self._t):  # full: the window's rows to the front, and room for more where it is all window
+            n = self._end - self._start
+            if n > len(self._t) // 2:
+                self._t = np.concatenate([self._t, np.zeros_like(self._t)])
+                self._swinging = np.concatenate([self._swinging, np.zeros_like(self._swinging)])
+            self._t[:n], self._swinging[:n] = self._t[self._start:self._end], self._swinging[self._start:self._end]
+            self._start, self._end = 0, n
+        self._t[self._end], self._swinging[self._end] = t, swinging
+        self._end += 1
 
     def step(self, t: float, xy: np.ndarray, world: np.ndarray, visibility: np.ndarray, presence: float, found: bool) -> np.ndarray:
         """(spec.width,) for a frame at ``t`` (seconds, increasing): one pose's (33, 2), (33, 3), (33,)."""
         ff = frame_features(xy[None], world[None], visibility[None], np.array([presence]), np.array([found]))
-        if self._rows and t <= self._rows[-1][0]:
+        if self._end > self._start and t <= self._t[self._end - 1]:
             self.reset()  # time went back: a new source
-        self._rows.append((t, ff.static[0], ff.swinging[0]))
-        keep_s = max(self.spec.window_s, max(self.spec.deltas_s) + self.spec.delta_slack_s) + 2 * TIME_TOLERANCE_S
-        while self._rows[0][0] < t - keep_s:
-            self._rows.popleft()
-        ts = np.array([r[0] for r in self._rows])
-        swing = np.stack([r[2] for r in self._rows])
-        return np.concatenate([ff.static[0], windowed(swing, ts, self.spec, np.array([len(ts) - 1]))[0]])
+        self._append(t, ff.swinging[0])
+        self._start += int(np.searchsorted(self._t[self._start:self._end], t - self._keep_s, side="left"))
+        ts, swing = self._t[self._start:self._end], self._swinging[self._start:self._end]
+        return np.concatenate([ff.static[0], windowed_newest(swing, ts, self.spec)])

@@ -59,9 +59,13 @@ class Letterbox:
             self.box = self.box_for(h, w)
         b = self.box
         out = dst if dst is not None else np.empty((self.size, self.size, 3), np.uint8)
-        # one call writes the whole canvas, borders included: the ring's slots are reused, nothing stale stays
-        cv2.copyMakeBorder(fit(frame, (b.w, b.h)), b.y, self.size - b.y - b.h, b.x, self.size - b.x - b.w, cv2.BORDER_CONSTANT,
-                           dst=out, value=(0, 0, 0))
+        # the whole canvas is written, borders included: the ring's slots are reused, nothing stale stays
+        out[:b.y], out[b.y + b.h:], out[b.y:b.y + b.h, :b.x], out[b.y:b.y + b.h, b.x + b.w:] = 0, 0, 0, 0
+        inner = out[b.y:b.y + b.h, b.x:b.x + b.w]
+        if inner.flags.c_contiguous and frame.shape[1] < 2 * b.w:  # a landscape frame: scaled straight into the canvas
+            cv2.resize(frame, (b.w, b.h), dst=inner, interpolation=cv2.INTER_LINEAR)
+        else:
+            inner[:] = fit(frame, (b.w, b.h))
         return out
 
     def reset(self) -> None:
