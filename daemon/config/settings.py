@@ -154,6 +154,22 @@ class PoseConfig(Section):
     """Weight of each frame's visibility in its running average."""
 
 
+class RestConfig(Section):
+    """The quiet rest (live only): while the person is in view but still, between sets, the pose stage and the classifier
+    run a few frames a second; the first sign of movement brings back pipeline.infer_fps. Files counted offline
+    (`homegym count`, `eval`) infer every frame they would without it."""
+
+    enabled: bool = True
+    """Infer at rest.fps while the person holds still."""
+    fps: float = Field(2.0, ge=0.2, le=30)
+    """Frames inferred a second while resting: a move is seen within 1/fps s."""
+    after_s: Seconds = Field(2.0, ge=0.5, le=600)
+    """Still for this long before resting: a pause at the top of a rep is not a rest."""
+    still: float = Field(0.08, ge=0.005, le=1.0)
+    """How far every visible joint may stray from where the stillness began and still be still, in torso lengths
+    (shoulders' centre to hips' centre). Higher rests sooner; lower wakes on smaller moves."""
+
+
 class LabelOverride(Section):
     """Per-label thresholds that replace the section's."""
 
@@ -535,6 +551,7 @@ class Config(Section):
     model: ModelConfig = Field(default_factory=ModelConfig)
     pipeline: PipelineConfig = Field(default_factory=PipelineConfig)
     pose: PoseConfig = Field(default_factory=PoseConfig)
+    rest: RestConfig = Field(default_factory=RestConfig)
     voting: VotingConfig = Field(default_factory=VotingConfig)
     periodicity: PeriodicityConfig = Field(default_factory=PeriodicityConfig)
     counter: CounterConfig = Field(default_factory=CounterConfig)

@@ -74,6 +74,7 @@ class Capture(threading.Thread):
         self.first_id = first_id  # frame ids go on across a restart of this stage
         self.infer_fps = infer_fps
         self.stride = 1  # every stride-th frame goes to the ring: see _set_stride
+        self.rest_fps: float | None = None  # the pipeline's quiet rest: this rate, where it is lower, while set
         self._halt = threading.Event()
         self._cap: cv2.VideoCapture | None = None
 
@@ -134,7 +135,9 @@ class Capture(threading.Thread):
                     break
                 cap = self._cap
                 assert cap is not None  # _connect() opened it
-                skip = (frame_id - self.first_id) % self.stride != 0
+                rest = self.rest_fps
+                stride = max(self.stride, stride_for(self.stats.fps, rest)) if rest else self.stride
+                skip = (frame_id - self.first_id) % stride != 0
                 ok, frame = (cap.grab(), None) if skip else cap.read()
                 now = time.monotonic()
                 if not ok:

@@ -28,6 +28,7 @@ class Summary:
     infer_latency_ms: float = 0.0
     pose_ms: float | None = None  # the pose stage's time a frame, where it ran
     pose_found: float | None = None  # its share of frames with a person
+    rested: int = 0  # frames the quiet rest passed over (live, the person still)
 
     @property
     def fps(self) -> float:
@@ -66,6 +67,7 @@ class Health:
         self._dropped_before = 0
         self._reconnects_before = 0
         self.posed_frames = 0
+        self.rested = 0  # frames the quiet rest passed over
         self.pose_found = 0
         self._pose_s = 0.0
 

@@ -43,6 +43,7 @@ from ..frames.ring import Batch, FrameRing
 from ..pose.stage import Pose, PoseTracker, open_pose
 from .health import Health, Summary
 from .observer import FrameView, Observer
+from .rest import QuietRest
 from .sequence import Numbering, RunNumbering
 
 log = logging.getLogger(__name__)
@@ -65,6 +66,7 @@ class Pipeline:
         self.classifier = classifier
         self._pose_forced = pose
         self.pose: PoseTracker | None = None
+        self.rest: QuietRest | None = None  # live only, with the keypoint classifier: see _open_pose
         self.letterbox: Letterbox | None = None
         self._pose_changed = False  # a reload changed pose.*: the stage reopens with the next capture
         self._poses: dict[int, tuple[Pose, object]] = {}  # frame id -> the stage's result and canvas, until consumed
@@ -121,7 +123,14 @@ class Pipeline:
             live = hint_for(cfg.source, self.live) == "LATENCY"
             self.pose = open_pose(cfg.pose, live, cfg.model.cache_path())
             self.letterbox = Letterbox(cfg.pose.frame_size)
+        self._open_rest()
         self.chain.pose_stage(self.pose is not None)
+
+    def _open_rest(self) -> None:
+        """The quiet rest where the daemon counts live from the stage a frame at a time (the keypoint classifier)."""
+        live = hint_for(self.cfg.source, self.live) == "LATENCY"
+        wanted = live and self.cfg.rest.enabled and self.pose is not None and self.classifier.uses_pose
+        self.rest = QuietRest(self.cfg.rest) if wanted and self.classifier.batch == 1 else None
 
     def _canvas(self) -> Letterbox:
         """The pose stage's canvas (pose.frame_size, which a reload may change while the model stays)."""
@@ -152,10 +161,28 @@ class Pipeline:
         canvases = batch.aux if batch.aux is not None else batch.frames
         for i, fid in enumerate(batch.ids):
             canvas = canvases[i]
+            t = self._time(int(fid), float(batch.times[i]))
             t0 = time.perf_counter()
-            pose = self.pose.step(canvas, self._time(int(fid), float(batch.times[i])))
+            pose = self.pose.step(canvas, t)
             self.health.posed(time.perf_counter() - t0, pose.found)
             self._poses[int(fid)] = (pose, canvas if keep else None)
+            if self.rest is not None:
+                self._observe_rest(pose, t)
+
+    def _observe_rest(self, pose: Pose, t: float) -> None:
+        assert self.rest is not None
+        was = self.rest.resting
+        self.rest.observe(pose.landmarks if pose.found else None, t)
+        capture = self.capture
+        if self.rest.resting != was and capture is not None and (capture.src.live or capture.cfg.realtime):
+            # a camera's frames on the wall clock: the capture thread need not even convert the frames rest skips
+            capture.rest_fps = self.cfg.rest.fps if self.rest.resting else None
+
+    def _rested(self, batch: Batch) -> bool:
+        """The quiet rest skips this frame (it is not due): no stage, no classifier."""
+        if self.rest is None or len(batch.ids) != 1:
+            return False
+        return not self.rest.due(self._time(int(batch.ids[0]), float(batch.times[0])))
 
     def _submit(self, batch: Batch) -> None:
         ids = [int(f) for f in batch.ids]
@@ -181,7 +208,10 @@ class Pipeline:
                 self.observer.on_state(self.chain.state())
 
     def stats(self) -> dict:
-        return self.health.stats(self.capture, self._dropped(), self.counter.total)
+        figures = self.health.stats(self.capture, self._dropped(), self.counter.total)
+        if self.rest is not None:
+            figures["resting"] = self.rest.resting
+        return figures
 
     def _dropped(self) -> int:
         return self.ring.dropped if self.ring is not None else 0
@@ -260,6 +290,8 @@ class Pipeline:
         assert self.ring is not None, "start() made it"
         if self.pose is not None:
             self.pose.reset()  # a new source: whoever was tracked is gone
+        if self.rest is not None:
+            self.rest.reset()
         self.classifier.reset()
         canvas = self._canvas()
         side = canvas if self._canvas_beside else None
@@ -314,9 +346,12 @@ class Pipeline:
                     if not ready:
                         self.observer.on_ready()
                     ready = True
-                    if self.pose is not None:
-                        self._track(batch)
-                    self._submit(batch)
+                    if self._rested(batch):
+                        self.health.rested += 1
+                    else:
+                        if self.pose is not None:
+                            self._track(batch)
+                        self._submit(batch)
                 for res in self.classifier.results():
                     self._consume(res)
                 if batch is None and self.ring.drained:
@@ -346,5 +381,6 @@ class Pipeline:
                        dropped=self.health.dropped(self._dropped()), reconnects=self.health.reconnects(capture),
                        wall_s=time.monotonic() - self.health.t0, infer_latency_ms=self.health.latency_ms,
                        pose_ms=self.health.pose_ms,
-                       pose_found=self.health.pose_found / self.health.posed_frames if self.health.posed_frames else None)
+                       pose_found=self.health.pose_found / self.health.posed_frames if self.health.posed_frames else None,
+                       rested=self.health.rested)
 

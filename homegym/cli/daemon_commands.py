@@ -72,11 +72,12 @@ def count_cmd(a: argparse.Namespace) -> int:
     if a.json:
         print(json.dumps({"type": "summary", "total": s.total, "by_exercise": s.by_exercise, "partial": s.partial,
                           "frames": s.frames, "frames_read": s.frames_read, "frames_declared": s.frames_declared,
-                          "dropped": s.dropped, "fps": round(s.fps, 1)}))
+                          "dropped": s.dropped, "rested": s.rested, "fps": round(s.fps, 1)}))
     else:
         per = ", ".join(f"{ex} {n}" for ex, n in s.by_exercise.items())
         print(f"total {s.total} ({per}); {s.partial} partial; {s.frames} frames inferred at {s.fps:.0f} fps "
               f"(of {s.frames_read} read; the file declares {s.frames_declared})"
+              + (f"; {s.rested} passed over at rest" if s.rested else "")
               + (f"; {s.dropped} dropped, the box behind real time" if s.dropped else ""))
     return 0
 

@@ -59,7 +59,9 @@ def join(a: argparse.Namespace) -> int:
         seconds += info.frames / info.fps
         if a.minutes and seconds >= a.minutes * 60:
             break
-    per_clip = join_videos(clips, a.out, a.size, a.fps)
+    if a.hold < 0:
+        raise UserError(f"--hold: seconds, 0 or more, got {a.hold:g}")
+    per_clip = join_videos(clips, a.out, a.size, a.fps, hold_s=a.hold)
     start = 0
     for (path, _), n in zip(clips, per_clip):
         print(f"{start / a.fps:8.1f} s  {path}")  # where each clip begins: a count per clip from count --json's t
@@ -99,7 +101,8 @@ def label(a: argparse.Namespace) -> int:
 def register(sub: Any) -> None:
     s = add(sub, "join", "join clips into one video, each letterboxed and resampled (a long session, a circuit)",
             "  homegym join circuit.mp4 a.mp4 b.mp4 c.mp4\n"
-            "  homegym join session.mp4 --manifest ../shared/data/clips.csv --minutes 30\n", join)
+            "  homegym join session.mp4 --manifest ../shared/data/clips.csv --minutes 30\n"
+            "  homegym join rests.mp4 a.mp4 b.mp4 --hold 10        # a 10 s still hold between the sets\n", join)
     s.add_argument("out", type=Path, help="the .mp4 to write")
     s.add_argument("clips", type=Path, nargs="*", help="video files, in order")
     s.add_argument("--manifest", type=Path, help="also every clip of this manifest, in its order")
@@ -107,6 +110,8 @@ def register(sub: Any) -> None:
     s.add_argument("--minutes", type=float, help="stop adding clips once the video is this long")
     s.add_argument("--size", type=size, default=(640, 480), help="WIDTHxHEIGHT (default 640x480)")
     s.add_argument("--fps", type=float, default=30.0, help="frames per second (default 30)")
+    s.add_argument("--hold", type=float, default=0.0, metavar="SECONDS", help="hold each clip's last frame this long, with a "
+                   "camera's noise, before the next: a still rest between sets (default 0)")
     s = add(sub, "synth", "render workout clips of a 3D figure with exact labels and rep times",
             "  homegym synth clips/ --count 12 --seed 1\n"
             "  homegym synth clips/ --kinds squat --duration 20 --size 320x240\n"

@@ -114,12 +114,39 @@ def iter_frames(
         cap.release()
 
 
+HOLD_NOISE = 2.0  # grey levels: a held frame is a camera's still picture, not a frozen one (its noise moves the landmarks)
+
+
+def write_still(writer: cv2.VideoWriter, frame: np.ndarray, n: int, seed: int = 0) -> int:
+    """``frame`` ``n`` times, each with a camera's noise (``HOLD_NOISE``): a person holding still, not a frozen picture,
+    so the landmarks jitter as a camera's would. Returns ``n``."""
+    rng = np.random.default_rng(seed)
+    for _ in range(n):
+        writer.write(np.clip(frame + rng.normal(0.0, HOLD_NOISE, frame.shape), 0, 255).astype(np.uint8))
+    return n
+
+
+def still_video(clip: Path, out: Path, seconds: float, fps: float = 30.0) -> Path:
+    """The clip's first frame held for ``seconds``, with a camera's noise: a person in view, still (between sets)."""
+    cap = capture_file(clip)
+    ok, frame = cap.read()
+    cap.release()
+    if not ok:
+        raise UserError(f"cannot decode video {clip}: no frame could be read")
+    writer = cv2.VideoWriter(str(out), cv2.VideoWriter.fourcc(*"mp4v"), fps, (frame.shape[1], frame.shape[0]))
+    write_still(writer, frame, round(seconds * fps))
+    writer.release()
+    return out
+
+
 def join_videos(clips: list[tuple[Path, float]], out: Path, size: tuple[int, int] | None = None, fps: float | None = None,
-                speed: float = 1.0) -> list[int]:
+                speed: float = 1.0, hold_s: float = 0.0) -> list[int]:
     """The clips back to back in one video (a longer workout, a circuit); each is given with its own frame rate.
     With ``size`` and ``fps`` each clip is letterboxed to the size and resampled to the rate on its own clock (clips
     of other cameras; ffmpeg's ``scale=W:H:force_original_aspect_ratio=decrease,pad=W:H:(ow-iw)/2:(oh-ih)/2,fps=N``
-    then ``concat``); ``speed`` 2 plays each twice as fast. Returns the frames written of each clip."""
+    then ``concat``); ``speed`` 2 plays each twice as fast; ``hold_s`` holds each clip's last frame that long before
+    the next, with a camera's noise on it (the person holding still between sets). Returns the frames written of
+    each clip, its hold included."""
     from .letterbox import fit
 
     def boxed(frame: np.ndarray, w: int, h: int) -> np.ndarray:
@@ -133,8 +160,9 @@ def join_videos(clips: list[tuple[Path, float]], out: Path, size: tuple[int, int
     writer = None
     frames: list[int] = []
     rate = fps or clips[0][1]  # the video's: each clip is resampled to it
-    for path, own in clips:
+    for k, (path, own) in enumerate(clips):
         frames.append(0)
+        last: np.ndarray | None = None
         cap = capture_file(path)
         i, due = 0, 0.0  # the clip's frames read; the next output frame's time on the clip's clock
         while True:
@@ -152,7 +180,10 @@ def join_videos(clips: list[tuple[Path, float]], out: Path, size: tuple[int, int
                 writer.write(frame)
                 frames[-1] += 1
                 due += speed / rate
+            last = frame
         cap.release()
+        if hold_s > 0 and writer is not None and last is not None and k < len(clips) - 1:
+            frames[-1] += write_still(writer, last, round(hold_s * rate), seed=k)
     if writer is None:
         raise UserError("no frames to join: none of the clips could be read")
     writer.release()
