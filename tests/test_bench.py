@@ -46,7 +46,7 @@ def test_bench_short_measures_every_figure(image_ir, image_clips, tmp_path) -> N
     rep = figs["latency/puback"]
     assert rep["value"] is not None and rep["p95_ms"] >= rep["p50_ms"] > 0, rep
     assert "| model |" in r.stdout and report["machine"]["cores"] >= 1
-    for kind in ("detector", "landmarks"):
+    for kind in ("detector", "landmarks_full"):
         for threads in ("1", "all"):
             f = figs[f"pose/{kind}/CPU/f32/{threads}"]
             assert f["value"] > 0 and f["p95_ms"] >= f["p50_ms"] > 0
@@ -58,9 +58,22 @@ def test_bench_short_measures_every_figure(image_ir, image_clips, tmp_path) -> N
         assert all(f["ratio"] == pytest.approx(f["value"] / reference["value"] / 1.5) for f in stage)
     rest = figs["pose/rest"]
     assert 0 < rest["value"] < 100 and rest["ratio"] == pytest.approx(rest["value"] / 20)
+    rest_ms = figs["pose/rest-ms"]
+    assert rest_ms["value"] > 0 and rest_ms["ratio"] == pytest.approx(rest_ms["value"] / 1.2) and "full, f32" in rest_ms["name"]
     parts = figs["pose/pipeline-parts"]
     assert "decoding" in parts["note"] and "models" in parts["note"] and "the rest" in parts["note"]
-    assert figs["live/cpu/pose/15fps"]["value"] > 0 and figs["live/cpu/pose-empty/15fps"]["value"] > 0
+    for kind in ("detector", "landmarks_lite", "landmarks_full"):  # each landmark model shipped
+        assert figs[f"pose/{kind}/CPU/f32/1"]["value"] > 0
+    lighter = {k.removeprefix("live/lighter/"): f for k, f in figs.items() if k.startswith("live/lighter/")}
+    assert set(lighter) == {"baseline/moving", "default/moving", "default/still", "baseline/nobody", "default/nobody",
+                            "lite/moving", "lite/still"}
+    assert all(f["value"] > 0 for f in lighter.values())
+    moving = lighter["default/moving"]
+    assert moving["ratio"] == pytest.approx(lighter["baseline/moving"]["value"] / moving["value"])
+    assert lighter["default/still"]["ratio"] == pytest.approx(lighter["default/still"]["value"] / moving["value"])
+    assert lighter["default/nobody"]["ratio"] == pytest.approx(lighter["default/nobody"]["value"] / lighter["baseline/nobody"]["value"])
+    assert "bf16" in moving["note"] and "pose.model" in moving["name"]
+    assert lighter["lite/moving"]["ratio"] == pytest.approx(lighter["baseline/moving"]["value"] / lighter["lite/moving"]["value"])
     page = {w: figs[f"live/page/{w}"] for w in ("off", "closed", "open")}
     assert page["off"]["value"] > 0 and page["off"]["ratio"] is None
     for w in ("closed", "open"):

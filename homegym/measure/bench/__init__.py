@@ -7,7 +7,8 @@ frame, and batched) where TensorFlow is installed; the live daemon's CPU share a
 memory on a 30 fps real-time source; and the time from a rep's decision to the
 broker's acknowledgement of its event on loopback; the pose stage's models alone, the stage against
 MediaPipe's own solution on the same frames (where a Python with mediapipe is at hand), the
-offline pipeline's CPU a frame by part, and the live CPU with the stage on; the live page's CPU, off, on
+offline pipeline's CPU a frame by part (with the full landmark model in f32, the baseline of the lighter box), and the
+live CPU with the stage on against that baseline, the person moving, still and out of view; the live page's CPU, off, on
 with nobody watching and with a page open, in turn. ``--short`` spends a few seconds
 per figure (CI); the default is the full run.
 """
@@ -20,9 +21,11 @@ from pathlib import Path
 
 from homegym.core.model_info import KeypointModelInfo, read_ir, read_model_ir
 from homegym.core.runtime import make_core
+from homegym.core.video import still_video
 
 from .keypoints import baseline_figures, ir_from_git, keypoint_figures
 from .latency import latency_figures
+from .lighter import BASELINE, lighter_figures
 from .live import live_figures, live_page_figures
 from .model import float_precision, int8_figures, int8_variant, model_figure
 from .pipeline import pipeline_figures
@@ -62,14 +65,14 @@ def run(model: Path | None, models: list[Path], cfg, clip: Path | None, keras_mo
         present = devices or [d for d in core.available_devices if d in ("CPU", "GPU", "NPU") or d.startswith("GPU")]
         pose_model_figures(report, core, cfg, canvases(clip, cfg.pose.frame_size, 64), seconds, present)
         stage_figures(report, cfg, clip, reference_python, 120 if short else 450)
-        pipeline_parts(report, configured, clip, cfg)
+        pipeline_parts(report, configured, clip, cfg.model_copy(update={"pose": cfg.pose.model_copy(update=BASELINE["pose"])}))
         live_seconds = min(seconds * 2, 8.0) if short else 20.0
         # the image classifier without the stage: the baseline of the stage's live cost (the full run measures it below)
         if pose_only:
             live_figures(report, main, clip, live_seconds, work, cfg.pipeline.infer_fps)
-        live_figures(report, configured, clip, live_seconds, work, cfg.pipeline.infer_fps, pose=True)
-        empty = render_bench_clip(work, 8.0 if short else 30.0, "empty")
-        live_figures(report, configured, empty, live_seconds, work, cfg.pipeline.infer_fps, pose=True, scene="nobody in view")
+        scenes = {"moving": clip, "still": still_video(clip, work / "bench_still.mp4", 8.0 if short else 30.0),
+                  "nobody": render_bench_clip(work, 8.0 if short else 30.0, "empty")}
+        lighter_figures(report, configured, scenes, cfg, live_seconds, work, rounds=1 if short else 3)
         live_page_figures(report, configured, clip, live_seconds, work, cfg.pipeline.infer_fps, rounds=1 if short else 3)
         if keypoints:
             keypoint_figures(report, configured, main, clip, cfg)

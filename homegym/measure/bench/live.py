@@ -12,6 +12,7 @@ import urllib.request
 from pathlib import Path
 
 import numpy as np
+import yaml
 
 from homegym.core.errors import UserError
 from homegym.core.video import open_video
@@ -59,16 +60,19 @@ class PageViewer:
 
 
 def live_share(model: Path, clip: Path, seconds: float, work: Path, infer_fps: float | None, pose: bool = False,
-               page: str = "") -> tuple[float, float, int]:
+               page: str = "", settings: dict[str, dict] | None = None) -> tuple[float, float, int]:
     """``homegym run`` on the clip read in real time: CPU seconds a second after READY=1, RSS in MiB, and bytes a page
-    read. ``page``: "" (the live page off), "closed" (on, nobody watching) or "open" (a page reading both streams)."""
+    read. ``page``: "" (the live page off), "closed" (on, nobody watching) or "open" (a page reading both streams);
+    ``settings``: config sections' keys beside the bench's own (``{"pose": {"model": "full"}}``)."""
     port = free_port()
     cfg = work / "live.yaml"
-    cfg.write_text(f"source:\n  uri: {clip}\n  realtime: true\nmodel:\n  path: {model}\nmqtt:\n  enabled: false\n"
-                   f"pipeline:\n  infer_fps: {'null' if infer_fps is None else infer_fps}\n"
-                   f"pose:\n  enabled: {'true' if pose else 'false'}\n"
-                   f"state:\n  dir: {work / 'state'}\nlogging:\n  level: warning\n"
-                   + (f"live:\n  enabled: true\n  port: {port}\n" if page else ""))
+    sections: dict[str, dict] = {
+        "source": {"uri": str(clip), "realtime": True}, "model": {"path": str(model)}, "mqtt": {"enabled": False},
+        "pipeline": {"infer_fps": infer_fps}, "pose": {"enabled": pose}, "state": {"dir": str(work / "state")},
+        "logging": {"level": "warning"}, **({"live": {"enabled": True, "port": port}} if page else {})}
+    for name, keys in (settings or {}).items():
+        sections[name] = {**sections.get(name, {}), **keys}
+    cfg.write_text(yaml.safe_dump(sections))
     sock_path = str(work / "notify")
     Path(sock_path).unlink(missing_ok=True)
     sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
