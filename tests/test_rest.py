@@ -125,3 +125,20 @@ def test_a_file_counted_offline_never_rests(shared_data, tmp_path) -> None:
     clip = shared_data / PAUSED_EVAL_CLIPS[2]
     r = run_cli("count", str(clip), "--json")
     assert r.returncode == 0 and json.loads(r.stdout.strip().splitlines()[-1])["rested"] == 0
+
+
+def test_a_reload_turns_the_rest_off_and_on_at_once(shared_data) -> None:
+    from homegym.daemon.config.settings import for_file, load
+    from homegym.daemon.pipeline.pipeline import Pipeline
+
+    cfg = for_file(load(None), shared_data / PAUSED_EVAL_CLIPS[2])
+    pipe = Pipeline.open(cfg, live=True)  # as the service counts: live, the keypoint classifier on the stage
+    pipe.start()
+    assert isinstance(pipe.rest, QuietRest) and pipe.rest.cfg.fps == 2.0
+    pipe.reconfigure(cfg.with_values("rest", enabled=False))
+    assert pipe.rest is None, "a reload applies to the next frame, with no restart of the stage"
+    pipe.reconfigure(cfg.with_values("rest", fps=1.0))
+    assert isinstance(pipe.rest, QuietRest) and pipe.rest.cfg.fps == 1.0
+    offline = Pipeline.open(cfg)
+    offline.start()
+    assert offline.rest is None, "a file counted offline never rests"

@@ -254,6 +254,10 @@ class Pipeline:
         if stats_interval_s is not None:
             self.stats_interval_s = stats_interval_s
         self.chain.reconfigure(cfg)
+        if cfg.rest != old.rest:  # at once: the next frame is inferred as the new rest says
+            self._open_rest()
+            if self.capture is not None:
+                self.capture.rest_fps = None
         self._pose_changed = self._pose_changed or cfg.pose != old.pose
         if cfg.source != old.source or cfg.pipeline != old.pipeline or cfg.pose != old.pose:
             self.replace_source(cfg.source)
