@@ -116,9 +116,9 @@ class PoseConfig(Section):
     """Run the pose stage. With the image classifier only `--annotate` and `homegym pose` draw or write
     its skeleton, so it is off; `homegym count --annotate` turns it on."""
     model: Literal["lite", "full", "heavy"] = "full"
-    """BlazePose's landmark model: lite (the lightest: half the CPU of full, and the counts of the eval split within a rep
-    where they change: docs/model-card.md), full (what the classifier was trained on), or heavy (the most exact, for a box
-    with a GPU or NPU; converted on demand: docs/pose.md). lite and full ship."""
+    """BlazePose's landmark model: full (what the shipped classifier was trained on), lite (the lightest: about half the
+    stage's CPU, in bf16 where the CPU has it, but the shipped classifier counts some sets worse on it: docs/model-card.md),
+    or heavy (the most exact, for a box with a GPU or NPU; converted on demand: docs/pose.md). lite and full ship."""
     path: str | None = None
     """A folder with the pose IRs (detector.xml, landmarks_<model>.xml) written by `homegym convert`. null = the shipped
     ones."""
