@@ -144,22 +144,6 @@ def windowed(swinging: np.ndarray, t: np.ndarray, spec: FeatureSpec, rows: np.nd
     return np.nan_to_num(np.concatenate(out, axis=1), nan=0.0).astype(np.float32)
 
 
-def windowed_newest(swinging: np.ndarray, t: np.ndarray, spec: FeatureSpec) -> np.ndarray:
-    """``windowed``'s row of the newest frame, the same numbers, in a dozen NumPy calls instead of forty (the daemon's
-    every frame)."""
-    tq, now = float(t[-1]), swinging[-1]
-    out = []
-    for d in spec.deltas_s:
-        j = max(int(np.searchsorted(t, tq - d + TIME_TOLERANCE_S, side="right")) - 1, 0)
-        ok = tq - d + TIME_TOLERANCE_S >= t[0] and tq - t[j] <= d + spec.delta_slack_s + TIME_TOLERANCE_S
-        out.append(now - swinging[j] if ok else np.full_like(now, np.nan))
-    win = swinging[int(np.searchsorted(t, tq - spec.window_s - TIME_TOLERANCE_S, side="left")):]
-    lo, hi = np.fmin.reduce(win, axis=0), np.fmax.reduce(win, axis=0)
-    span = hi - lo
-    place = (now - lo) / np.where(span > 1e-6, span, np.nan)
-    return np.nan_to_num(np.concatenate([*out, place, span]), nan=0.0).astype(np.float32)
-
-
 def features(ff: FrameFeatures, t: np.ndarray, spec: FeatureSpec = FeatureSpec()) -> np.ndarray:
     """A whole sequence's features, (n, spec.width): what training computes over a clip."""
     return np.concatenate([ff.static, windowed(ff.swinging, t, spec)], axis=1)
@@ -233,4 +217,4 @@ class FeatureStream:
         self._append(t, ff.swinging[0])
         self._start += int(np.searchsorted(self._t[self._start:self._end], t - self._keep_s, side="left"))
         ts, swing = self._t[self._start:self._end], self._swinging[self._start:self._end]
-        return np.concatenate([ff.static[0], windowed_newest(swing, ts, self.spec)])
+        return np.concatenate([ff.static[0], windowed(swing, ts, self.spec, np.array([len(ts) - 1]))[0]])
