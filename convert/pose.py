@@ -238,7 +238,6 @@ def run(sources: list[Path], out: Path, precision: str = "fp16", models: list[st
 
     if precision not in ("fp16", "fp32"):
         raise UserError(f"the pose models convert to fp16 or fp32 weights, not {precision}")
-    fp16 = precision == "fp16"
     src = read_sources(sources)
     if src.licence_id and src.licence_id != "Apache-2.0":
         raise UserError(f"the pose models' package names the licence {src.licence_id}, not MediaPipe's Apache-2.0: "
@@ -249,13 +248,13 @@ def run(sources: list[Path], out: Path, precision: str = "fp16", models: list[st
     if DETECTOR_TFLITE not in src.files and not (out / DETECTOR_FILE).exists():
         raise UserError(f"no {DETECTOR_TFLITE} in the sources and none converted in {out}: add the mediapipe 0.10.14 wheel "
                         "(pip download mediapipe==0.10.14 --no-deps); the npm package holds no detector")
-    if earlier.get("weights", "fp16" if fp16 else "fp32") != ("fp16" if fp16 else "fp32"):
+    if earlier.get("weights", precision) != precision:
         raise UserError(f"{out} holds {earlier['weights']} pose IRs: convert to it with --precision {earlier['weights']}, "
                         "or into a new folder")
     jobs = [("pose_detector", DETECTOR_TFLITE, DETECTOR_FILE)] if DETECTOR_TFLITE in src.files else []
     jobs += [("pose_landmarks", tflite_name(m), landmarks_file(m)) for m in wanted]
     out.mkdir(parents=True, exist_ok=True)
-    report: dict = {"sources": [Path(p).name for p in sources], "weights": "fp16" if fp16 else "fp32",
+    report: dict = {"sources": [Path(p).name for p in sources], "weights": precision,
                     "models": dict(earlier.get("models", {}))}
     with tempfile.TemporaryDirectory() as tmp:
         for kind, name, ir in jobs:
@@ -269,7 +268,7 @@ def run(sources: list[Path], out: Path, precision: str = "fp16", models: list[st
             except RuntimeError as e:
                 raise UserError(f"cannot read {name}: {str(e).splitlines()[-1]}") from None
             xml = out / ir
-            ov.save_model(model, str(xml), compress_to_fp16=fp16)
+            ov.save_model(model, str(xml), compress_to_fp16=precision == "fp16")
             figures = check(kind, tfl, xml)
             report["models"][ir.removesuffix(".xml")] = {"ir": xml.name, "tflite": name, "release": release, "sha256": digest,
                                                          "check": figures}

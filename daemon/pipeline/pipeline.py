@@ -120,16 +120,19 @@ class Pipeline:
         cfg = self.cfg
         self.pose, self.letterbox = None, None
         if self._pose_forced or cfg.pose.enabled or self.classifier.uses_pose:
-            live = hint_for(cfg.source, self.live) == "LATENCY"
-            self.pose = open_pose(cfg.pose, live, cfg.model.cache_path())
+            self.pose = open_pose(cfg.pose, self._live, cfg.model.cache_path())
             self.letterbox = Letterbox(cfg.pose.frame_size)
         self._open_rest()
         self.chain.pose_stage(self.pose is not None)
 
+    @property
+    def _live(self) -> bool:
+        """Frames come as a camera's (a live source, a file read in real time, or counted as live): the live throttles."""
+        return hint_for(self.cfg.source, self.live) == "LATENCY"
+
     def _open_rest(self) -> None:
         """The quiet rest where the daemon counts live from the stage a frame at a time (the keypoint classifier)."""
-        live = hint_for(self.cfg.source, self.live) == "LATENCY"
-        wanted = live and self.cfg.rest.enabled and self.pose is not None and self.classifier.uses_pose
+        wanted = self._live and self.cfg.rest.enabled and self.pose is not None and self.classifier.uses_pose
         self.rest = QuietRest(self.cfg.rest) if wanted and self.classifier.batch == 1 else None
 
     def _canvas(self) -> Letterbox:

@@ -25,18 +25,19 @@ SCENES = {"moving": "the person moving", "still": "the person standing still", "
 def lighter_figures(report: BenchReport, model: Path, clips: dict[str, Path], cfg, seconds: float, work: Path,
                     rounds: int) -> None:
     """``clips``: the scenes of SCENES; ``cfg``: the configuration measured (its pose and rest sections)."""
-    mine = {"pose": {k: v for k, v in cfg.pose.model_dump().items() if k in ("model", "precision")},
-            "rest": cfg.rest.model_dump()}
+    def settings(model: str, precision: str) -> dict[str, dict]:
+        return {"pose": {"model": model, "precision": precision}, "rest": cfg.rest.model_dump()}
+
+    mine = settings(cfg.pose.model, cfg.pose.precision)
     runs = {("default", "moving"): mine, ("baseline", "moving"): BASELINE, ("default", "still"): mine,
             ("default", "nobody"): mine, ("baseline", "nobody"): BASELINE}
     if cfg.pose.model != "lite":  # the lighter model beside it, as a user would switch to it
-        switched = {"pose": {"model": "lite", "precision": "auto"}, "rest": cfg.rest.model_dump()}
-        runs |= {("lite", "moving"): switched, ("lite", "still"): switched}
+        runs |= {("lite", "moving"): settings("lite", "auto"), ("lite", "still"): settings("lite", "auto")}
     shares: dict[tuple[str, str], list[float]] = {k: [] for k in runs}
     for _ in range(rounds):
-        for (who, scene), settings in runs.items():
+        for (who, scene), keys in runs.items():
             shares[(who, scene)].append(100 * live_share(model, clips[scene], seconds, work, cfg.pipeline.infer_fps, pose=True,
-                                                         settings=settings)[0])
+                                                         settings=keys)[0])
     med = {k: statistics.median(v) for k, v in shares.items()}
     bf16 = cpu_has_bf16(make_core(None))
     chosen = pose_precision(cfg.pose.precision, bf16, cfg.pose.model)

@@ -104,15 +104,14 @@ def live_share(model: Path, clip: Path, seconds: float, work: Path, infer_fps: f
     return (cpu1 - cpu0) / (t1 - t0), rss, viewer.bytes if viewer else 0
 
 
-def live_figures(report: BenchReport, model: Path, clip: Path, seconds: float, work: Path, infer_fps: float | None,
-                 pose: bool = False, scene: str = "") -> None:
-    """``homegym run`` itself on the clip read in real time: CPU seconds per second after READY=1, and RSS."""
-    share, rss, _ = live_share(model, clip, seconds, work, infer_fps, pose)
+def live_figures(report: BenchReport, model: Path, clip: Path, seconds: float, work: Path, infer_fps: float | None) -> None:
+    """``homegym run`` itself on the clip read in real time, an image classifier without the pose stage: CPU seconds per
+    second after READY=1, and RSS (the stage's live figures: ``lighter.lighter_figures``)."""
+    share, rss, _ = live_share(model, clip, seconds, work, infer_fps)
     cap, vinfo = open_video(clip)
     cap.release()
-    rate = ("every frame" if infer_fps is None else f"infer_fps {infer_fps:g}") + (", pose stage and classifier" if pose else "") \
-        + (f", {scene}" if scene else "")
-    key = ("pose" if pose else "image") + ("-empty" if scene else "") + ("/every-frame" if infer_fps is None else f"/{infer_fps:g}fps")
+    rate = "every frame" if infer_fps is None else f"infer_fps {infer_fps:g}"
+    key = "image" + ("/every-frame" if infer_fps is None else f"/{infer_fps:g}fps")
     report.add(Figure("live", f"homegym run on a {vinfo.fps:.0f} fps {vinfo.width}x{vinfo.height} real-time source, {rate}, "
                       f"{seconds:.0f} s", 100 * share, "% of one core", ratio=share * 100 / 25, note="goal 25 % of one core",
                       key=f"live/cpu/{key}"))
