@@ -30,20 +30,42 @@ def pushup_track(image_clips, tmp_path_factory) -> PoseTrack:
     return PoseTrack.load(out)
 
 
-def _features(track: PoseTrack, xy: np.ndarray | None = None, world: np.ndarray | None = None) -> np.ndarray:
+def _features(track: PoseTrack, xy: np.ndarray | None = None, world: np.ndarray | None = None,
+              spec: kf.FeatureSpec | None = None) -> np.ndarray:
     ff = kf.frame_features(track.xy if xy is None else xy, track.world if world is None else world, track.landmarks[..., 3],
-                           track.presence, track.found)
-    return kf.features(ff, track.t, kf.FeatureSpec())
+                           track.presence, track.found, max(track.width, track.height))
+    return kf.features(ff, track.t, spec or kf.FeatureSpec())
 
 
-def test_the_daemon_frame_by_frame_computes_exactly_what_training_computes_over_the_clip(pushup_track) -> None:
+def test_version_2_tells_a_body_moving_past_still_hands_from_hands_moving_past_a_still_body(pushup_track) -> None:
+    """A pull-up and a press make the same shapes of the body: version 1's features cannot tell them apart, version 2's
+    heights in the frame can (the hips swing in the one, the wrists in the other)."""
     tr = pushup_track
+    keep = tr.found
+    xy, world, t = tr.xy[keep].astype(np.float64), tr.world[keep], tr.t[keep]
+    hips, wrists = (xy[:, [a, b]].mean(1, keepdims=True) for a, b in ((kf.L_HIP, kf.R_HIP), (kf.L_WR, kf.R_WR)))
+    press = xy - (hips - hips[:1])  # the clip's body shapes, moved so the hips stay put
+    pullup = xy - (wrists - wrists[:1])  # ... so the hands stay put
+    ff = {name: kf.frame_features(v, world, tr.landmarks[keep, :, 3], tr.presence[keep], np.ones(len(t), bool), tr.width)
+          for name, v in (("press", press), ("pullup", pullup))}
+    old, new = kf.FeatureSpec(version="homegym-keypoint-features/1"), kf.FeatureSpec()
+    np.testing.assert_allclose(kf.features(ff["press"], t, old), kf.features(ff["pullup"], t, old), atol=1e-4)
+    span = {name: kf.features(f, t, new)[:, -kf.SWINGING:] for name, f in ff.items()}  # the window's range, per column
+    assert span["press"][:, -2].max() < 1e-6 and span["pullup"][:, -1].max() < 1e-6, "what was held still"
+    assert span["press"][:, -1].max() > 0.05 and span["pullup"][:, -2].max() > 0.05, "what moved, by a twentieth of the frame"
+
+
+@pytest.mark.parametrize("version", list(kf.VERSIONS))
+def test_the_daemon_frame_by_frame_computes_exactly_what_training_computes_over_the_clip(pushup_track, version: str) -> None:
+    """Every version the daemon still reads (a model of one's own trained on an older one keeps working)."""
+    tr = pushup_track
+    spec = kf.FeatureSpec(version=version)
     assert tr.found.mean() > 0.8 and (~tr.found).any(), "a clip with frames where nobody was found, and many where someone was"
-    whole = _features(tr)
-    stream = kf.FeatureStream(kf.FeatureSpec())
+    whole = _features(tr, spec=spec)
+    stream = kf.FeatureStream(spec, max(tr.width, tr.height))
     one_by_one = np.stack([stream.step(float(tr.t[i]), tr.xy[i], tr.world[i], tr.landmarks[i, :, 3], float(tr.presence[i]),
                                        bool(tr.found[i])) for i in range(len(tr.t))])
-    assert whole.shape == (len(tr.t), kf.FeatureSpec().width) and np.isfinite(whole).all()
+    assert whole.shape == (len(tr.t), spec.width) and np.isfinite(whole).all()
     np.testing.assert_array_equal(one_by_one, whole)
     assert (whole[~tr.found, : kf.STATIC] == 0).all(), "nobody found: the frame's own features are empty"
     # a new source (time starts again) starts an empty window: the first frame's features again
@@ -70,10 +92,12 @@ def test_the_daemons_features_on_its_canvas_are_trainings_on_the_keypoint_file(i
         return seen[-1]
 
     monkeypatch.setattr(keypoints.KeypointClassifier, "features", spy)
-    Pipeline.open(for_file(Config(), clip)).run()
+    pipe = Pipeline.open(for_file(Config(), clip))
+    pipe.run()
     r = run_cli("pose", str(clip), "-o", str(tmp_path / "keys.npz"))
     assert r.returncode == 0, r.stderr[-2000:]
-    trained = track_features(PoseTrack.load(tmp_path / "keys.npz"), kf.FeatureSpec())
+    spec = pipe.classifier.stream.spec
+    trained = track_features(PoseTrack.load(tmp_path / "keys.npz"), spec)
     assert len(seen) == len(trained)
     np.testing.assert_allclose(np.stack(seen), trained, atol=5e-3)
 
@@ -99,10 +123,17 @@ def test_label_from_reps_sharpens_with_the_pose_stages_keypoints(pushup_track, i
 
 
 def test_features_do_not_depend_on_where_the_person_is_nor_how_big_nor_which_way_they_face(pushup_track) -> None:
+    """All but the heights in the frame, which are in the frame's unit: a closer camera moves them further."""
     tr = pushup_track
     base = _features(tr)
-    moved = _features(tr, xy=tr.xy * 1.7 + np.array([523.0, -345.0]))  # another place in the frame, a closer camera
+    moved = _features(tr, xy=tr.xy + np.array([523.0, -345.0]))  # another place in the frame
     np.testing.assert_allclose(moved, base, atol=2e-3)  # float32 pixels: 1e-3 body sizes
+    closer = _features(tr, xy=tr.xy * 1.7 + np.array([523.0, -345.0]))
+    spec, sw = kf.FeatureSpec(), kf.SWINGING
+    in_frame = [kf.STATIC + block * sw + c for block in range(len(spec.deltas_s) + 2) for c in (sw - 2, sw - 1)]
+    grows = [c for c in in_frame if (c - kf.STATIC) // sw != len(spec.deltas_s)]  # their changes and range; not where they stand
+    np.testing.assert_allclose(np.delete(closer, grows, axis=1), np.delete(base, grows, axis=1), atol=2e-3)
+    np.testing.assert_allclose(closer[:, grows], 1.7 * base[:, grows], atol=2e-3)
     a = np.deg2rad(70)  # the person turned about the vertical: the 3D angles and the torso's uprightness stay
     rot = np.array([[np.cos(a), 0, np.sin(a)], [0, 1, 0], [-np.sin(a), 0, np.cos(a)]])
     turned = _features(tr, world=tr.world @ rot.T)
@@ -262,6 +293,8 @@ def test_keypoint_training_refuses_bad_input_in_one_line(training_clips, tmp_pat
     assert "--tracks" in one_line_error(run_cli("train", man, "-o", str(tmp_path / "x")))
     assert "no keypoints for" in one_line_error(run_cli("train", man, "--tracks", str(tmp_path), "-o", str(tmp_path / "x")))
     assert "no such folder" in one_line_error(run_cli("train", man, "--tracks", str(tmp_path / "nope"), "-o", str(tmp_path / "x")))
+    assert "--features must be one of" in one_line_error(run_cli("train", man, "--tracks", str(tmp_path), "--features",
+                                                                 "homegym-keypoint-features/9", "-o", str(tmp_path / "x")))
     assert "--kind keypoints" in one_line_error(run_cli("train", "--kind", "image", man, "--tracks", str(tmp_path), "-o",
                                                         str(tmp_path / "x")))
     assert "manifests" in one_line_error(run_cli("train", str(training_clips), "--tracks", str(tmp_path), "-o", str(tmp_path / "x")))

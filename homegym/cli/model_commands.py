@@ -60,7 +60,7 @@ def _train_keypoints(a: argparse.Namespace) -> int:
         raise UserError("--kind keypoints trains on clip manifests (clips.csv) with rep marks")
     if a.tracks is None:
         raise UserError("--kind keypoints needs --tracks DIR: the clips' keypoints (homegym poses MANIFEST -o DIR)")
-    given = _given(a, *SHARED, "label_poses", "folds", "postures", "views", "ensemble")
+    given = _given(a, *SHARED, "label_poses", "folds", "postures", "views", "ensemble", "features")
     if a.hidden is not None:
         given["hidden"] = tuple(a.hidden)
     for gate in ("pushup_gate", "upright_gate"):
@@ -146,6 +146,8 @@ def register(sub: Any) -> None:
     s.add_argument("--upright-gate", type=float, nargs=2, metavar=("FROM", "TO"),
                    help="keypoints: the phases of exercises done standing or hanging fade out as the torso's uprightness "
                         f"falls from TO to FROM (default {Kp.upright_gate[0]} {Kp.upright_gate[1]}; 1 1: off)")
+    s.add_argument("--features", metavar="VERSION",
+                   help=f"keypoints: the features' version (default {Kp.features}; an older one for a daemon that computes only it)")
     s.add_argument("--dropout", type=float, help=f"dropout rate (default {Kp.dropout} keypoints, {Img.dropout} image)")
     s.add_argument("--epochs", type=int, help=f"epochs (image: with the base frozen; default {Kp.epochs} keypoints, {Img.epochs} image)")
     s.add_argument("--fine-tune-epochs", type=int, help=f"image: epochs with the top of the base unfrozen (default {Img.fine_tune_epochs})")

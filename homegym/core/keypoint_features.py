@@ -6,10 +6,14 @@ and scaled by its own size; elbow, knee and hip angles in 2D and in 3D (the worl
 push-up seen from the front bends the same elbows as one seen from the side); how upright the
 torso is; how visible the arms and legs are. Over a causal window: how much each angle and height above the feet
 changed over the last 0.25 s and 0.5 s, where it stands between its own minimum and maximum of
-the last ``window_s``, and that range (a set swings; standing still does not).
+the last ``window_s``, and that range (a set swings; standing still does not). Version 2 adds the hips' and the
+wrists' heights in the frame to the window, in the frame's longer side (the one part not in body sizes: a closer
+camera moves them further): a pull-up moves the body past still hands, a press moves the hands past a still body,
+and in the body's own shape the two are the same movement.
 
 ``VERSION`` names this definition; convert writes it into the classifier's IR and the daemon
-refuses an IR whose features it does not compute. Change the features: bump it.
+refuses an IR whose features it does not compute. Change the features: bump it, and keep computing the versions
+before it (``VERSIONS``): a model of one's own trained on them keeps working.
 """
 
 from __future__ import annotations
@@ -22,7 +26,7 @@ import numpy as np
 from . import exercises
 from .labels import parse_label
 
-VERSION = "homegym-keypoint-features/1"
+VERSION = "homegym-keypoint-features/2"
 
 NOSE, L_SH, R_SH, L_EL, R_EL, L_WR, R_WR = 0, 11, 12, 13, 14, 15, 16
 L_HIP, R_HIP, L_KN, R_KN, L_AN, R_AN = 23, 24, 25, 26, 27, 28
@@ -58,12 +62,20 @@ class FeatureSpec:
                    (float(gate[0]), float(gate[1])), (float(upright[0]), float(upright[1])))
 
     @property
+    def swinging(self) -> int:
+        """The swinging columns this version windows (the first ones of ``FrameFeatures.swinging``)."""
+        return VERSIONS[self.version]
+
+    @property
     def width(self) -> int:
-        return STATIC + SWINGING * (len(self.deltas_s) + 2)
+        return STATIC + self.swinging * (len(self.deltas_s) + 2)
 
 
 STATIC = 2 * len(BODY) + 2 * len(ANGLES) + 2 + 3 + 1  # shape, 2D and 3D angles, torso uprightness (2D, 3D), visibility, found
-SWINGING = 2 * len(ANGLES) + 1 + 3  # angles 2D and 3D, torso uprightness (3D), nose / shoulder / hip heights above the feet
+# angles 2D and 3D, torso uprightness (3D), nose / shoulder / hip heights above the feet; from version 2 the hips' and
+# the wrists' heights in the frame
+SWINGING = 2 * len(ANGLES) + 1 + 3 + 2
+VERSIONS = {"homegym-keypoint-features/1": SWINGING - 2, VERSION: SWINGING}  # each version -> its swinging columns
 # Times within this of a window's edge count as on it: a file's frame times computed in float32 (a keypoint file) or
 # float64 (the daemon) must pick the same frames, and at 15 fps a 3 s window's edge falls exactly on a frame.
 TIME_TOLERANCE_S = 1e-3
@@ -93,9 +105,10 @@ def upright(top: np.ndarray, bottom: np.ndarray) -> np.ndarray:
 
 
 def frame_features(xy: np.ndarray, world: np.ndarray, visibility: np.ndarray, presence: np.ndarray,
-                   found: np.ndarray) -> FrameFeatures:
+                   found: np.ndarray, side: float = 1.0) -> FrameFeatures:
     """The per-frame part. ``xy`` (n, 33, 2) in any unit equal along x and y (pixels, or a square canvas's
-    0..1), y down; ``world`` (n, 33, 3) metres; ``visibility`` (n, 33); ``presence`` and ``found`` (n,)."""
+    0..1), y down, and ``side`` the frame's longer side in that unit (the canvas's 1: the frame letterboxed into it);
+    ``world`` (n, 33, 3) metres; ``visibility`` (n, 33); ``presence`` and ``found`` (n,)."""
     found = np.asarray(found, bool)
     xy = np.where(found[:, None, None], xy, 0.0).astype(np.float64)
     world = np.where(found[:, None, None], world, 0.0).astype(np.float64)
@@ -114,16 +127,20 @@ def frame_features(xy: np.ndarray, world: np.ndarray, visibility: np.ndarray, pr
     # heights above the feet, in body sizes: where the person stands in the frame (or the letterbox's margin) drops out
     feet = (xy[:, L_AN, 1] + xy[:, R_AN, 1]) / 2
     heights = (feet[:, None] - np.stack([xy[:, NOSE, 1], shoulders[:, 1], hips[:, 1]], axis=1)) / scale[:, None]
+    # heights in the frame, in the frame's longer side (a body size changes as the body bends, and would move a still
+    # point): only their changes reach the classifier, as the window's deltas and range
+    in_frame = -np.stack([hips[:, 1], (xy[:, L_WR, 1] + xy[:, R_WR, 1]) / 2], axis=1) / side
     static = np.concatenate([shape.reshape(len(xy), -1), angles2, angles3, up2[:, None], up3[:, None], vis, found[:, None]], axis=1)
     static[~found] = 0.0
-    swinging = np.concatenate([angles2, angles3, up3[:, None], heights], axis=1)
+    swinging = np.concatenate([angles2, angles3, up3[:, None], heights, in_frame], axis=1)
     swinging[~found] = np.nan
     return FrameFeatures(static.astype(np.float32), swinging.astype(np.float32), found)
 
 
 def windowed(swinging: np.ndarray, t: np.ndarray, spec: FeatureSpec, rows: np.ndarray | None = None) -> np.ndarray:
-    """(len(rows), SWINGING * (deltas + 2)): each of ``rows`` (default: every frame) from its own frame and the frames
-    of the ``window_s`` before it. The daemon asks for its newest frame only."""
+    """(len(rows), spec.swinging * (deltas + 2)): each of ``rows`` (default: every frame) from its own frame and the
+    frames of the ``window_s`` before it. The daemon asks for its newest frame only."""
+    swinging = swinging[:, :spec.swinging]
     t = np.asarray(t, np.float64)
     q = np.arange(len(t)) if rows is None else np.asarray(rows)
     tq, now = t[q], swinging[q]
@@ -188,8 +205,9 @@ def _posture(label: str) -> str:
 class FeatureStream:
     """The daemon's side: one frame at a time, the same numbers ``features`` gives for the whole sequence."""
 
-    def __init__(self, spec: FeatureSpec) -> None:
+    def __init__(self, spec: FeatureSpec, side: float = 1.0) -> None:
         self.spec = spec
+        self.side = side  # the frame's longer side in the unit of the landmarks given (the canvas's 1)
         self._keep_s = max(spec.window_s, max(spec.deltas_s) + spec.delta_slack_s) + 2 * TIME_TOLERANCE_S
         self._t = np.zeros(256)  # the window's frames, rows [_start, _end): arrays, not a list rebuilt every frame
         self._swinging = np.zeros((256, SWINGING), np.float32)
@@ -211,7 +229,7 @@ class FeatureStream:
 
     def step(self, t: float, xy: np.ndarray, world: np.ndarray, visibility: np.ndarray, presence: float, found: bool) -> np.ndarray:
         """(spec.width,) for a frame at ``t`` (seconds, increasing): one pose's (33, 2), (33, 3), (33,)."""
-        ff = frame_features(xy[None], world[None], visibility[None], np.array([presence]), np.array([found]))
+        ff = frame_features(xy[None], world[None], visibility[None], np.array([presence]), np.array([found]), self.side)
         if self._end > self._start and t <= self._t[self._end - 1]:
             self.reset()  # time went back: a new source
         self._append(t, ff.swinging[0])

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from .errors import UserError, openvino_reason
 from .framing import Framing
-from .keypoint_features import VERSION as FEATURES_VERSION
+from .keypoint_features import VERSIONS as FEATURES_VERSIONS
 from .keypoint_features import FeatureSpec
 from .labels import order_labels
 
@@ -108,9 +108,10 @@ class KeypointModelInfo:
             info = cls(labels, spec, int(get("width")), get("precision"), json.loads(get("provenance")))
         except (ValueError, TypeError, KeyError) as e:
             raise UserError(f"{where}: malformed HomeGym runtime info: {e}") from None
-        if spec.version != FEATURES_VERSION or spec.width != info.width:
+        if spec.version not in FEATURES_VERSIONS or spec.width != info.width:
             raise UserError(f"{where} was trained on features {spec.version} ({info.width} a frame); this HomeGym computes "
-                            f"{FEATURES_VERSION} ({FeatureSpec(window_s=spec.window_s).width}): retrain it with this version")
+                            f"{', '.join(FEATURES_VERSIONS)} (the newest {FeatureSpec(window_s=spec.window_s).width} a frame): "
+                            "retrain it with this version")
         return info
 
 

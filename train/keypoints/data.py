@@ -60,7 +60,7 @@ def track_path(tracks: list[Path], name: str) -> Path:
 
 def track_features(track: PoseTrack, spec: kf.FeatureSpec, view: augment.View | None = None) -> np.ndarray:
     v = view or augment.original(track)
-    ff = kf.frame_features(v.xy, v.world, v.visibility, track.presence, track.found)
+    ff = kf.frame_features(v.xy, v.world, v.visibility, track.presence, track.found, max(track.width, track.height))
     return kf.features(ff, track.t, spec)
 
 

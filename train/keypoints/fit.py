@@ -97,7 +97,7 @@ def run(s: KeypointSettings) -> dict:
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     keras_import.keras()  # a missing train extra fails here, before minutes of reading keypoints
     t0 = time.time()
-    spec = kf.FeatureSpec(pushup_gate=s.pushup_gate, upright_gate=s.upright_gate)
+    spec = kf.FeatureSpec(version=s.features, pushup_gate=s.pushup_gate, upright_gate=s.upright_gate)
     clips: list[KeypointClip] = []
     for path in s.manifests:
         rows = [r for r in manifest.read(path) if r.split in TRAIN_SPLITS]

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from homegym.core import keypoint_features as kf
 from homegym.core import manifest
 from homegym.core.errors import UserError
 
@@ -35,6 +36,7 @@ class KeypointSettings:
     pushup_gate: tuple[float, float] = (0.7, 1.0)  # the torso uprightness over which push-up phases fade (keypoint_features.gate)
     upright_gate: tuple[float, float] = (1.0, 1.0)  # ... below which the phases of exercises done upright fade (1 1: off)
     exercises: tuple[str, ...] = DEFAULT_EXERCISES  # what it learns to count; clips of other exercises count nothing
+    features: str = kf.VERSION  # the features' version (keypoint_features.VERSIONS)
 
     @property
     def labels(self) -> tuple[str, ...]:
@@ -45,6 +47,8 @@ class KeypointSettings:
         if self.epochs < 1 or self.batch < 1 or self.ensemble < 1:
             raise UserError("--epochs, --batch and --ensemble must be 1 or more")
         manifest.check_exercises(self.exercises)
+        if self.features not in kf.VERSIONS:
+            raise UserError(f"--features must be one of {', '.join(kf.VERSIONS)}, got {self.features!r}")
         if self.postures not in POSTURES:
             raise UserError(f"--postures must be one of {', '.join(POSTURES)}, got {self.postures!r}")
         if self.folds == 1 or self.folds < 0:
