@@ -128,17 +128,18 @@ def one_hot(label: str) -> np.ndarray:
     return p / p.sum()
 
 
-def count(profiles: list[list[float]], form: FormConfig) -> list:
-    """Reps of the given depths, each phase labelled from its depth as a classifier would."""
+def count(profiles: list[list[float]], form: FormConfig, counter_cfg: CounterConfig | None = None, shown: float = 1.0) -> list:
+    """Reps of the given depths, each phase labelled from its depth as a classifier would; the skeleton shows
+    ``shown`` of each depth (less: a classifier that takes a flicker for a rep)."""
     labels = LabelSet.of(LABELS, None)
     voter, meter = Voter(LABELS, VotingConfig()), FormMeter(form)
-    counter = RepCounter(labels, CounterConfig(), form=meter)
+    counter = RepCounter(labels, counter_cfg or CounterConfig(), form=meter)
     events: list = []
     i = 0
     for profile in profiles:
         for deg in profile:
             t = i / FPS
-            meter.add(t, squat_pose(deg))
+            meter.add(t, squat_pose(5.0 + shown * (deg - 5.0)))
             events += counter.update(voter.update(one_hot("squat_down" if deg >= 55 else "squat_up")), t, i)
             i += 1
     return events + counter.stop(i / FPS, i)
@@ -165,6 +166,20 @@ def test_with_count_short_off_a_short_rep_is_a_partial_with_its_reason() -> None
     assert end.reps == 1 and end.partials == 1
 
 
+def test_a_rep_whose_joint_barely_moved_is_no_rep_with_min_travel() -> None:
+    """Phases that swing while the knee moves 9 degrees (a pose held, a flicker) are a partial with reason still;
+    a real squat beside it counts; with the key at 0 both count, the flicker's travel in its event."""
+    flicker = [squat_profile(100.0), squat_profile(100.0)]
+    cfg = CounterConfig(per_exercise={"squat": {"min_travel_deg": 20.0}})
+    events = count(flicker[:1], FormConfig(), cfg) + count(flicker[1:], FormConfig(), cfg, shown=0.07)
+    reps = [e for e in events if isinstance(e, RepEvent)]
+    partials = [e for e in events if isinstance(e, PartialRepEvent)]
+    assert len(reps) == 1 and reps[0].travel_deg is not None and reps[0].travel_deg > 100
+    assert [p.reason for p in partials] == ["still"] and partials[0].travel_deg == pytest.approx(0.07 * 95 * 4 / 3, abs=1.0)
+    off = [e for e in count(flicker[1:], FormConfig(), CounterConfig(), shown=0.07) if isinstance(e, RepEvent)]
+    assert len(off) == 1 and off[0].unmeasured == "no knee movement found" and off[0].travel_deg == partials[0].travel_deg
+
+
 def test_a_rep_without_measures_is_the_schema_1_payload() -> None:
     plain = RepEvent(t=1.0, frame=1, exercise="squat")
     assert "full" not in plain.to_dict() and "turn_t" not in plain.to_json()
@@ -178,6 +193,8 @@ def test_a_rep_without_measures_is_the_schema_1_payload() -> None:
     ("form:\n  full:\n    pushup: {elbow_max: 200}\n", "form.full.pushup.elbow_max: input should be less than or equal to 180"),
     ("form:\n  full:\n    pushup: {depth: 3}\n", "form.full.pushup.depth: unknown key"),
     ("form:\n  min_visibility: 2\n", "form.min_visibility: input should be less than or equal to 1"),
+    ("counter:\n  per_exercise:\n    curl: {min_travel_deg: -5}\n",
+     "counter.per_exercise.curl.min_travel_deg: input should be greater than or equal to 0"),
 ])
 def test_bad_thresholds_are_one_line_naming_the_key(tmp_path, yaml: str, message: str) -> None:
     cfg = tmp_path / "config.yaml"

@@ -16,6 +16,7 @@ from homegym.core.errors import UserError
 from homegym.core.pose_track import PoseTrack, video_digest
 from homegym.daemon.classify.factory import DEFAULT_MODEL_DIR, IMAGE_MODEL_DIR
 from homegym.daemon.config.settings import PoseConfig
+from homegym.measure.tune import EXERCISE_GRID
 
 LABELS = ("neither", "pushup_up", "pushup_down", "squat_up", "squat_down")
 
@@ -273,6 +274,11 @@ def test_training_reports_out_of_fold_figures_by_source_and_convert_compiles_it(
     assert {k.split("/")[0] for k in z.files if "/" in k} == set(rep["data"]["clips"]) and list(z["labels"]) == rep["labels"]
     r = run_cli("tune", str(training_clips / "clips.csv"), "--oof", str(run / "oof.npz"), "--top", "2")
     assert r.returncode == 0 and "best, for config.yaml" in r.stdout, r.stderr[-2000:]
+    r = run_cli("tune", str(training_clips / "clips.csv"), "--oof", str(run / "oof.npz"), "--tracks", str(keypoint_run / "keys"),
+                "--grid", "exercise", "--json")
+    assert r.returncode == 0, r.stderr[-2000:]
+    best = json.loads(r.stdout)
+    assert set(best) == {"pushup", "squat"} and all(b["min_travel_deg"] in EXERCISE_GRID["min_travel_deg"] for b in best.values())
 
     r = run_cli("convert", str(run / "model.keras"), "-o", str(tmp_path / "ir"), "--precision", "fp16")
     assert r.returncode == 0, r.stderr[-2000:]

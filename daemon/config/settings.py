@@ -243,6 +243,7 @@ class ExerciseOverride(Section):
     min_rep_s: Seconds | None = Field(None, ge=0.0, le=60)
     max_rep_s: Seconds | None = Field(None, ge=0.1, le=600)
     partial_min: Probability | None = None
+    min_travel_deg: float | None = Field(None, ge=0.0, le=180.0)
 
 
 # Exercises whose pace needs its own counting, chosen out of fold (docs/model-card.md): a one-minute push-up challenge
@@ -272,12 +273,16 @@ class CounterConfig(Section):
     """No rep for this long ends the set."""
     partial_min: Probability = 0.3
     """A dip whose bottom probability reaches this without the bottom being voted is reported as a partial rep."""
+    min_travel_deg: float = Field(0.0, ge=0.0, le=180.0)
+    """A rep whose joint (form's: the elbow of a push-up, the knee of a squat, docs/form.md) was seen to move fewer
+    degrees than this from its start to its turn is no rep: a held plank's or a pose's flicker that the phases took for
+    one. It goes to <prefix>/partials with reason still. Needs form.enabled; a joint not seen is not judged. 0: off."""
     exercises: list[str] | None = None
     """The exercises counted, e.g. [pushup, squat, lunge]: a phase of any other is neither, and Home Assistant's sensor
     of it goes. null = every exercise the model knows. One the model does not know is refused when the model opens."""
     per_exercise: dict[str, ExerciseOverride] = Field(
         default_factory=lambda: {ex: ExerciseOverride(**v) for ex, v in PER_EXERCISE.items()})
-    """Per-exercise overrides of min_rep_s, max_rep_s and partial_min, e.g. {curl: {max_rep_s: 15}} for curls held at
+    """Per-exercise overrides of min_rep_s, max_rep_s, partial_min and min_travel_deg, e.g. {curl: {max_rep_s: 15}} for curls held at
     the top. A config that sets it replaces the whole default (copy the entries to keep)."""
     bottom_first: bool = True
     """Count a rep whose top was not voted before its bottom (down -> up, timed from the bottom's vote): the first rep of

@@ -180,13 +180,14 @@ class Chain:
         self.counter.restore({ex: n for ex, n in old.by_exercise.items() if ex in self.counter.exercises})
 
 
-def replay(labels: tuple[str, ...], cfg: Config, frames: list[Recorded]) -> RepCounter:
+def replay(labels: tuple[str, ...], cfg: Config, frames: list[Recorded],
+           landmarks: list[np.ndarray | None] | None = None) -> RepCounter:
     """Count recorded (frame id, time, probabilities, features) under ``cfg`` as the pipeline would have,
-    without running the model again."""
+    without running the model again; ``landmarks``: each frame's pose, for the rep measures (none: reps unmeasured)."""
     dim = next((len(f[3]) for f in frames if f[3] is not None), None)
     chain = Chain(labels, dim, cfg)
-    for fid, t, probs, feats in frames:
-        chain.step(probs, feats, t, fid)
+    for i, (fid, t, probs, feats) in enumerate(frames):
+        chain.step(probs, feats, t, fid, landmarks[i] if landmarks else None)
     if frames:
         chain.stop(frames[-1][1], len(frames))
     return chain.counter

@@ -238,9 +238,11 @@ class RepCounter:
             low, high = self.cfg.get(exercise, "min_rep_s"), self.cfg.get(exercise, "max_rep_s")
             if rep.reached_bottom and low <= duration <= high:
                 m = self._measure(rep, t)
-                if m is not None and m.full is False and self.form is not None and not self.form.cfg.count_short:
+                still = m is not None and m.travel_deg is not None and m.travel_deg < self.cfg.get(exercise, "min_travel_deg")
+                short = m is not None and m.full is False and self.form is not None and not self.form.cfg.count_short
+                if m is not None and (still or short):
                     out.append(self._partial(PartialRepEvent(t=t, frame=frame, exercise=exercise, set=self._set_number(),
-                                                             reason="short", depth=round(rep.depth, 3),
+                                                             reason="still" if still else "short", depth=round(rep.depth, 3),
                                                              duration_s=round(duration, 3), **dict(m))))
                 else:
                     out += self._count(exercise, t, frame, duration, rep.confidence, m)

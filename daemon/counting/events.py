@@ -77,7 +77,8 @@ class Measured(BaseModel):
                               "(push-up, pull-up, curl, press), hip (sit-up), shoulder (jumping jack)")
     start_deg: float | None = Field(None, description="range of motion: the joint's angle at the start, degrees (180 = straight)")
     turn_deg: float | None = Field(None, description="range of motion: the joint's angle at the turn")
-    travel_deg: float | None = Field(None, description="range of motion: degrees travelled from the start to the turn")
+    travel_deg: float | None = Field(None, description="range of motion: degrees travelled from the start to the turn (also "
+                                     "where it moved too little to time)")
     full: bool | None = Field(None, description="every threshold of form.full reached; null where one could not be measured")
     short: list[Shortfall] = Field(default_factory=list, description="the thresholds missed: key, value, limit")
     unmeasured: str | None = Field(None, description="what could not be measured and why (a joint not seen)")
@@ -103,7 +104,8 @@ class PartialRepEvent(Event, Measured):
     exercise: str = Field("", description="the exercise it was a part of")
     set: int = Field(0, description="the set's number (0: no set yet)")
     reason: str = Field("", description="no_down (never reached the turn point), too_fast, too_slow, short (a whole rep "
-                        "short of form.full, with form.count_short false: `short` says which threshold)")
+                        "short of form.full, with form.count_short false: `short` says which threshold), still (its joint moved less than "
+                        "counter.min_travel_deg: a held plank's or a pose's flicker, `travel_deg` says how far)")
     depth: float = Field(0.0, description="the highest smoothed probability of the turn point seen")
     duration_s: float = Field(0.0, description="seconds away from the start position")
 

@@ -107,6 +107,8 @@ class FormMeter:
         towards = 1.0 if grows else -1.0
         span.depth = _median3(towards * np.where(seen, span.fields[angle], np.nan))
         timing = _timing(span, inside, MIN_TRAVEL)
+        if isinstance(timing, _Still):
+            return _measured(joint, unmeasured=f"no {joint} movement found").model_copy(update={"travel_deg": round(timing.travel, 1)})
         if isinstance(timing, str):
             return _measured(joint, unmeasured=timing.format(joint=joint))
         full, short, missing = self._judge(exercise, span, timing.hold)
@@ -160,6 +162,13 @@ class _Timing:
     hold: np.ndarray  # the hold's rows
 
 
+@dataclass(frozen=True)
+class _Still:
+    """The rep's joint was seen and moved less than MIN_TRAVEL: nothing to time, but how little it moved is known."""
+
+    travel: float
+
+
 def _cross(t: np.ndarray, d: np.ndarray, i: int, j: int, level: float) -> float:
     """When the signal crossed ``level`` between samples ``i`` and ``j`` (linear between them; ``t[i]`` where it cannot
     tell): a turn timed to a fraction of a frame."""
@@ -169,7 +178,7 @@ def _cross(t: np.ndarray, d: np.ndarray, i: int, j: int, level: float) -> float:
     return float(t[i] + f * (t[j] - t[i]))
 
 
-def _timing(span: _Span, inside: np.ndarray, min_travel: float) -> _Timing | str:
+def _timing(span: _Span, inside: np.ndarray, min_travel: float) -> _Timing | _Still | str:
     """The rep's turn (the middle of its hold), its tempo and its start and turn values; or why there are none.
 
     The way there is timed from leaving the start (beyond LEAVE_FRAC of the travel) to reaching the hold (within
@@ -182,7 +191,7 @@ def _timing(span: _Span, inside: np.ndarray, min_travel: float) -> _Timing | str
     start_v, end_v = float(np.nanmin(d[: i_turn + 1])), float(np.nanmin(d[i_turn:]))
     travel = peak - start_v
     if travel < min_travel:
-        return "no {joint} movement found"
+        return _Still(travel)
     held_at = peak - HOLD_FRAC * travel
     a = b = i_turn
     while a > 0 and (d[a - 1] >= held_at or not np.isfinite(d[a - 1])):

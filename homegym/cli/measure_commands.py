@@ -84,13 +84,13 @@ def tune_cmd(a: argparse.Namespace) -> int:
         raise UserError(f"--top must be 1 or more, got {a.top}")
     cfg = load_config(a.config)
     if a.grid == "exercise":
-        recordings = tune.recordings(a.manifest, cfg, a.model, a.split, a.held_back, a.oof)
+        recordings = tune.recordings(a.manifest, cfg, a.model, a.split, a.held_back, a.oof, a.tracks)
         current = tune.score(recordings, cfg)
         best = tune.per_exercise(recordings, cfg)
         print(json.dumps({ex: {**c.values, "mae": c.report.mae, "obo": c.report.obo} for ex, c in best.items()}, indent=1)
               if a.json else evaluate.markdown(current) + "\n\n" + tune.per_exercise_markdown(current, best, cfg))
         return 0
-    current, ranked = tune.run(a.manifest, cfg, a.model, a.split, a.held_back, a.grid, a.oof)
+    current, ranked = tune.run(a.manifest, cfg, a.model, a.split, a.held_back, a.grid, a.oof, a.tracks)
     print(tune.to_json(current, ranked, a.grid) if a.json else tune.markdown(current, ranked, a.top, a.grid))
     return 0
 
@@ -135,6 +135,8 @@ def register(sub: Any) -> None:
                    help="only the clips the model's training held back from fitting (its validation clips)")
     s.add_argument("--oof", type=Path, help="a keypoint classifier's out-of-fold probabilities (oof.npz beside its model.keras): "
                    "tune on those instead of running the model")
+    s.add_argument("--tracks", type=Path, help="with --oof: the keypoints those came from (homegym poses MANIFEST -o DIR), so "
+                   "each rep is measured (its range of motion) as the daemon measures it")
     s.add_argument("--top", type=int, default=10, help="candidates shown (default 10)")
     s.add_argument("--json", action="store_true", help="every candidate's figures as JSON instead of markdown")
 

@@ -54,6 +54,7 @@ COUNTER_GRID: dict[str, tuple[float, ...]] = {
 EXERCISE_GRID: dict[str, tuple[float, ...]] = {
     "min_rep_s": (0.1, 0.2, 0.3, 0.5),
     "max_rep_s": (10.0, 15.0),
+    "min_travel_deg": (0.0, 15.0, 30.0, 45.0, 60.0),  # needs the reps measured: recordings with their poses (--tracks with --oof)
 }
 GRIDS = {"voting": GRID, "periodicity": PERIODICITY_GRID, "counter": COUNTER_GRID}  # config section -> its grid
 # False reps per clip of other movements a setting may count before any setting within it ranks
@@ -86,7 +87,7 @@ def score(recordings: list[tuple[manifest.ClipRow, evaluate.Recording]], cfg) ->
     clips = []
     for row, rec in recordings:
         row = row.scored_for(rec.exercises)
-        counter = replay(rec.labels, cfg, rec.frames)
+        counter = replay(rec.labels, cfg, rec.frames, rec.landmarks)
         clips.append(evaluate.ClipResult(row.path.name, row.exercise, row.reps or 0, counter.total,
                                          dict(counter.by_exercise), len(rec.frames)))
     return evaluate.summarise(clips)
@@ -109,10 +110,12 @@ def held_back(rows: list[manifest.ClipRow], cfg, model: Path | None) -> list[man
     return kept
 
 
-def oof_recordings(rows: list[manifest.ClipRow], oof: Path) -> list[tuple[manifest.ClipRow, evaluate.Recording]]:
+def oof_recordings(rows: list[manifest.ClipRow], oof: Path,
+                   tracks: Path | None = None) -> list[tuple[manifest.ClipRow, evaluate.Recording]]:
     """Recordings from a keypoint classifier's out-of-fold probabilities (``train --kind keypoints`` writes oof.npz
     beside its model): each clip as a model that never saw its source labelled it, so the voting is chosen on
-    figures like a stranger's, without running the pose stage again."""
+    figures like a stranger's, without running the pose stage again. ``tracks``: the keypoints the probabilities
+    came from (``homegym poses``), so the counter measures each rep as the daemon would."""
     from homegym.core.labels import LabelSet
     from homegym.train.keypoints.data import LABELS  # numpy only: no TensorFlow
 
@@ -129,31 +132,48 @@ def oof_recordings(rows: list[manifest.ClipRow], oof: Path) -> list[tuple[manife
             continue  # a clip training skipped (its rep marks do not match its count)
         cols = zip(data[f"{row.name}/frame"], data[f"{row.name}/t"], data[f"{row.name}/probs"])
         frames: list[tuple[int, float, np.ndarray, np.ndarray | None]] = [(int(f), float(t), p, None) for f, t, p in cols]
-        out.append((row, evaluate.Recording(None, labels, exercises, frames)))
+        poses = _poses(tracks, row, [f[0] for f in frames]) if tracks is not None else []
+        out.append((row, evaluate.Recording(None, labels, exercises, frames, poses)))
     if not out:
         raise UserError(f"{oof} holds none of the manifest's clips")
     return out
 
 
+def _poses(tracks: Path, row: manifest.ClipRow, frames: list[int]) -> list[np.ndarray | None]:
+    """The clip's pose at each of ``frames`` from its keypoint file, as the form meter takes them (pixels: the angles
+    of the stage's square canvas); None where nobody was found or the file lacks the frame."""
+    from homegym.core.pose_track import PoseTrack
+
+    path = tracks / f"{row.name}.npz"
+    try:
+        track = PoseTrack.load(path)
+    except (OSError, ValueError, KeyError) as e:
+        raise UserError(f"--tracks: cannot read {path}: {e} (homegym poses MANIFEST -o {tracks})") from None
+    lm = np.concatenate([track.xy, track.landmarks[..., 2:]], axis=-1)
+    at = {int(f): i for i, f in enumerate(track.frame)}
+    return [lm[at[f]] if f in at and track.found[at[f]] else None for f in frames]
+
+
 def recordings(manifest_path: Path, cfg, model: Path | None, split: str | None, only_held_back: bool = False,
-               oof: Path | None = None) -> list[tuple[manifest.ClipRow, evaluate.Recording]]:
-    """The clips recorded once: from out-of-fold probabilities, or the model run over each."""
+               oof: Path | None = None, tracks: Path | None = None) -> list[tuple[manifest.ClipRow, evaluate.Recording]]:
+    """The clips recorded once: from out-of-fold probabilities (with ``tracks``, their poses), or the model run over
+    each (its poses kept)."""
     rows = evaluate.rows_of(manifest_path, split)
     if oof is not None:
-        return oof_recordings(rows, oof)
+        return oof_recordings(rows, oof, tracks)
     if only_held_back:
         rows = held_back(rows, cfg, model)
     out = []
     for i, row in enumerate(rows, 1):
-        out.append((row, evaluate.record_clip(row, cfg, model)))
+        out.append((row, evaluate.record_clip(row, cfg, model, poses=True)))
         log.info("[%d/%d] %s: %d frames recorded", i, len(rows), row.path.name, len(out[-1][1].frames))
     return out
 
 
 def run(manifest_path: Path, cfg, model: Path | None, split: str | None, only_held_back: bool = False,
-        section: str = "voting", oof: Path | None = None) -> tuple[evaluate.Report, list[Candidate]]:
+        section: str = "voting", oof: Path | None = None, tracks: Path | None = None) -> tuple[evaluate.Report, list[Candidate]]:
     """The given config's own figures, and every candidate's of the section's grid, best first."""
-    recorded = recordings(manifest_path, cfg, model, split, only_held_back, oof)
+    recorded = recordings(manifest_path, cfg, model, split, only_held_back, oof, tracks)
     return score(recorded, cfg), ranked_grid(recorded, cfg, section)
 
 
@@ -164,9 +184,16 @@ def ranked_grid(recordings: list[tuple[manifest.ClipRow, evaluate.Recording]], c
                   key=Candidate.rank)
 
 
+def reps_wrong(report: evaluate.Report) -> int:
+    """Reps missed and reps counted too many, over every clip: a false rep on a clip of other movements weighs what a
+    missed one does (MAE alone weighs neither against the other)."""
+    return sum(abs(c.counted - c.true) for c in report.clips)
+
+
 def per_exercise(recordings: list[tuple[manifest.ClipRow, evaluate.Recording]], cfg) -> dict[str, Candidate]:
     """For each exercise the model counts, the best of ``EXERCISE_GRID`` as its counter.per_exercise, ranked on its own
-    clips and the clips of other movements (the other exercises' clips keep the config as given)."""
+    clips and the clips of other movements (the other exercises' clips keep the config as given): fewest reps wrong,
+    then MAE, then OBO."""
     given = {k: o.model_dump() for k, o in cfg.counter.per_exercise.items()}
     out = {}
     for ex in recordings[0][1].exercises if recordings else ():
@@ -174,18 +201,18 @@ def per_exercise(recordings: list[tuple[manifest.ClipRow, evaluate.Recording]], 
         if any(r.scored_for(rec.exercises).exercise == ex for r, rec in mine):
             tried = [Candidate(v, score(mine, cfg.with_values("counter", per_exercise={**given, ex: v})))
                      for v in candidates(EXERCISE_GRID)]
-            out[ex] = min(tried, key=Candidate.rank)
+            out[ex] = min(tried, key=lambda c: (reps_wrong(c.report), c.rank()[1:]))
     return out
 
 
 def per_exercise_markdown(current: evaluate.Report, best: dict[str, Candidate], cfg) -> str:
     """Each exercise's best settings and figures, and the config.yaml fragment of those that differ from the section's."""
-    lines = ["| exercise | " + " | ".join(EXERCISE_GRID) + " | MAE | OBO | false reps/other clip | as given: MAE |",
-             "|" + "---|" * (len(EXERCISE_GRID) + 5)]
+    lines = ["| exercise | " + " | ".join(EXERCISE_GRID) + " | reps wrong | MAE | OBO | false reps/other clip | as given: MAE |",
+             "|" + "---|" * (len(EXERCISE_GRID) + 6)]
     fragment = []
     for ex, c in best.items():
         r, mine = c.report, current.by_exercise.get(ex)
-        lines.append(f"| {ex} | " + " | ".join(_value(c.values[k]) for k in EXERCISE_GRID) + f" | {_fmt(r.mae)} | "
+        lines.append(f"| {ex} | " + " | ".join(_value(c.values[k]) for k in EXERCISE_GRID) + f" | {reps_wrong(r)} | {_fmt(r.mae)} | "
                      f"{_fmt(r.obo, True)} | {_fmt(r.false_reps_per_other_clip)} | {_fmt(mine.mae if mine else None)} |")
         differ = {k: v for k, v in c.values.items() if v != cfg.counter.get(None, k)}
         if differ:
