@@ -63,7 +63,8 @@ def keypoint_figures(report: BenchReport, keypoint_ir: Path, image_ir: Path, cli
     inf = pipe.classifier
     assert pipe.pose is not None and isinstance(inf, KeypointClassifier)
     track = record(clip, pipe.pose, cfg.pose.frame_size)
-    stream, req = FeatureStream(inf.info.features), inf.compiled.create_infer_request()
+    stream = FeatureStream(inf.info.features, max(track.width, track.height))  # the file's pixels
+    req = inf.compiled.create_infer_request()
     xy = track.xy
     t0 = time.process_time()
     feats = [stream.step(float(track.t[i]), xy[i], track.world[i], track.landmarks[i, :, 3], float(track.presence[i]),
