@@ -10,8 +10,9 @@
 #      stage sees the rendered figure otherwise than a person
 #   3. training: labels by label --from-reps's rule on those keypoints; cross-validation by source on the train
 #      split (the honest figures, oof.npz), then the shipped model on all of it
-#   4. each exercise's counter settings, chosen on the out-of-fold probabilities of the train split
-#      (homegym tune --oof --grid exercise; config.yaml's counter.per_exercise holds the chosen ones)
+#   4. each exercise's counter settings, chosen on the out-of-fold probabilities of the train split and the keypoints
+#      they came from, with the fewest reps wrong (homegym tune --oof --tracks --grid exercise; config.yaml's
+#      counter.per_exercise holds the chosen ones: daemon/config/settings.py PER_EXERCISE)
 #   5. convert to an FP16 IR, checked against Keras; evaluate on the eval split (frame truth: the label rule on
 #      the pose stage's keypoints); copy into the package
 set -euo pipefail
@@ -31,8 +32,8 @@ homegym synth "$RUN/synth" --count 72 --seed 1000 --duration 8
 homegym poses "$RUN/synth/clips.csv" -o "$RUN/synth-keys" --config "$RUN/config.yaml"
 homegym train "$DATA/clips.csv" "$RUN/synth/clips.csv" --tracks "$KEYS" "$RUN/synth-keys" -o "$RUN/train" \
     --exercises all --postures out --views 0 --ensemble 3 --folds 5 --epochs 30 --seed "$SEED"
-homegym tune "$DATA/clips.csv" --split train --oof "$RUN/train/oof.npz" --config "$RUN/config.yaml" --grid exercise --json > "$RUN/tune.json"
-homegym tune "$DATA/clips.csv" --split train --oof "$RUN/train/oof.npz" --config "$RUN/config.yaml" --grid exercise
+homegym tune "$DATA/clips.csv" --split train --oof "$RUN/train/oof.npz" --tracks "$KEYS" --config "$RUN/config.yaml" --grid exercise --json > "$RUN/tune.json"
+homegym tune "$DATA/clips.csv" --split train --oof "$RUN/train/oof.npz" --tracks "$KEYS" --config "$RUN/config.yaml" --grid exercise
 homegym convert "$RUN/train/model.keras" -o "$RUN/ir" --precision fp16
 homegym eval "$DATA/clips.csv" --split eval --model "$RUN/ir" --config "$RUN/config.yaml" --tracks "$KEYS" --out "$RUN/eval"
 

@@ -98,6 +98,7 @@ def test_the_daemons_features_on_its_canvas_are_trainings_on_the_keypoint_file(i
     r = run_cli("pose", str(clip), "-o", str(tmp_path / "keys.npz"))
     assert r.returncode == 0, r.stderr[-2000:]
     spec = pipe.classifier.stream.spec
+    assert spec.version == kf.VERSION, "the shipped model reads the newest features"
     trained = track_features(PoseTrack.load(tmp_path / "keys.npz"), spec)
     assert len(seen) == len(trained)
     np.testing.assert_allclose(np.stack(seen), trained, atol=5e-3)

@@ -85,7 +85,7 @@ def test_a_sets_partial_movements_are_counted_in_its_end() -> None:
 
 
 def test_rep_duration_bounds_and_set_timeout_and_exercise_switch() -> None:
-    cfg = CounterConfig(min_rep_s=1.0, max_rep_s=3.0, set_timeout_s=2.0)
+    cfg = CounterConfig(min_rep_s=1.0, max_rep_s=3.0, set_timeout_s=2.0, per_exercise={})  # the section's bounds, no exercise's own
     fast = seq(("squat_up", 10), ("squat_down", 6), ("squat_up", 10))  # ~0.4 s: too fast
     events, _ = run(fast, ccfg=cfg)
     assert not reps(events) and [e.reason for e in events if isinstance(e, PartialRepEvent)] == ["too_fast"]
