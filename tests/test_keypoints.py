@@ -280,6 +280,8 @@ def test_training_reports_out_of_fold_figures_by_source_and_convert_compiles_it(
     assert r.returncode == 0, r.stderr[-2000:]
     best = json.loads(r.stdout)
     assert set(best) == {"pushup", "squat"} and all(b["min_travel_deg"] in EXERCISE_GRID["min_travel_deg"] for b in best.values())
+    assert "--tracks: no keypoints for" in one_line_error(run_cli("tune", str(training_clips / "clips.csv"), "--oof",
+                                                                  str(run / "oof.npz"), "--tracks", str(tmp_path)))
 
     r = run_cli("convert", str(run / "model.keras"), "-o", str(tmp_path / "ir"), "--precision", "fp16")
     assert r.returncode == 0, r.stderr[-2000:]

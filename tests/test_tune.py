@@ -73,3 +73,9 @@ def test_held_back_tunes_on_the_models_validation_clips_only(small_model, small_
     for f in ("model.xml", "model.bin"):
         shutil.copy(small_ir / f, bare / f)
     assert "training report" in one_line_error(run_cli("tune", str(training_clips / "clips.csv"), "--model", str(bare), "--held-back"))
+
+
+def test_tracks_without_oof_is_one_line(training_clips, tmp_path) -> None:
+    """The keypoints go with out-of-fold probabilities; a model run has its own pose stage."""
+    err = one_line_error(run_cli("tune", str(training_clips / "clips.csv"), "--tracks", str(tmp_path)))
+    assert "--tracks goes with --oof" in err

@@ -82,6 +82,8 @@ def tune_cmd(a: argparse.Namespace) -> int:
 
     if a.top < 1:
         raise UserError(f"--top must be 1 or more, got {a.top}")
+    if a.tracks is not None and a.oof is None:
+        raise UserError("--tracks goes with --oof (a model run keeps the poses of its own pose stage)")
     cfg = load_config(a.config)
     if a.grid == "exercise":
         recordings = tune.recordings(a.manifest, cfg, a.model, a.split, a.held_back, a.oof, a.tracks)

@@ -145,10 +145,9 @@ def _poses(tracks: Path, row: manifest.ClipRow, frames: list[int]) -> list[np.nd
     from homegym.core.pose_track import PoseTrack
 
     path = tracks / f"{row.name}.npz"
-    try:
-        track = PoseTrack.load(path)
-    except (OSError, ValueError, KeyError) as e:
-        raise UserError(f"--tracks: cannot read {path}: {e} (homegym poses MANIFEST -o {tracks})") from None
+    if not path.exists():
+        raise UserError(f"--tracks: no keypoints for {row.path.name} in {tracks} (homegym poses MANIFEST -o {tracks})")
+    track = PoseTrack.load(path)  # a file it cannot read: its own one-line error
     lm = np.concatenate([track.xy, track.landmarks[..., 2:]], axis=-1)
     at = {int(f): i for i, f in enumerate(track.frame)}
     return [lm[at[f]] if f in at and track.found[at[f]] else None for f in frames]
