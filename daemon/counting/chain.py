@@ -86,6 +86,13 @@ class Chain:
             self.form.reset()
         self.counter.forget_rep()
 
+    def after_rest(self) -> None:
+        """The person stood still a while (the quiet rest) and moves again: which exercise comes next is open (a
+        circuit's next set), so the exercise fold starts afresh. A rest infers a few frames a second, and the fold's
+        frame-by-frame average would otherwise hold the last set's exercise several times longer than without it."""
+        if self.fold is not None:
+            self.fold.reset()
+
     def totals(self) -> Totals:
         c = self.counter
         return Totals(c.day, dict(c.by_exercise), c.total)

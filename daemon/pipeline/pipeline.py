@@ -70,6 +70,7 @@ class Pipeline:
         self.letterbox: Letterbox | None = None
         self._pose_changed = False  # a reload changed pose.*: the stage reopens with the next capture
         self._poses: dict[int, tuple[Pose, object]] = {}  # frame id -> the stage's result and canvas, until consumed
+        self._woken: set[int] = set()  # frames on which the quiet rest woke, until consumed
         self.chain = Chain(classifier.labels, classifier.feature_dim, cfg, clock)
         self.ring: FrameRing | None = None
         self.observer = observer or Observer()
@@ -170,12 +171,14 @@ class Pipeline:
             self.health.posed(time.perf_counter() - t0, pose.found)
             self._poses[int(fid)] = (pose, canvas if keep else None)
             if self.rest is not None:
-                self._observe_rest(pose, t)
+                self._observe_rest(pose, t, int(fid))
 
-    def _observe_rest(self, pose: Pose, t: float) -> None:
+    def _observe_rest(self, pose: Pose, t: float, fid: int) -> None:
         assert self.rest is not None
         was = self.rest.resting
         self.rest.observe(pose.landmarks if pose.found else None, t)
+        if was and not self.rest.resting:
+            self._woken.add(fid)  # the chain hears of it with this frame, after the frames before it
         capture = self.capture
         if self.rest.resting != was and capture is not None and (capture.src.live or capture.cfg.realtime):
             # a camera's frames on the wall clock: the capture thread need not even convert the frames rest skips
@@ -237,6 +240,9 @@ class Pipeline:
             feats = res.feats[i] if res.feats is not None else None
             pose, canvas = self._poses.pop(int(fid), (None, None))
             landmarks = pose.landmarks if pose is not None and pose.found else None
+            if int(fid) in self._woken:
+                self._woken.discard(int(fid))
+                self.chain.after_rest()
             vote, events = self.chain.step(res.probs[i], feats, t, int(fid), landmarks)
             if vote.changed:
                 log.debug("frame %d (%.2f s): phase %s", fid, t, vote.phase)
