@@ -96,8 +96,9 @@ def _reps(video, rest: bool, tmp_path) -> list[tuple[float, str]]:
 @pytest.mark.realdata
 def test_no_rep_is_lost_after_a_10_s_still_hold_between_sets(shared_data, tmp_path) -> None:
     """Each set's reps are counted alike with the rest on and off, the first after each hold included. On the held
-    frames themselves the model, rest off, counts reps of a person standing still (the shipped model counts three
-    here); the rest, which infers two of those frames a second, counts none there (docs/pose.md)."""
+    frames themselves a model may count reps of a person standing still with the rest off (the eight-exercise model
+    of features version 1 counted three here, version 2 none); the rest, which infers two of those frames a second,
+    counts none there (docs/pose.md)."""
     joined = tmp_path / "rests.mp4"
     r = run_cli("join", str(joined), *(str(shared_data / c) for c in JOINED), "--hold", "10")
     assert r.returncode == 0, r.stderr[-2000:]
