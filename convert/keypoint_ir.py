@@ -39,7 +39,8 @@ def is_keypoint_report(report_path: Path) -> bool:
 
 def check_features(report: dict, spec: kf.FeatureSpec, width: int) -> tuple[np.ndarray, str]:
     """Features of real training clips from the report's keypoint folder; where it is gone, rows drawn around zero."""
-    from homegym.train.keypoints.data import track_features, track_path
+    from homegym.core.pose_track import track_path
+    from homegym.train.keypoints.data import track_features
 
     tracks = [Path(t) for t in report.get("data", {}).get("tracks", [])]
     clips = list(report.get("data", {}).get("clips", {})) if tracks else []

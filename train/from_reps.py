@@ -33,7 +33,7 @@ import numpy as np
 
 from homegym.core import body, exercises, labelfile, manifest
 from homegym.core.errors import UserError
-from homegym.core.pose_track import PoseTrack
+from homegym.core.pose_track import PoseTrack, track_path
 from homegym.core.video import open_video
 
 log = logging.getLogger(__name__)
@@ -198,9 +198,9 @@ def clip_fields(row: manifest.ClipRow, n: int, tracks: list[Path] | None, traces
     if traces is not None:
         trace = traces / f"{row.name}.json"
         return (read_pose_fields(trace, n), "+pose") if trace.exists() else (None, "")
-    for folder in tracks or []:
-        if (folder / f"{row.name}.npz").exists():
-            return body.measures(PoseTrack.load(folder / f"{row.name}.npz"), n), "+keypoints"
+    path = track_path(tracks, row.name) if tracks else None
+    if path is not None and path.exists():
+        return body.measures(PoseTrack.load(path), n), "+keypoints"
     return None, ""
 
 

@@ -70,3 +70,11 @@ class PoseTrack:
                            video_sha256=str(meta.get("video_sha256", "")))
         except (OSError, ValueError, KeyError, zipfile.BadZipFile) as e:
             raise UserError(f"cannot read keypoint file {path}: {e}") from None
+
+
+def track_path(tracks: list[Path], name: str) -> Path:
+    """The keypoint file of clip ``name``: in the first of ``tracks`` that holds one (the first folder's path if none)."""
+    for folder in tracks:
+        if (folder / f"{name}.npz").exists():
+            return folder / f"{name}.npz"
+    return tracks[0] / f"{name}.npz"

@@ -142,9 +142,9 @@ def oof_recordings(rows: list[manifest.ClipRow], oof: Path,
 def _poses(tracks: Path, row: manifest.ClipRow, frames: list[int]) -> list[np.ndarray | None]:
     """The clip's pose at each of ``frames`` from its keypoint file, as the form meter takes them (pixels: the angles
     of the stage's square canvas); None where nobody was found or the file lacks the frame."""
-    from homegym.core.pose_track import PoseTrack
+    from homegym.core.pose_track import PoseTrack, track_path
 
-    path = tracks / f"{row.name}.npz"
+    path = track_path([tracks], row.name)
     if not path.exists():
         raise UserError(f"--tracks: no keypoints for {row.path.name} in {tracks} (homegym poses MANIFEST -o {tracks})")
     track = PoseTrack.load(path)  # a file it cannot read: its own one-line error

@@ -18,7 +18,7 @@ from homegym.core import keypoint_features as kf
 from homegym.core import manifest
 from homegym.core.errors import UserError
 from homegym.core.labels import NEITHER, PHASES, order_labels
-from homegym.core.pose_track import PoseTrack, video_digest
+from homegym.core.pose_track import PoseTrack, track_path, video_digest
 
 from ..from_reps import DEFAULT_EXERCISES, derive
 from . import augment
@@ -48,14 +48,6 @@ class KeypointClip:
     x: np.ndarray  # (n, F) features
     x_augmented: list[np.ndarray]  # (n, F) each: the same frames mirrored, and as other cameras would have seen them
     found: np.ndarray  # (n,) bool
-
-
-def track_path(tracks: list[Path], name: str) -> Path:
-    """The keypoint file of clip ``name``: in the first of ``tracks`` that holds one (the first folder's path if none)."""
-    for folder in tracks:
-        if (folder / f"{name}.npz").exists():
-            return folder / f"{name}.npz"
-    return tracks[0] / f"{name}.npz"
 
 
 def track_features(track: PoseTrack, spec: kf.FeatureSpec, view: augment.View | None = None) -> np.ndarray:
