@@ -43,38 +43,26 @@ def lighter_figures(report: BenchReport, model: Path, clips: dict[str, Path], cf
     chosen = pose_precision(cfg.pose.precision, bf16, cfg.pose.model)
     this = f"pose.model {cfg.pose.model}, pose.precision {cfg.pose.precision} ({chosen} here), rest {'on' if cfg.rest.enabled else 'off'}"
     cpu = f"this CPU {'has' if bf16 else 'lacks'} bf16"
-
-    def rounds_of(key: tuple[str, str]) -> str:
-        return f"rounds {', '.join(f'{v:.1f}' for v in shares[key])} %"
-
     where = f"{seconds:.0f} s x {rounds}"
-    report.add(Figure("live", f"homegym run, the baseline (pose.model full, f32, no quiet rest), {SCENES['moving']}, {where}",
-                      med[("baseline", "moving")], "% of one core", note=rounds_of(("baseline", "moving")),
-                      key="live/lighter/baseline/moving"))
-    moving = med[("default", "moving")]
-    report.add(Figure("live", f"homegym run, {this}, {SCENES['moving']}, {where}", moving, "% of one core",
-                      ratio=med[("baseline", "moving")] / moving if moving else None,
-                      note=f"the baseline's CPU over this; goal at least {LIGHTER_GOAL:g} on a CPU with bf16 ({cpu}); "
-                      + rounds_of(("default", "moving")), key="live/lighter/default/moving"))
-    still = med[("default", "still")]
-    report.add(Figure("live", f"homegym run, {this}, {SCENES['still']}, {where}", still, "% of one core",
-                      ratio=still / moving if moving else None,
-                      note=f"against the person moving; goal at most {STILL_GOAL:.2f}; " + rounds_of(("default", "still")),
-                      key="live/lighter/default/still"))
+
+    def add(who: str, scene: str, how: str, against: float | None = None, note: str = "", inverse: bool = False) -> None:
+        """One run's figure: its median, the ratio to ``against`` (``inverse``: ``against`` over it), its rounds."""
+        value = med[(who, scene)]
+        divisor = value if inverse else against
+        ratio = None if against is None or not divisor else (against / value if inverse else value / against)
+        report.add(Figure("live", f"homegym run, {how}, {SCENES[scene]}, {where}", value, "% of one core", ratio=ratio,
+                          note=note + f"rounds {', '.join(f'{v:.1f}' for v in shares[(who, scene)])} %",
+                          key=f"live/lighter/{who}/{scene}"))
+
+    base_moving, moving = med[("baseline", "moving")], med[("default", "moving")]
+    add("baseline", "moving", "the baseline (pose.model full, f32, no quiet rest)")
+    add("default", "moving", this, base_moving, f"the baseline's CPU over this; goal at least {LIGHTER_GOAL:g} on a CPU with bf16 "
+        f"({cpu}); ", inverse=True)
+    add("default", "still", this, moving, f"against the person moving; goal at most {STILL_GOAL:.2f}; ")
     if ("lite", "moving") in med:
-        lite = med[("lite", "moving")]
         rest = "on" if cfg.rest.enabled else "off"
         how = f"pose.model lite, pose.precision auto ({pose_precision('auto', bf16, 'lite')} here), rest {rest}"
-        report.add(Figure("live", f"homegym run, {how}, {SCENES['moving']}, {where}", lite, "% of one core",
-                          ratio=med[("baseline", "moving")] / lite if lite else None,
-                          note=f"the baseline's CPU over this; {cpu}; " + rounds_of(("lite", "moving")), key="live/lighter/lite/moving"))
-        report.add(Figure("live", f"homegym run, {how}, {SCENES['still']}, {where}", med[("lite", "still")], "% of one core",
-                          ratio=med[("lite", "still")] / lite if lite else None,
-                          note="against the person moving; " + rounds_of(("lite", "still")), key="live/lighter/lite/still"))
-    report.add(Figure("live", f"homegym run, the baseline, {SCENES['nobody']}, {where}", med[("baseline", "nobody")],
-                      "% of one core", note=rounds_of(("baseline", "nobody")), key="live/lighter/baseline/nobody"))
-    nobody = med[("default", "nobody")]
-    report.add(Figure("live", f"homegym run, {this}, {SCENES['nobody']}, {where}", nobody, "% of one core",
-                      ratio=nobody / med[("baseline", "nobody")] if med[("baseline", "nobody")] else None,
-                      note="against the baseline; goal at most 1; " + rounds_of(("default", "nobody")),
-                      key="live/lighter/default/nobody"))
+        add("lite", "moving", how, base_moving, f"the baseline's CPU over this; {cpu}; ", inverse=True)
+        add("lite", "still", how, med[("lite", "moving")], "against the person moving; ")
+    add("baseline", "nobody", "the baseline")
+    add("default", "nobody", this, med[("baseline", "nobody")], "against the baseline; goal at most 1; ")
