@@ -302,13 +302,10 @@ def test_keypoint_training_refuses_bad_input_in_one_line(training_clips, tmp_pat
     assert "--tracks" in one_line_error(run_cli("train", man, "-o", str(tmp_path / "x")))
     assert "no keypoints for" in one_line_error(run_cli("train", man, "--tracks", str(tmp_path), "-o", str(tmp_path / "x")))
     assert "no such folder" in one_line_error(run_cli("train", man, "--tracks", str(tmp_path / "nope"), "-o", str(tmp_path / "x")))
-    assert "--also-tracks: no such folder" in one_line_error(run_cli("train", man, "--tracks", str(tmp_path), "--also-tracks",
-                                                                     str(tmp_path / "nope"), "-o", str(tmp_path / "x")))
     assert "--features must be one of" in one_line_error(run_cli("train", man, "--tracks", str(tmp_path), "--features",
                                                                  "homegym-keypoint-features/9", "-o", str(tmp_path / "x")))
-    for flag in ("--tracks", "--also-tracks"):
-        assert "--kind keypoints" in one_line_error(run_cli("train", "--kind", "image", man, flag, str(tmp_path), "-o",
-                                                            str(tmp_path / "x")))
+    assert "--kind keypoints" in one_line_error(run_cli("train", "--kind", "image", man, "--tracks", str(tmp_path), "-o",
+                                                        str(tmp_path / "x")))
     assert "manifests" in one_line_error(run_cli("train", str(training_clips), "--tracks", str(tmp_path), "-o", str(tmp_path / "x")))
     for args in (["--tracks", str(tmp_path)], ["--kind", "image"]):
         err = one_line_error(run_cli("train", man, "--exercises", "pushup,pushups", "-o", str(tmp_path / "x"), *args))
@@ -329,38 +326,3 @@ def test_training_refuses_keypoints_made_from_another_video(image_clips, tmp_pat
     track.save(tmp_path / "keys" / f"{row.name}.npz", str(row.path), "mediapipe 0.10.14", "0" * 64)
     with pytest.raises(UserError, match="made from another video than .*: run homegym poses again"):
         load([row], [tmp_path / "keys"], None, kf.FeatureSpec())
-
-
-def test_training_learns_each_clip_also_as_another_landmark_model_saw_it(pushup_track, image_clips, tmp_path) -> None:
-    """``--also-tracks``: the same frames from a second landmark model are two more copies (it and its mirror), that
-    model's features where both found the person and this one's elsewhere; keypoints at another rate are refused."""
-    from dataclasses import replace
-
-    from homegym.core import manifest
-    from homegym.train.keypoints.augment import mirrored
-    from homegym.train.keypoints.data import load, track_features
-
-    row = next(r for r in manifest.read(image_clips / "clips.csv") if r.exercise == "pushup" and r.reps)
-    rng = np.random.default_rng(0)
-    other = replace(pushup_track, landmarks=pushup_track.landmarks + rng.normal(0, 0.01, pushup_track.landmarks.shape).astype(np.float32),
-                    found=pushup_track.found.copy())
-    lost = int(np.flatnonzero(pushup_track.found)[5])
-    other.found[lost] = False
-    for folder, track in (("full", pushup_track), ("lite", other)):
-        (tmp_path / folder).mkdir()
-        track.save(tmp_path / folder / f"{row.name}.npz", str(row.path), "test", video_digest(row.path))
-    spec = kf.FeatureSpec()
-    plain, = load([row], [tmp_path / "full"], None, spec)
-    both, = load([row], [tmp_path / "full"], None, spec, also=[tmp_path / "lite"])
-    assert len(plain.x_augmented) == 1 and len(both.x_augmented) == 3, "the mirror; then the other model and its mirror"
-    np.testing.assert_array_equal(both.x, plain.x)
-    np.testing.assert_array_equal(both.y, plain.y)
-    seen = pushup_track.found & other.found
-    np.testing.assert_allclose(both.x_augmented[1][seen], track_features(other, spec)[seen])
-    np.testing.assert_allclose(both.x_augmented[2][seen], track_features(other, spec, mirrored(other))[seen])
-    np.testing.assert_array_equal(both.x_augmented[1][lost], plain.x[lost])
-    assert not np.allclose(both.x_augmented[1][seen], plain.x[seen]), "the other model's keypoints, not a copy"
-    fewer = replace(other, frame=other.frame + 1)
-    fewer.save(tmp_path / "lite" / f"{row.name}.npz", str(row.path), "test", video_digest(row.path))
-    with pytest.raises(UserError, match="not the frames of the --tracks file"):
-        load([row], [tmp_path / "full"], None, spec, also=[tmp_path / "lite"])

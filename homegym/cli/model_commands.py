@@ -33,8 +33,8 @@ def train(a: argparse.Namespace) -> int:
 
     if a.kind == "keypoints":
         return _train_keypoints(a)
-    if a.tracks is not None or a.also_tracks is not None:
-        raise UserError("--tracks and --also-tracks are the keypoint classifier's input: they need --kind keypoints")
+    if a.tracks is not None:
+        raise UserError("--tracks are the keypoint classifier's input: they need --kind keypoints")
     from homegym.train.image.fit import run
     from homegym.train.image.settings import ImageSettings
 
@@ -60,7 +60,7 @@ def _train_keypoints(a: argparse.Namespace) -> int:
         raise UserError("--kind keypoints trains on clip manifests (clips.csv) with rep marks")
     if a.tracks is None:
         raise UserError("--kind keypoints needs --tracks DIR: the clips' keypoints (homegym poses MANIFEST -o DIR)")
-    given = _given(a, *SHARED, "label_poses", "folds", "postures", "views", "ensemble", "features", "also_tracks")
+    given = _given(a, *SHARED, "label_poses", "folds", "postures", "views", "ensemble", "features")
     if a.hidden is not None:
         given["hidden"] = tuple(a.hidden)
     for gate in ("pushup_gate", "upright_gate"):
@@ -127,9 +127,6 @@ def register(sub: Any) -> None:
                    f"(default {Img.weights})")
     s.add_argument("--tracks", type=Path, nargs="+",
                    help="keypoints: the folder(s) of the clips' keypoint files (homegym poses MANIFEST -o DIR)")
-    s.add_argument("--also-tracks", type=Path, nargs="+",
-                   help="keypoints: the same clips' keypoints from another landmark model (homegym poses with another "
-                        "pose.model), each clip learned from both so that the model counts on either (default: none)")
     s.add_argument("--label-poses", type=Path,
                    help="keypoints: MediaPipe traces (poses/<clip>.json) that sharpen the rep-mark labels instead of "
                         "the clips' own keypoints (default: the keypoints, what the model sees)")

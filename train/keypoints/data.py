@@ -56,62 +56,36 @@ def track_features(track: PoseTrack, spec: kf.FeatureSpec, view: augment.View | 
     return kf.features(ff, track.t, spec)
 
 
-def _check_tracks(rows: list[manifest.ClipRow], tracks: list[Path]) -> None:
+def load(rows: list[manifest.ClipRow], tracks: list[Path], label_poses: Path | None, spec: kf.FeatureSpec,
+         postures: str = "out", mirror: bool = True, views: int = 0, seed: int = 0,
+         exercises: tuple[str, ...] = DEFAULT_EXERCISES) -> list[KeypointClip]:
+    """Every clip of ``rows`` with a keypoint file in ``tracks`` and usable rep marks, labelled for a model of
+    ``exercises`` (a clip of another exercise is one of other movements); with ``mirror`` and ``views`` (rotated
+    views per clip) the augmented copies of its features."""
+    rows = [r.scored_for(exercises) for r in rows]
+    labels = labels_for(exercises)
+    rng = np.random.default_rng(seed)
     missing = [r.path.name for r in rows if not track_path(tracks, r.name).exists()]
     if missing:
         raise UserError(f"no keypoints for {len(missing)} clip(s) in {', '.join(map(str, tracks))}, e.g. {missing[0]}: "
                         "run homegym poses first")
-
-
-def _track(tracks: list[Path], row: manifest.ClipRow) -> PoseTrack:
-    path = track_path(tracks, row.name)
-    track = PoseTrack.load(path)
-    if track.video_sha256 and track.video_sha256 != video_digest(row.path):
-        raise UserError(f"{path}: made from another video than {row.path} (re-encoded since?): run homegym poses again")
-    return track
-
-
-def _other_model(track: PoseTrack, own: list[np.ndarray], other: PoseTrack, path: Path, spec: kf.FeatureSpec,
-                 mirror: bool) -> list[np.ndarray]:
-    """The frames as another landmark model saw them (and mirrored where ``mirror``), where both models found the
-    person; elsewhere ``own``, this model's features of them (the frame's label says what its keypoints show)."""
-    if not np.array_equal(track.frame, other.frame):
-        raise UserError(f"{path}: not the frames of the --tracks file (another pipeline.infer_fps?): run homegym poses "
-                        "again with the same config but pose.model")
-    both = (track.found & other.found)[:, None]
-    views = [augment.original(other)] + ([augment.mirrored(other)] if mirror else [])
-    return [np.where(both, track_features(other, spec, v), x) for v, x in zip(views, own)]
-
-
-def load(rows: list[manifest.ClipRow], tracks: list[Path], label_poses: Path | None, spec: kf.FeatureSpec,
-         postures: str = "out", mirror: bool = True, views: int = 0, seed: int = 0,
-         exercises: tuple[str, ...] = DEFAULT_EXERCISES, also: list[Path] | None = None) -> list[KeypointClip]:
-    """Every clip of ``rows`` with a keypoint file in ``tracks`` and usable rep marks, labelled for a model of
-    ``exercises`` (a clip of another exercise is one of other movements); with ``mirror`` and ``views`` (rotated
-    views per clip) the augmented copies of its features, and with ``also`` (the same clips' keypoints from another
-    landmark model) their features as that model gives them."""
-    rows = [r.scored_for(exercises) for r in rows]
-    labels = labels_for(exercises)
-    rng = np.random.default_rng(seed)
-    for folders in [tracks] + ([also] if also else []):
-        _check_tracks(rows, folders)
     index = {lab: i for i, lab in enumerate(labels)}
     out = []
     rule = {r.name: lf for r, lf in derive(rows, label_poses, known=exercises, tracks=tracks)} if postures != "out" else {}
     for row, lf in derive(rows, label_poses, postures, exercises, tracks):
-        track = _track(tracks, row)
+        track = PoseTrack.load(track_path(tracks, row.name))
+        if track.video_sha256 and track.video_sha256 != video_digest(row.path):
+            raise UserError(f"{track_path(tracks, row.name)}: made from another video than {row.path} (re-encoded since?): "
+                            "run homegym poses again")
         unknown = lf.labels - set(labels)
         if unknown:
             raise UserError(f"{row.path.name}: labels {sorted(unknown)} are not the keypoint classifier's {list(labels)}")
         n = int(track.frame.max()) + 1
         y = np.where(track.found, lf.per_frame(n, index)[track.frame], index[NEITHER])
         y_rule = np.where(track.found, rule[row.name].per_frame(n, index)[track.frame], index[NEITHER]) if rule else y
-        x = track_features(track, spec)
-        flipped = [track_features(track, spec, augment.mirrored(track))] if mirror else []
-        augmented = flipped + [track_features(track, spec, v) for v in augment.random_views(track, views, rng)]
-        if also:
-            augmented += _other_model(track, [x, *flipped], _track(also, row), track_path(also, row.name), spec, mirror)
         out.append(KeypointClip(row.name, row.extra.get("source_repo") or row.path.stem, row.split, row.exercise, row.reps,
-                                track.frame, track.t.astype(np.float64), y, y_rule, x, augmented, track.found))
+                                track.frame, track.t.astype(np.float64), y, y_rule, track_features(track, spec),
+                                [track_features(track, spec, v) for v in ([augment.mirrored(track)] if mirror else [])
+                                 + augment.random_views(track, views, rng)], track.found))
     log.info("%d clips, %d frames, %d labelled", len(out), sum(len(c.y) for c in out), sum(int((c.y >= 0).sum()) for c in out))
     return out

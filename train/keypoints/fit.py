@@ -103,8 +103,7 @@ def run(s: KeypointSettings) -> dict:
         rows = [r for r in manifest.read(path) if r.split in TRAIN_SPLITS]
         if not rows:
             raise UserError(f"{path}: no clips in the train split")
-        clips += load(rows, s.tracks, s.label_poses, spec, s.postures, s.mirror, s.views, s.seed + len(clips), s.exercises,
-                      s.also_tracks)
+        clips += load(rows, s.tracks, s.label_poses, spec, s.postures, s.mirror, s.views, s.seed + len(clips), s.exercises)
     names = [c.name for c in clips]
     if len(set(names)) != len(names):
         raise UserError("two clips of the manifests share a name: their keypoint files would be one (rename one)")

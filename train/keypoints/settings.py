@@ -37,7 +37,6 @@ class KeypointSettings:
     upright_gate: tuple[float, float] = (1.0, 1.0)  # ... below which the phases of exercises done upright fade (1 1: off)
     exercises: tuple[str, ...] = DEFAULT_EXERCISES  # what it learns to count; clips of other exercises count nothing
     features: str = kf.VERSION  # the features' version (keypoint_features.VERSIONS)
-    also_tracks: list[Path] | None = None  # the same clips' keypoints from another landmark model, learned beside them
 
     @property
     def labels(self) -> tuple[str, ...]:
@@ -54,7 +53,6 @@ class KeypointSettings:
             raise UserError(f"--postures must be one of {', '.join(POSTURES)}, got {self.postures!r}")
         if self.folds == 1 or self.folds < 0:
             raise UserError(f"--folds must be 0 (none) or 2 or more, got {self.folds}")
-        for flag, folders in (("--tracks", self.tracks), ("--also-tracks", self.also_tracks or [])):
-            for folder in folders:
-                if not folder.is_dir():
-                    raise UserError(f"{flag}: no such folder: {folder} (homegym poses MANIFEST -o DIR writes it)")
+        for folder in self.tracks:
+            if not folder.is_dir():
+                raise UserError(f"--tracks: no such folder: {folder} (homegym poses MANIFEST -o DIR writes it)")
