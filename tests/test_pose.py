@@ -235,16 +235,17 @@ def test_a_pose_model_whose_ir_is_missing_is_one_line_that_says_how_to_convert_i
     assert "is not BlazePose's heavy landmark model" in one_line_error(run_cli("pose", clip, "--config", str(cfg)))
 
 
-def test_pose_precision_auto_is_bf16_where_the_cpu_has_it_and_the_stage_runs_in_it():
+def test_pose_precision_auto_is_bf16_only_where_measured_to_hold_and_bf16_where_asked_and_the_stage_runs_in_it():
     from homegym.core.runtime import cpu_has_bf16, make_core, pose_precision
 
-    assert pose_precision("auto", has_bf16=True, model="lite") == "bf16"
-    assert pose_precision("auto", has_bf16=True, model="full") == "f32", "full's counts changed under bf16: measured"
+    for model in ("lite", "full"):
+        assert pose_precision("auto", has_bf16=True, model=model) == "f32", "its counts changed under bf16: measured"
+        assert pose_precision("bf16", has_bf16=True, model=model) == "bf16", "asked for"
+        assert pose_precision("bf16", has_bf16=False, model=model) == "f32", "no bf16 on this CPU"
     assert pose_precision("auto", has_bf16=True, model="heavy") == "f32", "not measured"
-    assert pose_precision("auto", has_bf16=False, model="lite") == "f32"
     assert pose_precision("f32", has_bf16=True, model="lite") == "f32"
     here = "bf16" if cpu_has_bf16(make_core(None)) else "f32"
-    for model, setting, want in (("lite", "auto", here), ("lite", "f32", "f32"), ("full", "auto", "f32")):
+    for model, setting, want in (("lite", "bf16", here), ("lite", "auto", "f32"), ("lite", "f32", "f32"), ("full", "auto", "f32")):
         stage = open_pose(PoseConfig(model=model, precision=setting), live=True, cache_dir=None)
         for request in (stage.landmarks.request, stage.detector.request):
             got = request.get_compiled_model().get_property("INFERENCE_PRECISION_HINT")

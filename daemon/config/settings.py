@@ -117,17 +117,19 @@ class PoseConfig(Section):
     its skeleton, so it is off; `homegym count --annotate` turns it on."""
     model: Literal["lite", "full", "heavy"] = "full"
     """BlazePose's landmark model: full (what the shipped classifier was trained on), lite (the lightest: about half the
-    stage's CPU, in bf16 where the CPU has it, but the shipped classifier counts some sets worse on it: docs/model-card.md),
+    stage's CPU, counting about as full does out of fold but a circuit's alternating curls and some sets worse:
+    docs/model-card.md),
     or heavy (the most exact, for a box with a GPU or NPU; converted on demand: docs/pose.md). lite and full ship."""
     path: str | None = None
     """A folder with the pose IRs (detector.xml, landmarks_<model>.xml) written by `homegym convert`. null = the shipped
     ones."""
     device: str = "CPU"
     """Where the pose models run: CPU, GPU, NPU or AUTO[:list], as model.device."""
-    precision: Literal["auto", "f32"] = "auto"
+    precision: Literal["auto", "f32", "bf16"] = "auto"
     """The pose models' floating-point precision on the CPU: auto = bf16 where the CPU has it (AVX-512 BF16 or AMX) and
-    the landmark model counts the eval split as in f32 (lite; full and heavy stay f32: docs/benchmarks.md), else f32;
-    f32 = always f32. model.cpu_precision is the classifier's alone."""
+    the landmark model counts the eval split as in f32 (with the shipped classifier none does: f32; docs/model-card.md),
+    else f32; f32 = always f32; bf16 = bf16 wherever the CPU has it (lite 1.5x, full 1.6x as fast, some counts change).
+    model.cpu_precision is the classifier's alone."""
     threads: int | None = Field(None, ge=1, le=64)
     """CPU threads of each pose model. null = one for a live source (the cheapest in CPU time, a frame at a time) and every
     core for a file read as fast as it decodes."""

@@ -99,16 +99,19 @@ def cpu_has_bf16(core) -> bool:
         return False
 
 
-# The landmark models whose counts hold under bf16 (the eval split, 2026-12-07, docs/benchmarks.md): lite counts under bf16
-# as under f32 (MAE 0.104 against 0.098, frame accuracy 89.8 % both); full does not (MAE 0.134 against 0.081, OBO 87.8 %
-# against 95.1 %), and heavy was not measured.
-BF16_HOLDS = ("lite",)
+# The landmark models whose counts hold under bf16 with the shipped classifier: none. Measured 2026-12-07 on the eval
+# split and out of fold (docs/model-card.md): full changes 12 of the 54 eval clips' counts under bf16 (MAE 0.105 against
+# 0.080) and lite 10 (0.093 against 0.058); heavy was not measured. ``pose.precision: bf16`` asks for it all the same.
+BF16_HOLDS: tuple[str, ...] = ()
 
 
 def pose_precision(setting: str, has_bf16: bool, model: str) -> str:
     """What ``pose.precision`` computes in on the CPU: ``auto`` is bf16 where the CPU has it and the landmark model's
-    counts were measured to hold under it (``BF16_HOLDS``), else f32. A measured choice, not a probe at run time."""
-    return "bf16" if setting == "auto" and has_bf16 and model in BF16_HOLDS else "f32"
+    counts were measured to hold under it (``BF16_HOLDS``), ``bf16`` wherever the CPU has it, else f32. A measured
+    choice, not a probe at run time."""
+    if not has_bf16 or setting == "f32":
+        return "f32"
+    return "bf16" if setting == "bf16" or model in BF16_HOLDS else "f32"
 
 
 def infer_all(compiled, frames: np.ndarray, batch: int) -> np.ndarray:

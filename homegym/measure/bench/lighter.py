@@ -31,8 +31,9 @@ def lighter_figures(report: BenchReport, model: Path, clips: dict[str, Path], cf
     mine = settings(cfg.pose.model, cfg.pose.precision)
     runs = {("default", "moving"): mine, ("baseline", "moving"): BASELINE, ("default", "still"): mine,
             ("default", "nobody"): mine, ("baseline", "nobody"): BASELINE}
-    if cfg.pose.model != "lite":  # the lighter model beside it, as a user would switch to it
-        runs |= {("lite", "moving"): settings("lite", "auto"), ("lite", "still"): settings("lite", "auto")}
+    lightest = settings("lite", "bf16")  # the lightest stage a user can configure, beside the default
+    if mine != lightest:
+        runs |= {("lite", "moving"): lightest, ("lite", "still"): lightest}
     shares: dict[tuple[str, str], list[float]] = {k: [] for k in runs}
     for _ in range(rounds):
         for (who, scene), keys in runs.items():
@@ -61,7 +62,7 @@ def lighter_figures(report: BenchReport, model: Path, clips: dict[str, Path], cf
     add("default", "still", this, moving, f"against the person moving; goal at most {STILL_GOAL:.2f}; ")
     if ("lite", "moving") in med:
         rest = "on" if cfg.rest.enabled else "off"
-        how = f"pose.model lite, pose.precision auto ({pose_precision('auto', bf16, 'lite')} here), rest {rest}"
+        how = f"pose.model lite, pose.precision bf16 ({pose_precision('bf16', bf16, 'lite')} here), rest {rest}"
         add("lite", "moving", how, base_moving, f"the baseline's CPU over this; {cpu}; ", inverse=True)
         add("lite", "still", how, med[("lite", "moving")], "against the person moving; ")
     add("baseline", "nobody", "the baseline")
