@@ -52,7 +52,7 @@ def run(model: Path | None, models: list[Path], cfg, clip: Path | None, keras_mo
     image classifier's figures: the configured one where that is an image classifier, else the shipped one."""
     from homegym.daemon.classify.factory import IMAGE_MODEL_DIR, resolve_model_path
 
-    seconds = 2.0 if short else 10.0
+    seconds = 0.5 if short else 10.0  # each model's timed loop; short: a smoke run of each
     core = make_core(None)
     report = BenchReport(machine(core))
     configured = resolve_model_path(str(model) if model else cfg.model.path, cfg.model.precision)
@@ -66,7 +66,7 @@ def run(model: Path | None, models: list[Path], cfg, clip: Path | None, keras_mo
         pose_model_figures(report, core, cfg, canvases(clip, cfg.pose.frame_size, 64), seconds, present)
         stage_figures(report, cfg, clip, reference_python, 120 if short else 450)
         pipeline_parts(report, configured, clip, cfg.model_copy(update={"pose": cfg.pose.model_copy(update=BASELINE["pose"])}))
-        live_seconds = seconds if short else 20.0  # short: a smoke run of each, the daemon up for 2 s
+        live_seconds = 2.0 if short else 20.0  # short: a smoke run of each, the daemon up for 2 s
         # the image classifier without the stage: the baseline of the stage's live cost (the full run measures it below)
         if pose_only:
             live_figures(report, main, clip, live_seconds, work, cfg.pipeline.infer_fps)
