@@ -37,10 +37,10 @@ def canvases(clip: Path, size: int, limit: int) -> list[np.ndarray]:
     return [lb(f) for _, f in islice(iter_frames(clip), limit)]
 
 
-def _tracker(cfg, threads: int | None, f32: bool = True):
+def _tracker(cfg, threads: int | None):
     from homegym.daemon.pose.stage import open_pose
 
-    return open_pose(cfg.pose.model_copy(update={"threads": threads, "precision": "f32" if f32 else "auto"}), live=threads == 1,
+    return open_pose(cfg.pose.model_copy(update={"threads": threads, "precision": "f32"}), live=threads == 1,
                      cache_dir=None)
 
 
