@@ -128,9 +128,11 @@ def one_hot(label: str) -> np.ndarray:
     return p / p.sum()
 
 
-def count(profiles: list[list[float]], form: FormConfig, counter_cfg: CounterConfig | None = None, shown: float = 1.0) -> list:
+def count(profiles: list[list[float]], form: FormConfig, counter_cfg: CounterConfig | None = None, shown: float = 1.0,
+          feet: float = 0.0, feet_vis: float = 0.95) -> list:
     """Reps of the given depths, each phase labelled from its depth as a classifier would; the skeleton shows
-    ``shown`` of each depth (less: a classifier that takes a flicker for a rep)."""
+    ``shown`` of each depth (less: a classifier that takes a flicker for a rep), its feet ``feet`` of the canvas
+    apart at the deepest (a jack's jump apart) and seen at ``feet_vis``."""
     labels = LabelSet.of(LABELS, None)
     voter, meter = Voter(LABELS, VotingConfig()), FormMeter(form)
     counter = RepCounter(labels, counter_cfg or CounterConfig(), form=meter)
@@ -139,7 +141,10 @@ def count(profiles: list[list[float]], form: FormConfig, counter_cfg: CounterCon
     for profile in profiles:
         for deg in profile:
             t = i / FPS
-            meter.add(t, squat_pose(5.0 + shown * (deg - 5.0)))
+            pose = squat_pose(5.0 + shown * (deg - 5.0))
+            pose[[L_AN, R_AN], 0] += np.array([-0.5, 0.5]) * feet * (deg - 5.0) / 95.0
+            pose[[L_AN, R_AN], 3] = feet_vis
+            meter.add(t, pose)
             events += counter.update(voter.update(one_hot("squat_down" if deg >= 55 else "squat_up")), t, i)
             i += 1
     return events + counter.stop(i / FPS, i)
@@ -180,6 +185,25 @@ def test_a_rep_whose_joint_barely_moved_is_no_rep_with_min_travel() -> None:
     assert len(off) == 1 and off[0].unmeasured == "no knee movement found" and off[0].travel_deg == partials[0].travel_deg
 
 
+def test_a_rep_whose_legs_stay_together_is_no_rep_with_min_legs() -> None:
+    """min_legs_deg 15: the same phases count where the feet jump apart (the legs open 50 degrees and more at the
+    turn), and are a partial with reason legs_still where they stay together or are not seen; 0 counts all three."""
+    cfg = CounterConfig(per_exercise={"squat": {"min_legs_deg": 15.0}})
+    pose = squat_pose(100.0)[None].astype(np.float64)
+    pose[0, [L_AN, R_AN], 0] += [-0.15, 0.15]
+    assert body.fields_of(pose[..., :2], pose[..., 3], pose[..., 1])["legs"][0] > 50.0
+    apart = count([squat_profile(100.0)], FormConfig(), cfg, feet=0.3)
+    together = count([squat_profile(100.0)], FormConfig(), cfg)
+    unseen = count([squat_profile(100.0)], FormConfig(), cfg, feet=0.3, feet_vis=0.2)
+    assert len([e for e in apart if isinstance(e, RepEvent)]) == 1
+    for events in (together, unseen):
+        assert not [e for e in events if isinstance(e, RepEvent)]
+        assert [e.reason for e in events if isinstance(e, PartialRepEvent)] == ["legs_still"]
+    off = CounterConfig(per_exercise={})
+    assert all(len([e for e in count([squat_profile(100.0)], FormConfig(), off, feet=f, feet_vis=v) if isinstance(e, RepEvent)]) == 1
+               for f, v in ((0.3, 0.95), (0.0, 0.95), (0.3, 0.2)))
+
+
 def test_a_rep_without_measures_is_the_schema_1_payload() -> None:
     plain = RepEvent(t=1.0, frame=1, exercise="squat")
     assert "full" not in plain.to_dict() and "turn_t" not in plain.to_json()
@@ -195,6 +219,9 @@ def test_a_rep_without_measures_is_the_schema_1_payload() -> None:
     ("form:\n  min_visibility: 2\n", "form.min_visibility: input should be less than or equal to 1"),
     ("counter:\n  per_exercise:\n    curl: {min_travel_deg: -5}\n",
      "counter.per_exercise.curl.min_travel_deg: input should be greater than or equal to 0"),
+    ("counter:\n  per_exercise:\n    jumping_jack: {min_legs_deg: 200}\n",
+     "counter.per_exercise.jumping_jack.min_legs_deg: input should be less than or equal to 180"),
+    ("counter:\n  min_set_reps: 0\n", "counter.min_set_reps: input should be greater than or equal to 1"),
 ])
 def test_bad_thresholds_are_one_line_naming_the_key(tmp_path, yaml: str, message: str) -> None:
     cfg = tmp_path / "config.yaml"

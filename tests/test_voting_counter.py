@@ -310,3 +310,25 @@ def test_gym_cmd_exercise_takes_every_exercise_of_an_eight_exercise_model() -> N
         assert chain.command("exercise", ex, 0.0, 0) == []
         assert chain.counter.forced_exercise == (None if ex == "auto" else ex)
     assert chain.command("exercise", "burpee", 0.0, 0) is None and chain.counter.forced_exercise is None
+
+
+def test_a_set_shorter_than_min_set_reps_is_not_counted_and_a_longer_one_counts_from_its_first_rep() -> None:
+    """min_set_reps 2: a lone squat waits and goes to partials as alone when its set ends (a pause, another exercise,
+    the end); two push-ups go out together at the second, each with its own time; the totals count only those."""
+    cfg = CounterConfig(min_rep_s=0.2, max_rep_s=60, set_timeout_s=2.0, per_exercise={"squat": {"min_set_reps": 2},
+                                                                                       "pushup": {"min_set_reps": 2}})
+    lone = seq(("squat_up", 10), ("squat_down", 20), ("squat_up", 100))  # a rep, then a pause past set_timeout_s
+    pair = seq(("squat_down", 20), ("squat_up", 10), ("pushup_up", 20), ("pushup_down", 20), ("pushup_up", 20),
+               ("pushup_down", 20), ("pushup_up", 20))
+    events, counter = run(lone + pair, ccfg=cfg)
+    alone = [e for e in events if isinstance(e, PartialRepEvent) and e.reason == "alone"]
+    assert [(e.exercise, e.set) for e in alone] == [("squat", 0), ("squat", 0)]  # the pause's, then the exercise change's
+    assert alone[0].frame < len(lone) < alone[1].frame
+    counted = reps(events)
+    assert [(e.exercise, e.set, e.rep, e.total) for e in counted] == [("pushup", 1, 1, 1), ("pushup", 1, 2, 2)]
+    assert counted[0].t < counted[1].t and events.index(counted[0]) + 1 == events.index(counted[1])  # out together
+    assert counter.by_exercise == {"pushup": 2, "squat": 0}
+    end = [e for e in events if isinstance(e, SetEndEvent)]
+    assert [(e.exercise, e.reps, e.reason) for e in end] == [("pushup", 2, "stop")]
+    once = CounterConfig(min_rep_s=0.2, max_rep_s=60, set_timeout_s=2.0, per_exercise={})  # the default: 1
+    assert [e.exercise for e in reps(run(lone + pair, ccfg=once)[0])] == ["squat", "squat", "pushup", "pushup"]

@@ -246,6 +246,8 @@ class ExerciseOverride(Section):
     max_rep_s: Seconds | None = Field(None, ge=0.1, le=600)
     partial_min: Probability | None = None
     min_travel_deg: float | None = Field(None, ge=0.0, le=180.0)
+    min_legs_deg: float | None = Field(None, ge=0.0, le=180.0)
+    min_set_reps: int | None = Field(None, ge=1, le=10)
 
 
 # Each exercise's own counting, chosen out of fold on the train split with the fewest reps wrong, missed and false
@@ -284,13 +286,23 @@ class CounterConfig(Section):
     """A rep whose joint (form's: the elbow of a push-up, the knee of a squat, docs/form.md) was seen to move fewer
     degrees than this from its start to its turn is no rep: a held plank's or a pose's flicker that the phases took for
     one. It goes to <prefix>/partials with reason still. Needs form.enabled; a joint not seen is not judged. 0: off."""
+    min_legs_deg: float = Field(0.0, ge=0.0, le=180.0)
+    """A rep whose legs (their opening: the angle at the hips between the ankles, docs/form.md) were not seen to open at
+    least this many degrees over the rep is no rep: a lateral raise's, a front raise's or an upright row's arms move as a
+    jumping jack's do, its legs stay together. It goes to <prefix>/partials with reason legs_still; legs not seen (a
+    picture of the waist up) are no rep either where the key is set. Needs form.enabled. 0: off."""
+    min_set_reps: int = Field(1, ge=1, le=10)
+    """A set counts once it has this many reps: its first reps wait and go out together, each with its own time and
+    measures, when the set reaches it; a set that ends before goes to <prefix>/partials, each rep with reason alone. A
+    lone movement the phases took for a rep (a stretch, a dance step) is then not counted, nor is a set shorter than
+    this. 1: every rep goes out as it is counted."""
     exercises: list[str] | None = None
     """The exercises counted, e.g. [pushup, squat, lunge]: a phase of any other is neither, and Home Assistant's sensor
     of it goes. null = every exercise the model knows. One the model does not know is refused when the model opens."""
     per_exercise: dict[str, ExerciseOverride] = Field(
-        default_factory=lambda: {ex: ExerciseOverride(**v) for ex, v in PER_EXERCISE.items()})
-    """Per-exercise overrides of min_rep_s, max_rep_s, partial_min and min_travel_deg, e.g. {curl: {max_rep_s: 15}} for curls held at
-    the top. A config that sets it replaces the whole default (copy the entries to keep)."""
+        default_factory=lambda: {ex: ExerciseOverride.model_validate(v) for ex, v in PER_EXERCISE.items()})
+    """Per-exercise overrides of min_rep_s, max_rep_s, partial_min, min_travel_deg, min_legs_deg and min_set_reps, e.g.
+    {curl: {max_rep_s: 15}} for curls held at the top. A config that sets it replaces the whole default (copy the entries to keep)."""
     bottom_first: bool = True
     """Count a rep whose top was not voted before its bottom (down -> up, timed from the bottom's vote): the first rep of
     someone who gets into position and goes straight down, and a rep whose top or bottom was voted as the other exercise

@@ -60,6 +60,18 @@ class _Set:
         return out | ({"full_reps": self.full} if self.judged else {})
 
 
+@dataclass(frozen=True)
+class _Rep:
+    """A rep the counter counts: when it came back to the start, and what it measured."""
+
+    exercise: str
+    t: float
+    frame: int
+    duration: float
+    confidence: float
+    measures: Measured | None
+
+
 @dataclass
 class _RepInProgress:
     """One excursion from the top of ``exercise``: from the last frame the top led, down (maybe) and back."""
@@ -118,6 +130,7 @@ class RepCounter:
         self.day: str | None = clock() if clock else None  # the day the totals belong to
         self._rep: _RepInProgress | None = None  # the excursion from the last top, if any
         self._last: tuple[str, str] | None = None
+        self._held: list[_Rep] = []  # a set's first reps, until it has counter.min_set_reps of them
 
     def _end_set(self, t: float, frame: int, reason: str) -> list[Event]:
         s, self.current = self.current, None
@@ -127,9 +140,15 @@ class RepCounter:
                             duration_s=round(s.last_rep_t - s.start_t, 3), avg_rep_s=round(s.rep_time_sum / s.reps, 3), reason=reason,
                             partials=s.partials, **s.averages())]
 
+    def _let_go(self) -> list[Event]:
+        """The held reps of a set that ended short of counter.min_set_reps: each a partial with reason alone."""
+        held, self._held = self._held, []
+        return [PartialRepEvent(t=r.t, frame=r.frame, exercise=r.exercise, reason="alone", duration_s=round(r.duration, 3),
+                                **(dict(r.measures) if r.measures is not None else {})) for r in held]
+
     def stop(self, t: float, frame: int) -> list[Event]:
         """The session ends: close the open set."""
-        return self._end_set(t, frame, "stop")
+        return self._let_go() + self._end_set(t, frame, "stop")
 
     def restore(self, by_exercise: dict[str, int]) -> None:
         """Today's totals from the store, after a restart."""
@@ -155,7 +174,7 @@ class RepCounter:
         self._rep = None
 
     def reset(self, t: float, frame: int, new_day: bool = False) -> list[Event]:
-        out = self._end_set(t, frame, "reset")
+        out = self._let_go() + self._end_set(t, frame, "reset")
         if new_day:
             self.total = 0
             self.by_exercise = {ex: 0 for ex in self.exercises}
@@ -168,6 +187,8 @@ class RepCounter:
         out: list[Event] = []
         if self.current and t - self.current.last_rep_t > self.cfg.set_timeout_s:
             out += self._end_set(t, frame, "pause")
+        if self._held and t - self._held[-1].t > self.cfg.set_timeout_s:
+            out += self._let_go()
         phase = self._counted_phase(vote)
         if self._rep is not None:
             self._follow(self._rep, vote, t)
@@ -176,6 +197,8 @@ class RepCounter:
         self._last = phase
         if phase and self.current and phase[0] != self.current.exercise:
             out += self._end_set(t, frame, "exercise_change")
+        if phase and self._held and phase[0] != self._held[0].exercise:
+            out += self._let_go()
         if phase is None:  # neither, or a phase of an ignored exercise: the top was left
             if self._rep is not None and self._rep.left_t is None:
                 self._rep.left_t = self._rep.top_t
@@ -238,14 +261,13 @@ class RepCounter:
             low, high = self.cfg.get(exercise, "min_rep_s"), self.cfg.get(exercise, "max_rep_s")
             if rep.reached_bottom and low <= duration <= high:
                 m = self._measure(rep, t)
-                still = m is not None and m.travel_deg is not None and m.travel_deg < self.cfg.get(exercise, "min_travel_deg")
-                short = m is not None and m.full is False and self.form is not None and not self.form.cfg.count_short
-                if m is not None and (still or short):
+                why = self._no_rep(rep, m, t)
+                if m is not None and why:
                     out.append(self._partial(PartialRepEvent(t=t, frame=frame, exercise=exercise, set=self._set_number(),
-                                                             reason="still" if still else "short", depth=round(rep.depth, 3),
+                                                             reason=why, depth=round(rep.depth, 3),
                                                              duration_s=round(duration, 3), **dict(m))))
                 else:
-                    out += self._count(exercise, t, frame, duration, rep.confidence, m)
+                    out += self._count(_Rep(exercise, t, frame, duration, rep.confidence, m))
             elif rep.reached_bottom or rep.depth >= self.cfg.get(exercise, "partial_min"):
                 reason = "no_down" if not rep.reached_bottom else ("too_fast" if duration < low else "too_slow")
                 out.append(self._partial(PartialRepEvent(t=t, frame=frame, exercise=exercise, set=self._set_number(),
@@ -259,6 +281,22 @@ class RepCounter:
             return None
         return self.form.measure(rep.exercise, rep.left_t, rep.back_t if rep.back_t is not None else t, t)
 
+    def _no_rep(self, rep: _RepInProgress, m: Measured | None, t: float) -> str | None:
+        """Why a timed rep is no rep by its measures (a partial's reason), or None; a rep not measured counts."""
+        if m is None or self.form is None or rep.left_t is None:
+            return None
+        ex = rep.exercise
+        if m.travel_deg is not None and m.travel_deg < self.cfg.get(ex, "min_travel_deg"):
+            return "still"
+        if m.full is False and not self.form.cfg.count_short:
+            return "short"
+        legs = self.cfg.get(ex, "min_legs_deg")
+        if legs:
+            opened = self.form.travel("legs", rep.left_t, rep.back_t if rep.back_t is not None else t)
+            if opened is None or opened < legs:
+                return "legs_still"
+        return None
+
     def _partial(self, event: PartialRepEvent) -> PartialRepEvent:
         """A partial movement, counted in the set in progress where it is of the set's exercise."""
         if self.current is not None and self.current.exercise == event.exercise:
@@ -268,8 +306,19 @@ class RepCounter:
     def _set_number(self) -> int:
         return self.current.number if self.current else 0
 
-    def _count(self, ex: str, t: float, frame: int, duration: float, confidence: float,
-               measures: Measured | None = None) -> list[Event]:
+    def _count(self, rep: _Rep) -> list[Event]:
+        """A rep counted: out at once, or held while its set is shorter than counter.min_set_reps (then the set's
+        held reps go out together, in order)."""
+        if self.current is not None or int(self.cfg.get(rep.exercise, "min_set_reps")) <= 1:
+            return self._counted(rep)
+        self._held.append(rep)
+        if len(self._held) < int(self.cfg.get(rep.exercise, "min_set_reps")):
+            return []
+        held, self._held = self._held, []
+        return [e for r in held for e in self._counted(r)]
+
+    def _counted(self, rep: _Rep) -> list[Event]:
+        ex, t, duration, measures = rep.exercise, rep.t, rep.duration, rep.measures
         if self.today is not None and self.today() != self.day:
             self.day = self.today()
             self.total = 0
@@ -284,6 +333,6 @@ class RepCounter:
         s.add(measures)
         self.total += 1
         self.by_exercise[ex] += 1
-        return [RepEvent(t=t, frame=frame, exercise=ex, rep=s.reps, set=s.number, total=self.total,
-                         exercise_total=self.by_exercise[ex], confidence=round(confidence, 3), duration_s=round(duration, 3),
+        return [RepEvent(t=t, frame=rep.frame, exercise=ex, rep=s.reps, set=s.number, total=self.total,
+                         exercise_total=self.by_exercise[ex], confidence=round(rep.confidence, 3), duration_s=round(duration, 3),
                          **(dict(measures) if measures is not None else {}))]

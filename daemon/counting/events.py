@@ -105,7 +105,9 @@ class PartialRepEvent(Event, Measured):
     set: int = Field(0, description="the set's number (0: no set yet)")
     reason: str = Field("", description="no_down (never reached the turn point), too_fast, too_slow, short (a whole rep "
                         "short of form.full, with form.count_short false: `short` says which threshold), still (its joint moved less than "
-                        "counter.min_travel_deg: a held plank's or a pose's flicker, `travel_deg` says how far)")
+                        "counter.min_travel_deg: a held plank's or a pose's flicker, `travel_deg` says how far), "
+                        "legs_still (its legs did not open counter.min_legs_deg: a raise taken for a jumping jack), "
+                        "alone (a rep of a set that ended short of counter.min_set_reps)")
     depth: float = Field(0.0, description="the highest smoothed probability of the turn point seen")
     duration_s: float = Field(0.0, description="seconds away from the start position")
 

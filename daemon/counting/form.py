@@ -114,6 +114,18 @@ class FormMeter:
         full, short, missing = self._judge(exercise, span, timing.hold)
         return _measured(joint, timing, towards, full, short, "; ".join(missing) or None)
 
+    def travel(self, angle: str, start_t: float, end_t: float) -> float | None:
+        """How far ``angle`` (a ``core.body`` angle) moved between ``start_t`` and ``end_t``: its range over the frames
+        it was seen in, with a three-frame median against one frame's jump; None where it was seen on fewer than three."""
+        span = self._span(start_t, end_t)
+        if span is None:
+            return None
+        seen = self._seen(span.fields, angle)
+        if seen.sum() < 3:
+            return None
+        values = _median3(np.where(seen, span.fields[angle], np.nan))
+        return float(np.nanmax(values) - np.nanmin(values))
+
     def _seen(self, fields: dict[str, np.ndarray], angle: str) -> np.ndarray:
         return np.isfinite(fields[angle]) & (fields[body.GRADE[angle]] >= self.cfg.min_visibility)
 

@@ -7,7 +7,9 @@ A joint's angle is the one of the side seen better (a side view hides the far li
 matter: ``elbow_min`` is the more bent elbow of the two seen (alternating curls lift one arm at a time), ``elbow_max``
 the straighter one (a single-arm press), and
 ``shoulder`` the mean opening of both armpits (a jumping jack's arms go up together). ``thigh`` is the thighs' slope
-in degrees below the horizontal (0: hips level with the knees, -90: standing), from the legs seen.
+in degrees below the horizontal (0: hips level with the knees, -90: standing), from the legs seen. ``legs`` is the
+legs' opening: the angle at the hips' midpoint between the two ankles (a jumping jack jumps the feet apart; a raise or
+an upright row, which move the arms as a jack does, leave it still).
 """
 
 from __future__ import annotations
@@ -18,9 +20,9 @@ from .keypoint_features import L_AN, L_EL, L_HIP, L_KN, L_SH, L_WR, NOSE, R_AN, 
 from .pose_track import PoseTrack
 
 SEEN = 0.5  # a joint's visibility at or above which its angle is trusted
-ANGLES = ("elbow", "elbow_min", "elbow_max", "knee", "hipang", "shoulder", "thigh")  # in degrees
+ANGLES = ("elbow", "elbow_min", "elbow_max", "knee", "hipang", "shoulder", "thigh", "legs")  # in degrees
 GRADE = {"elbow": "ve", "elbow_min": "vem", "elbow_max": "vem", "knee": "vk", "hipang": "vh", "shoulder": "vs",
-         "thigh": "vt"}  # angle -> visibility
+         "thigh": "vt", "legs": "vl"}  # angle -> visibility
 FIELDS = (*ANGLES, *GRADE.values(), "sh_y", "hip_y", "nose_y", "wr_y")
 
 # What moves between an exercise's start and its turn: an angle, and whether it grows towards the turn; then a height
@@ -87,10 +89,12 @@ def fields_of(xy: np.ndarray, vis: np.ndarray, y: np.ndarray) -> dict[str, np.nd
     hipang, vh = _better(hl, vhl, hr, vhr)
     seen = np.stack([np.where(vel >= SEEN, el, np.nan), np.where(ver >= SEEN, er, np.nan)], axis=1)
     thigh, vt = _thigh(xy, vis)
+    hips = (xy[:, L_HIP] + xy[:, R_HIP]) / 2
     return {
         "elbow": elbow, "ve": ve, "elbow_min": _nanmin(seen), "elbow_max": -_nanmin(-seen), "vem": np.maximum(vel, ver),
         "knee": knee, "vk": vk,
         "hipang": hipang, "vh": vh, "shoulder": (sl + sr) / 2, "vs": np.minimum(vsl, vsr), "thigh": thigh, "vt": vt,
+        "legs": degrees(xy[:, L_AN], hips, xy[:, R_AN]), "vl": np.minimum(vis[:, L_AN], vis[:, R_AN]),
         "sh_y": (y[:, L_SH] + y[:, R_SH]) / 2, "hip_y": (y[:, L_HIP] + y[:, R_HIP]) / 2, "nose_y": y[:, NOSE],
         "wr_y": (y[:, L_WR] + y[:, R_WR]) / 2,
     }

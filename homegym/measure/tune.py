@@ -55,6 +55,8 @@ EXERCISE_GRID: dict[str, tuple[float, ...]] = {
     "min_rep_s": (0.1, 0.2, 0.3, 0.5),
     "max_rep_s": (10.0, 15.0),
     "min_travel_deg": (0.0, 15.0, 30.0, 45.0, 60.0),  # needs the reps measured: recordings with their poses (--tracks with --oof)
+    "min_legs_deg": (0.0, 15.0),  # likewise
+    "min_set_reps": (1, 2),
 }
 GRIDS = {"voting": GRID, "periodicity": PERIODICITY_GRID, "counter": COUNTER_GRID}  # config section -> its grid
 # False reps per clip of other movements a setting may count before any setting within it ranks
