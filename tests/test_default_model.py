@@ -180,7 +180,8 @@ def test_a_circuit_of_five_exercises_gets_each_set_right_and_the_first_rep_after
     sets = {e["set"]: (e["exercise"], e["rep"]) for e in reps}  # each set's exercise and its last rep's number
     assert [ex for ex, _ in sets.values()] == [r["exercise"] for r in rows], sets  # one set each, of its exercise
     assert all(abs(n - int(r["reps"])) <= 1 for (_, n), r in zip(sets.values(), rows)), sets
-    # Each clip's first rep: counted before its second turn point, so not lost to the change of exercise.
+    # Each clip's first rep (its own t, where a set waits for its second: counter.min_set_reps): before its second turn
+    # point, so not lost to the change of exercise.
     start = 0.0
     for row, number in zip(rows, sets):
         fps = float(row["fps"])

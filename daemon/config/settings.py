@@ -254,13 +254,14 @@ class ExerciseOverride(Section):
 # alike (homegym tune --grid exercise; docs/model-card.md): the voted phases of a fast set (a one-minute push-up
 # challenge at 0.8 s a rep, jumping jacks, kipping pull-ups) leave the start for well under 0.3 s; a held plank's,
 # a lateral raise's or a pose's flicker moves the push-up's elbow, the jack's shoulders or the curl's elbow too little
-# to be a rep (min_travel_deg).
+# to be a rep (min_travel_deg); a lone jumping jack or lunge was more often a raise, a march or a step-up than a
+# set of one (min_set_reps).
 PER_EXERCISE: dict[str, dict[str, float]] = {
     "pushup": {"min_rep_s": 0.1, "max_rep_s": 15.0, "min_travel_deg": 30.0},
     "squat": {"min_rep_s": 0.1},
-    "lunge": {"min_rep_s": 0.5},
+    "lunge": {"min_rep_s": 0.1, "min_set_reps": 2},
     "situp": {"min_rep_s": 0.5},
-    "jumping_jack": {"min_rep_s": 0.1, "min_travel_deg": 60.0},
+    "jumping_jack": {"min_rep_s": 0.1, "min_travel_deg": 60.0, "min_set_reps": 2},
     "pullup": {"min_rep_s": 0.1},
     "curl": {"min_rep_s": 0.1, "min_travel_deg": 60.0},
     "shoulder_press": {"min_rep_s": 0.1},
