@@ -309,10 +309,11 @@ class RepCounter:
     def _count(self, rep: _Rep) -> list[Event]:
         """A rep counted: out at once, or held while its set is shorter than counter.min_set_reps (then the set's
         held reps go out together, in order)."""
-        if self.current is not None or int(self.cfg.get(rep.exercise, "min_set_reps")) <= 1:
+        need = int(self.cfg.get(rep.exercise, "min_set_reps"))
+        if self.current is not None or need <= 1:
             return self._counted(rep)
         self._held.append(rep)
-        if len(self._held) < int(self.cfg.get(rep.exercise, "min_set_reps")):
+        if len(self._held) < need:
             return []
         held, self._held = self._held, []
         return [e for r in held for e in self._counted(r)]
