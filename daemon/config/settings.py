@@ -117,7 +117,7 @@ class PoseConfig(Section):
     its skeleton, so it is off; `homegym count --annotate` turns it on."""
     model: Literal["lite", "full", "heavy"] = "full"
     """BlazePose's landmark model: full (what the shipped classifier was trained on), lite (the lightest: about half the
-    stage's CPU, counting about as full does out of fold but a circuit's alternating curls and some sets worse:
+    stage's CPU, counting about as full does out of fold but a circuit's curls and some sets worse:
     docs/model-card.md),
     or heavy (the most exact, for a box with a GPU or NPU; converted on demand: docs/pose.md). lite and full ship."""
     path: str | None = None
