@@ -89,10 +89,14 @@ class _RepInProgress:
     def confidence(self) -> float:
         return self.confidence_sum / self.confidence_frames if self.confidence_frames else 0.0
 
+    def end(self, t: float) -> float:
+        """When the excursion ended: when the top led again, or ``t`` where it has not yet."""
+        return self.back_t if self.back_t is not None else t
+
     def duration(self, t: float) -> float:
         """Time away from the top, up to ``t`` (or to when the top led again)."""
         assert self.left_t is not None
-        return (self.back_t if self.back_t is not None else t) - self.left_t
+        return self.end(t) - self.left_t
 
 
 def counted_exercises(labels: LabelSet, cfg: CounterConfig) -> tuple[str, ...]:
@@ -222,7 +226,7 @@ class RepCounter:
         if rep.left_t is None and top_leads:
             rep.top_t = t
         elif rep.reached_bottom:
-            rep.back_t = (rep.back_t if rep.back_t is not None else t) if top_leads else None
+            rep.back_t = rep.end(t) if top_leads else None
         rep.confidence_sum += float(vote.smoothed.max())
         rep.confidence_frames += 1
         rep.depth = max(rep.depth, float(vote.smoothed[self._down_index[rep.exercise]]))
@@ -279,7 +283,7 @@ class RepCounter:
         """The rep's tempo and range of motion, from its start to when the start led again (None: not measured)."""
         if self.form is None or rep.left_t is None:
             return None
-        return self.form.measure(rep.exercise, rep.left_t, rep.back_t if rep.back_t is not None else t, t)
+        return self.form.measure(rep.exercise, rep.left_t, rep.end(t), t)
 
     def _no_rep(self, rep: _RepInProgress, m: Measured | None, t: float) -> str | None:
         """Why a timed rep is no rep by its measures (a partial's reason), or None; a rep not measured counts."""
@@ -292,7 +296,7 @@ class RepCounter:
             return "short"
         legs = self.cfg.get(ex, "min_legs_deg")
         if legs:
-            opened = self.form.travel("legs", rep.left_t, rep.back_t if rep.back_t is not None else t)
+            opened = self.form.travel("legs", rep.left_t, rep.end(t))
             if opened is None or opened < legs:
                 return "legs_still"
         return None
