@@ -184,7 +184,19 @@ def test_convert_makes_the_shipped_lite_ir_from_the_npm_package(mediapipe_wheel,
     assert "pose_landmark_lite.tflite (@mediapipe/pose 0.5.1675469404)" in notice and "Apache License 2.0" in notice
     assert "Apache License" in (out / "LICENSE").read_text()
     report = json.loads((out / "convert_report.json").read_text())
-    assert report == json.loads((DEFAULT_POSE_DIR / "convert_report.json").read_text()) | {"sources": report["sources"]}
+    shipped = json.loads((DEFAULT_POSE_DIR / "convert_report.json").read_text())
+    assert _measured_apart(report) == _measured_apart(shipped) | {"sources": report["sources"]}
+    for name, model in report["models"].items():  # the same IR against the same .tflite: only the CPU's rounding moves these
+        for key, within in (("max_coord_diff_px", 1e-3), ("max_score_diff", 1e-4)):
+            assert abs(model["check"][key] - shipped["models"][name]["check"][key]) <= within, (name, key)
+
+
+def _measured_apart(report: dict) -> dict:
+    """The convert report without the IR's measured differences from the .tflite, which move in their last digit from one
+    CPU to another (its float kernels) while the IRs stay byte for byte the same."""
+    models = report["models"]
+    return report | {"models": {name: m | {"check": {k: v for k, v in m["check"].items() if not k.startswith("max_")}}
+                                for name, m in models.items()}}
 
 
 @pytest.mark.realdata
