@@ -80,7 +80,7 @@ class KeypointClassifier:
         for i, (pose, t) in enumerate(zip(poses, times)):
             assert pose is not None, "uses_pose: the pipeline runs the pose stage for it"
             self._x[0] = self.features(pose, t)
-            probs[i] = gate(self._request.infer(share_outputs=True)[0], self._x, self.labels, self.info.features)[0]
+            probs[i] = gate(self._request.infer(share_outputs=True).to_tuple()[0], self._x, self.labels, self.info.features)[0]
         self._done.append(Result(batch.ids, batch.times, probs, time.perf_counter() - t0, batch.frames if self.keep_frames else None))
 
     def results(self, wait: bool = False) -> list[Result]:

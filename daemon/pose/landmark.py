@@ -77,7 +77,7 @@ class LandmarkModel:
         t = time.thread_time()
         res = self.request.infer(share_outputs=True)  # views of the request's outputs, read before the next frame
         self.infer_cpu_s += time.thread_time() - t
-        raw, flag, heatmap, world = (res[i] for i in range(4))
+        raw, flag, heatmap, world = res.to_tuple()  # in the outputs' order; indexing an OVDict costs a dispatch each
         raw = raw.reshape(-1, 5)[:NUM]
         uv = refine(raw[:, :2] / self.size, heatmap[0])
         xy = crop_to_canvas(roi, uv)
