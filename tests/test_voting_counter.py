@@ -168,6 +168,7 @@ def test_count_follows_the_rule_for_any_clean_sequence(segments, bottom_first: b
 @settings(max_examples=150, deadline=None)
 @given(st.integers(1, 6), st.lists(st.tuples(st.integers(0, 10_000), st.sampled_from(LABELS), st.integers(1, 2)), max_size=8))
 @example(1, [(28, "pushup_up", 2), (406, "pushup_up", 2)])  # two flickers a frame apart: four of five frames up
+@example(1, [(0, "squat_down", 2)])  # a flicker as long as the dwell at the stream's very start: no bottom, no rep
 def test_flicker_shorter_than_the_dwell_never_changes_the_count(k: int, flickers) -> None:
     frames = seq(("pushup_up", 25), *[s for _ in range(k) for s in (("pushup_down", 25), ("pushup_up", 25))])
     no_smoothing = VotingConfig(method="window", window=1, min_dwell=3)  # the dwell alone must hold

@@ -3,7 +3,10 @@
 Three guards against a flicker becoming a phase change: smoothing (EMA or a window
 average), hysteresis (a new phase must reach its *enter* threshold while the current
 one has fallen to its *exit* threshold), and a minimum dwell (the new phase must win
-for that many consecutive frames). The smoothed probabilities go out too: the
+for that many consecutive frames). The smoothing starts from an even prior, as if the
+frames before the stream had favoured no label: a stream's first frames then weigh what
+any frame weighs, and a flicker as long as the dwell at the very start is no phase (it
+was, and a bottom there could become a rep). The smoothed probabilities go out too: the
 counter uses them to see partial reps that never became a phase.
 """
 
@@ -38,7 +41,8 @@ def check_overrides(labels: tuple[str, ...], cfg: VotingConfig) -> None:
 class Voter:
     def __init__(self, labels: tuple[str, ...], cfg: VotingConfig) -> None:
         self.labels = labels
-        self._ema: np.ndarray | None = None
+        self._prior = np.full(len(labels), 1.0 / len(labels))  # what the smoothing starts from: no label favoured
+        self._ema = self._prior.copy()
         self._win: deque[np.ndarray] = deque()
         self.phase: int | None = None
         self._candidate: int | None = None
@@ -52,14 +56,16 @@ class Voter:
         self._enter = np.array([cfg.get(lab, "enter") for lab in self.labels])
         self._exit = np.array([cfg.get(lab, "exit") for lab in self.labels])
         self._dwell = [int(cfg.get(lab, "min_dwell")) for lab in self.labels]
-        self._win = deque(self._win, maxlen=max(1, cfg.window))
-        self._win_sum = np.sum(self._win, axis=0) if self._win else np.zeros(len(self.labels))
+        size = max(1, cfg.window)
+        kept = list(self._win)[-size:] if self._win else []
+        self._win = deque([self._prior] * (size - len(kept)) + kept, maxlen=size)
+        self._win_sum = np.sum(self._win, axis=0)
 
     def reset(self) -> None:
         """A new source: no phase, nothing smoothed (the thresholds stay)."""
-        self._ema = None
-        self._win.clear()
-        self._win_sum = np.zeros(len(self.labels))
+        self._ema = self._prior.copy()
+        self._win = deque([self._prior] * len(self._win), maxlen=self._win.maxlen)
+        self._win_sum = np.sum(self._win, axis=0)
         self.phase, self._candidate, self._streak = None, None, 0
 
     @property
@@ -70,13 +76,12 @@ class Voter:
 
     def _smooth(self, p: np.ndarray) -> np.ndarray:
         if self.cfg.method == "window":
-            if len(self._win) == self._win.maxlen:
-                self._win_sum -= self._win[0]
+            self._win_sum -= self._win[0]  # the window is always full (the prior before the stream's first frames)
             self._win.append(p)
             self._win_sum += p
             return self._win_sum / len(self._win)
         a = self.cfg.ema_alpha
-        self._ema = p.astype(np.float64) if self._ema is None else a * p + (1 - a) * self._ema
+        self._ema = a * p + (1 - a) * self._ema
         return self._ema
 
     def update(self, probs: np.ndarray) -> Vote:
