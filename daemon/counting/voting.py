@@ -5,8 +5,8 @@ average), hysteresis (a new phase must reach its *enter* threshold while the cur
 one has fallen to its *exit* threshold), and a minimum dwell (the new phase must win
 for that many consecutive frames). The smoothing starts from an even prior, as if the
 frames before the stream had favoured no label: a stream's first frames then weigh what
-any frame weighs, and a flicker as long as the dwell at the very start is no phase (it
-was, and a bottom there could become a rep). The smoothed probabilities go out too: the
+any frame weighs, and a flicker as long as the dwell at the very start is no phase (a
+bottom there would become a rep at the next top). The smoothed probabilities go out too: the
 counter uses them to see partial reps that never became a phase.
 """
 
@@ -62,7 +62,7 @@ class Voter:
         self._win_sum = np.sum(self._win, axis=0)
 
     def reset(self) -> None:
-        """A new source: no phase, nothing smoothed (the thresholds stay)."""
+        """A new source: no phase, the smoothing back at the even prior (the thresholds stay)."""
         self._ema = self._prior.copy()
         self._win = deque([self._prior] * len(self._win), maxlen=self._win.maxlen)
         self._win_sum = np.sum(self._win, axis=0)
