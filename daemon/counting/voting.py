@@ -56,16 +56,19 @@ class Voter:
         self._enter = np.array([cfg.get(lab, "enter") for lab in self.labels])
         self._exit = np.array([cfg.get(lab, "exit") for lab in self.labels])
         self._dwell = [int(cfg.get(lab, "min_dwell")) for lab in self.labels]
-        size = max(1, cfg.window)
-        kept = list(self._win)[-size:] if self._win else []
+        self._fill_window(list(self._win))
+
+    def _fill_window(self, kept: list[np.ndarray]) -> None:
+        """The window at its configured size: the newest of ``kept``, the even prior before them."""
+        size = max(1, self.cfg.window)
+        kept = kept[-size:]
         self._win = deque([self._prior] * (size - len(kept)) + kept, maxlen=size)
         self._win_sum = np.sum(self._win, axis=0)
 
     def reset(self) -> None:
         """A new source: no phase, the smoothing back at the even prior (the thresholds stay)."""
         self._ema = self._prior.copy()
-        self._win = deque([self._prior] * len(self._win), maxlen=self._win.maxlen)
-        self._win_sum = np.sum(self._win, axis=0)
+        self._fill_window([])
         self.phase, self._candidate, self._streak = None, None, 0
 
     @property
